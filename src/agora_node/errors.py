@@ -64,8 +64,16 @@ class Conflict(AgoraError):
 
 
 class Gone(AgoraError):
+    """410; ``document`` (a Tombstone) is sent as the body to federation peers."""
+
     status = 410
     default_message = "gone"
+
+    def __init__(
+        self, public_message: str | None = None, *, document: dict[str, Any] | None = None
+    ) -> None:
+        self.document = document
+        super().__init__(public_message)
 
 
 class PayloadTooLarge(AgoraError):

@@ -1,0 +1,125 @@
+"""The application factory: the one place that wires settings, storage,
+HTTP client, workers, routes and middlewares together."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import sqlite_utils
+from aiohttp import web
+
+from agora_node.config import Settings
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.errors import AgoraError, Gone, NotAcceptable
+from agora_node.federation import actors as actor_views
+from agora_node.federation import discovery
+from agora_node.protocol.keys import generate_rsa_keypair
+from agora_node.protocol.negotiate import preferred
+from agora_node.protocol.urls import LocalUrls
+from agora_node.store import accounts as accounts_store
+from agora_node.store.db import Database
+from agora_node.web import pages
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_JSON_PREFIXES = ("/api/", "/oauth/", "/.well-known/", "/nodeinfo/", "/inbox", "/actor")
+
+
+def _wants_html(request: web.Request) -> bool:
+    path = request.path
+    if path.startswith(_JSON_PREFIXES) or path.endswith(("/inbox", "/outbox")):
+        return False
+    return preferred(request.headers.get("Accept"), ("json", "html")) == "html"
+
+
+def _error_response(request: web.Request, status: int, message: str, body: dict[str, object]) -> web.StreamResponse:
+    if _wants_html(request):
+        return pages.error_page(status, message, request.app[SETTINGS].instance.name)
+    return web.Response(
+        body=json.dumps(body).encode(), status=status, content_type="application/json"
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Render every error the same way; never leak a stack trace."""
+    try:
+        return await handler(request)
+    except AgoraError as exc:
+        if exc.status >= 500:
+            log.error("request failed path=%s status=%s error=%s", request.path, exc.status, exc)
+        else:
+            log.info("request refused path=%s status=%s reason=%s", request.path, exc.status,
+                     exc.public_message)
+        if isinstance(exc, Gone) and exc.document is not None and not _wants_html(request):
+            return actor_views.as_response(exc.document, status=410)
+        resp = _error_response(request, exc.status, exc.public_message, exc.to_json())
+        if exc.status == 401 and "WWW-Authenticate" in exc.details:
+            resp.headers["WWW-Authenticate"] = str(exc.details["WWW-Authenticate"])
+        return resp
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = exc.reason.lower()
+        resp = _error_response(request, exc.status, message, {"error": message})
+        if exc.status == 405 and "Allow" in exc.headers:
+            resp.headers["Allow"] = exc.headers["Allow"]
+        return resp
+    except Exception:
+        log.exception("unhandled error path=%s", request.path)
+        return _error_response(request, 500, "internal error", {"error": "internal error"})
+
+
+def negotiated(**handlers: Handler) -> Handler:
+    """One route, several representations picked by Accept (406 when none fits)."""
+    offers = tuple(handlers)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        choice = preferred(request.headers.get("Accept"), offers)
+        if choice is None:
+            raise NotAcceptable(
+                "acceptable types: application/activity+json, application/ld+json, text/html"
+            )
+        resp = await handlers[choice](request)
+        resp.headers["Vary"] = "Accept"
+        return resp
+
+    return handler
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    db = Database(settings.database.path, read_threads=settings.database.read_threads)
+    db.open()
+    app[DB] = db
+    await db.write(ensure_instance_keys)
+    yield
+    db.close()
+
+
+def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
+    """The instance actor's key pair, made once and kept."""
+    if accounts_store.get_instance_value(conn, "instance_rsa_private_pem"):
+        return
+    pair = generate_rsa_keypair()
+    accounts_store.put_instance_value(conn, "instance_rsa_private_pem", pair.private_pem)
+    accounts_store.put_instance_value(conn, "instance_rsa_public_pem", pair.public_pem)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=settings.federation.max_inbox_bytes,
+    )
+    app[SETTINGS] = settings
+    app[URLS] = LocalUrls(settings.base_url)
+    app.cleanup_ctx.append(_database_ctx)
+    app.add_routes(discovery.routes())
+    app.add_routes(actor_views.routes())
+    app.add_routes(pages.routes())
+    actor_handler = negotiated(activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json)
+    app.router.add_get("/users/{name}", actor_handler)
+    return app

@@ -1,0 +1,292 @@
+"""The ``agora-node`` command line: serve, init, quickstart, account, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from agora_node import __version__
+from agora_node.config import Settings, load_settings, render_config
+from agora_node.errors import AgoraError
+from agora_node.processing.accounts import new_local_account
+from agora_node.protocol.urls import LocalUrls
+from agora_node.store import accounts as accounts_store
+from agora_node.store.db import Database
+
+DEFAULT_CONFIG = "agora-data/agora.toml"
+
+
+class CliError(Exception):
+    """A message for the person at the terminal, and exit status 2."""
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def setup_logging(settings: Settings | None) -> None:
+    level = settings.server.log_level.upper() if settings else "INFO"
+    handler = logging.StreamHandler()
+    if settings and settings.server.log_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _load(path: str) -> Settings:
+    return load_settings(path)
+
+
+def _open_db(settings: Settings) -> Database:
+    db = Database(settings.database.path)
+    db.open()
+    return db
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        try:
+            text = Path(args.password_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot read password file {args.password_file}: {exc.strerror}") from None
+        password = text.rstrip("\r\n")
+        if not password:
+            raise CliError("password file is empty")
+        return password
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to prompt for a password: use --password-file")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise CliError("passwords do not match")
+    return first
+
+
+def create_account(settings: Settings, username: str, password: str, *, admin: bool) -> str:
+    """Create an account (CLI and quickstart); returns the actor URI."""
+    urls = LocalUrls(settings.base_url)
+    new = new_local_account(urls, settings.domain, username, password, is_admin=admin)
+    db = _open_db(settings)
+    try:
+        if db.read_sync(lambda c: accounts_store.get_account_by_username(c, username)):
+            raise CliError(f"account {username!r} already exists")
+        if db.read_sync(lambda c: accounts_store.get_actor_by_uri(c, new.actor["uri"])):
+            raise CliError(f"the name {username!r} was used by a deleted account")
+        db.write_sync(
+            lambda c: accounts_store.insert_account(
+                c,
+                actor=new.actor,
+                username=new.username,
+                password_hash=new.password_hash,
+                is_admin=new.is_admin,
+                rsa_private_pem=new.rsa.private_pem,
+                ed25519_private_pem=new.ed25519.private_pem,
+                public_keys=new.public_keys,
+            )
+        )
+    finally:
+        db.close()
+    return str(new.actor["uri"])
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    if args.account_cmd == "create":
+        password = _read_password(args)
+        uri = create_account(settings, args.name, password, admin=args.admin)
+        print(f"created @{args.name}@{settings.domain} ({uri})")
+        return 0
+    db = _open_db(settings)
+    try:
+        if args.account_cmd == "list":
+            for acc in db.read_sync(accounts_store.list_accounts):
+                flags = [f for f, on in (("admin", acc.is_admin), ("deleted", acc.deleted_at)) if on]
+                suffix = f" [{', '.join(flags)}]" if flags else ""
+                print(f"@{acc.username}@{settings.domain}{suffix}")
+            return 0
+        if args.account_cmd == "delete":
+            found = db.read_sync(lambda c: accounts_store.get_account_by_username(c, args.name))
+            if found is None or found.deleted_at is not None:
+                raise CliError(f"no account named {args.name!r}")
+            db.write_sync(lambda c: accounts_store.mark_account_deleted(c, found.id, time.time()))
+            print(f"deleted @{found.username}@{settings.domain}")
+            return 0
+    finally:
+        db.close()
+    raise CliError("unknown account command")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.config)
+    if path.exists() and not args.force:
+        raise CliError(f"{path} already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base_url = args.base_url or f"http://{args.domain}"
+    text = render_config(
+        args.domain, base_url, args.db or "agora.db", args.host, args.port,
+        plain_http_hosts=args.plain_http_host or (),
+        allowed_networks=args.allow_network or (),
+        registration=args.registration,
+        name=args.name,
+    )
+    path.write_text(text, encoding="utf-8")
+    settings = load_settings(path)  # checks what we wrote
+    db = _open_db(settings)
+    db.close()
+    print(f"wrote {path}; database at {settings.database.path}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    print(f"{args.config}: ok (domain {settings.domain}, database {settings.database.path})")
+    return 0
+
+
+def _print_urls(settings: Settings, usernames: Sequence[str]) -> None:
+    base = settings.base_url
+    print(f"Agora {__version__} at {base}")
+    print(f"  NodeInfo:  {base}/.well-known/nodeinfo")
+    for name in usernames:
+        print(f"  WebFinger: {base}/.well-known/webfinger?resource=acct:{name}@{settings.domain}")
+        print(f"  Actor:     {base}/users/{name}   (Accept: application/activity+json)")
+        print(f"  Profile:   {base}/@{name}")
+    sys.stdout.flush()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    setup_logging(settings)
+    serve(settings)
+    return 0
+
+
+def serve(settings: Settings) -> None:
+    from aiohttp import web  # noqa: PLC0415 - keeps `--version` and `check-config` fast
+
+    from agora_node.app import create_app  # noqa: PLC0415
+
+    app = create_app(settings)
+    db = _open_db(settings)
+    try:
+        names = [a.username for a in db.read_sync(accounts_store.list_accounts) if not a.deleted_at]
+    finally:
+        db.close()
+    _print_urls(settings, names)
+    web.run_app(
+        app, host=settings.server.host, port=settings.server.port, print=None,
+        access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10,
+    )
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    """Init a local node (if needed), make a first account, and serve it."""
+    path = Path(args.config)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        domain = f"localhost:{args.port}"
+        path.write_text(
+            render_config(domain, f"http://{domain}", "agora.db", "127.0.0.1", args.port,
+                          plain_http_hosts=(), allowed_networks=(), registration="closed",
+                          name="Agora"),
+            encoding="utf-8",
+        )
+        print(f"wrote {path}")
+    settings = _load(args.config)
+    setup_logging(settings)
+    db = _open_db(settings)
+    try:
+        existing = db.read_sync(accounts_store.list_accounts)
+    finally:
+        db.close()
+    if not existing:
+        password = secrets.token_urlsafe(12)
+        create_account(settings, args.username, password, admin=True)
+        secret_file = path.parent / f"{args.username}-password.txt"
+        secret_file.write_text(password + "\n", encoding="utf-8")
+        secret_file.chmod(0o600)
+        print(f"created admin account @{args.username}@{settings.domain}; "
+              f"its password is in {secret_file}")
+    serve(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agora-node", description="Agora ActivityPub node")
+    parser.add_argument("--version", action="version", version=f"agora-node {__version__}")
+    parser.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="path of the TOML config")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the node")
+    quick = sub.add_parser("quickstart", help="init a local node, create a first account, serve")
+    quick.add_argument("--port", type=int, default=8080)
+    quick.add_argument("--username", default="admin")
+
+    init = sub.add_parser("init", help="write a config file and create the database")
+    init.add_argument("--domain", default="localhost:8080")
+    init.add_argument("--base-url", default=None)
+    init.add_argument("--host", default="127.0.0.1")
+    init.add_argument("--port", type=int, default=8080)
+    init.add_argument("--db", default=None, help="database path (relative to the config file)")
+    init.add_argument("--name", default="Agora")
+    init.add_argument("--registration", default="closed", choices=["closed", "open", "approval"])
+    init.add_argument("--plain-http-host", action="append", help="host reachable over http")
+    init.add_argument("--allow-network", action="append", help="private network to allow")
+    init.add_argument("--force", action="store_true")
+
+    sub.add_parser("check-config", help="validate the config file")
+
+    account = sub.add_parser("account", help="manage local accounts")
+    acc_sub = account.add_subparsers(dest="account_cmd", required=True)
+    create = acc_sub.add_parser("create")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--password-file")
+    acc_sub.add_parser("list")
+    delete = acc_sub.add_parser("delete")
+    delete.add_argument("name")
+    return parser
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "quickstart": cmd_quickstart,
+    "init": cmd_init,
+    "check-config": cmd_check_config,
+    "account": cmd_account,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, AgoraError) as exc:
+        message = exc.public_message if isinstance(exc, AgoraError) else str(exc)
+        print(f"agora-node: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Settings: a frozen dataclass tree loaded from TOML with strict checking.
+
+Every key is declared once here, with its type and default; the loader
+refuses unknown keys, wrong types and impossible values with a message that
+names the offending key (``federation.connect_timeout: must be > 0``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from agora_node.errors import ConfigError
+
+REGISTRATION_MODES = ("closed", "open", "approval")
+SIGNATURE_SCHEMES = ("cavage", "rfc9421")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    domain: str = "localhost:8080"
+    base_url: str = "http://localhost:8080"
+    name: str = "Agora"
+    description: str = "A small federated town square."
+    registration: str = "closed"
+    admin_contact: str = ""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    path: str = "agora-data/agora.db"
+    read_threads: int = 2
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    plain_http_hosts: tuple[str, ...] = ()
+    allowed_networks: tuple[str, ...] = ()
+    blocked_domains: tuple[str, ...] = ()
+    connect_timeout: float = 5.0
+    total_timeout: float = 30.0
+    max_fetch_bytes: int = 1024 * 1024
+    max_inbox_bytes: int = 1024 * 1024
+    max_redirects: int = 3
+    signature_scheme: str = "cavage"
+    rfc9421_hosts: tuple[str, ...] = ()
+    signature_max_age: int = 3900
+    signature_max_future: int = 3600
+    authorized_fetch: bool = False
+    key_refetch_after: int = 300
+    thread_fetch_depth: int = 20
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    concurrency: int = 32
+    per_host_concurrency: int = 4
+    max_attempts: int = 16
+    max_retry_after: int = 6 * 3600
+    unavailable_after_days: int = 7
+    circuit_failures: int = 5
+    circuit_open_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: InstanceSettings = field(default_factory=InstanceSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    source: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.instance.base_url.rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        return self.instance.domain.lower()
+
+    def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.federation.allowed_networks)
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "instance": InstanceSettings,
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "federation": FederationSettings,
+    "delivery": DeliverySettings,
+}
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check one value against its declared type; lists become tuples."""
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if isinstance(annotation, types.UnionType):  # pragma: no cover - not used yet
+        return value
+    raise ConfigError(f"{key}: unsupported setting type")  # pragma: no cover
+
+
+def _build_section(name: str, cls: type[Any], raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{name}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown setting")
+    values = {key: _coerce(f"{name}.{key}", raw[key], hints[key]) for key in raw}
+    return cls(**values)
+
+
+def _check(settings: Settings) -> None:
+    """Cross-field and range checks: each message names the key."""
+    inst = settings.instance
+    parts = urlsplit(inst.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("instance.base_url: must be an absolute http(s) URL")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("instance.base_url: must not have a path, query or fragment")
+    if parts.netloc.lower() != inst.domain.lower():
+        raise ConfigError(
+            f"instance.domain: must equal the host of instance.base_url ({parts.netloc})"
+        )
+    if not inst.domain or any(c in inst.domain for c in "/@ "):
+        raise ConfigError("instance.domain: must be a host name (with an optional port)")
+    if inst.registration not in REGISTRATION_MODES:
+        raise ConfigError(f"instance.registration: must be one of {', '.join(REGISTRATION_MODES)}")
+    srv = settings.server
+    if not 0 <= srv.port <= 65535:
+        raise ConfigError("server.port: must be between 0 and 65535")
+    if srv.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"server.log_level: must be one of {', '.join(LOG_LEVELS)}")
+    if not settings.database.path:
+        raise ConfigError("database.path: must not be empty")
+    if settings.database.read_threads < 1:
+        raise ConfigError("database.read_threads: must be >= 1")
+    fed = settings.federation
+    for key in ("connect_timeout", "total_timeout"):
+        if getattr(fed, key) <= 0:
+            raise ConfigError(f"federation.{key}: must be > 0")
+    for key in ("max_fetch_bytes", "max_inbox_bytes"):
+        if getattr(fed, key) < 1024:
+            raise ConfigError(f"federation.{key}: must be at least 1024")
+    if not 0 <= fed.max_redirects <= 10:
+        raise ConfigError("federation.max_redirects: must be between 0 and 10")
+    if fed.signature_scheme not in SIGNATURE_SCHEMES:
+        raise ConfigError(
+            f"federation.signature_scheme: must be one of {', '.join(SIGNATURE_SCHEMES)}"
+        )
+    if fed.signature_max_age < 60 or fed.signature_max_future < 0:
+        raise ConfigError("federation.signature_max_age: must be >= 60 (and max_future >= 0)")
+    for net in fed.allowed_networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"federation.allowed_networks: {net!r} is not a network") from None
+    dl = settings.delivery
+    for key in ("concurrency", "per_host_concurrency", "max_attempts", "unavailable_after_days"):
+        if getattr(dl, key) < 1:
+            raise ConfigError(f"delivery.{key}: must be >= 1")
+
+
+def settings_from_dict(raw: dict[str, Any], source: str = "") -> Settings:
+    for key in raw:
+        if key not in _SECTIONS:
+            raise ConfigError(f"{key}: unknown section")
+    sections = {name: _build_section(name, cls, raw.get(name, {})) for name, cls in _SECTIONS.items()}
+    settings = Settings(**sections, source=source)
+    _check(settings)
+    return settings
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and check a TOML file; raises ConfigError naming the problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    settings = settings_from_dict(raw, source=str(p))
+    db_path = Path(settings.database.path)
+    if not db_path.is_absolute():
+        # Relative database paths are relative to the config file, so a node
+        # started from another working directory finds the same data.
+        db_path = (p.parent / db_path).resolve()
+        settings = dataclasses.replace(
+            settings, database=dataclasses.replace(settings.database, path=str(db_path))
+        )
+    return settings
+
+
+def render_config(domain: str, base_url: str, db_path: str, host: str, port: int, **extra: Any) -> str:
+    """A minimal config file for ``agora-node init``."""
+    lines = [
+        "# Agora node configuration (see config.example.toml for every key)",
+        "[instance]",
+        f'domain = "{domain}"',
+        f'base_url = "{base_url}"',
+        f'name = "{extra.get("name", "Agora")}"',
+        f'registration = "{extra.get("registration", "closed")}"',
+        "",
+        "[server]",
+        f'host = "{host}"',
+        f"port = {port}",
+        "",
+        "[database]",
+        f'path = "{db_path}"',
+        "",
+        "[federation]",
+    ]
+    for key in ("plain_http_hosts", "allowed_networks"):
+        vals = extra.get(key, ())
+        lines.append(f"{key} = [{', '.join(repr(v).replace(chr(39), chr(34)) for v in vals)}]")
+    lines.append("")
+    return "\n".join(lines)

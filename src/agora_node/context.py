@@ -1,0 +1,23 @@
+"""Typed application keys shared by the views, the workers and ``app.py``.
+
+They live in their own module so that views can name them without importing
+``app.py`` (which imports the views).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from agora_node.config import Settings
+from agora_node.protocol.urls import LocalUrls
+from agora_node.store.db import Database
+
+SETTINGS = web.AppKey("settings", Settings)
+DB = web.AppKey("db", Database)
+URLS = web.AppKey("urls", LocalUrls)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+# Built at start-up by app.py; typed loosely here to keep this module small.
+SERVICES = web.AppKey("services", dict[str, Any])

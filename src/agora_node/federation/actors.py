@@ -1,0 +1,238 @@
+"""Actor documents and their collections, as ActivityPub peers fetch them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.errors import BadRequest, Gone, NotFound
+from agora_node.protocol import builders
+from agora_node.protocol.keys import ed25519_pem_to_multibase
+from agora_node.store import accounts as accounts_store
+from agora_node.store import collections as coll_store
+from agora_node.store.accounts import AccountRow
+
+ACTIVITY_JSON = "application/activity+json"
+PAGE_SIZE = 20
+PUBLIC_VISIBILITIES = ("public", "unlisted")
+
+
+def as_response(doc: dict[str, Any], status: int = 200) -> web.Response:
+    return web.Response(
+        body=json.dumps(doc, separators=(",", ":")).encode(),
+        status=status,
+        content_type=ACTIVITY_JSON,
+        headers={"Vary": "Accept"},
+    )
+
+
+async def load_account(request: web.Request) -> AccountRow:
+    """The account named in the path; 404 when unknown, 410 when deleted."""
+    name = request.match_info["name"]
+    account = await request.app[DB].read(lambda db: accounts_store.get_account_by_username(db, name))
+    if account is None or account.actor is None:
+        raise NotFound("no such account")
+    if account.deleted_at is not None:
+        raise Gone(
+            "this account has been deleted",
+            document=builders.tombstone(account.actor.uri, "Person", account.deleted_at),
+        )
+    return account
+
+
+async def actor_document_for(request: web.Request, account: AccountRow) -> dict[str, Any]:
+    urls = request.app[URLS]
+    actor = account.actor
+    assert actor is not None
+    username = account.username
+
+    def keys(db: Any) -> tuple[str, str]:
+        rsa = accounts_store.get_public_key(db, urls.main_key(username))
+        ed = accounts_store.get_public_key(db, urls.ed25519_key(username))
+        return (rsa.public_key_pem if rsa else "", ed.public_key_pem if ed else "")
+
+    rsa_pem, ed_pem = await request.app[DB].read(keys)
+    return builders.actor_document(
+        uri=actor.uri,
+        actor_type=actor.type,
+        username=actor.username,
+        display_name=actor.display_name,
+        summary_html=actor.summary,
+        url=actor.url or urls.profile_page(username),
+        published=actor.published,
+        inbox=urls.inbox(username),
+        outbox=urls.outbox(username),
+        followers=urls.followers(username),
+        following=urls.following(username),
+        featured=urls.featured(username),
+        shared_inbox=urls.shared_inbox,
+        manually_approves=actor.manually_approves,
+        discoverable=actor.discoverable,
+        rsa_key_id=urls.main_key(username),
+        rsa_public_pem=rsa_pem,
+        ed25519_key_id=urls.ed25519_key(username) if ed_pem else None,
+        ed25519_multibase=ed25519_pem_to_multibase(ed_pem) if ed_pem else None,
+        also_known_as=actor.also_known_as,
+        moved_to=actor.moved_to,
+        fields=actor.fields,
+    )
+
+
+async def actor_json(request: web.Request) -> web.Response:
+    account = await load_account(request)
+    return as_response(await actor_document_for(request, account))
+
+
+async def instance_actor(request: web.Request) -> web.Response:
+    """The Application actor that signs fetches no user initiated."""
+    settings = request.app[SETTINGS]
+    urls = request.app[URLS]
+    pem = await request.app[DB].read(
+        lambda db: accounts_store.get_instance_value(db, "instance_rsa_public_pem")
+    )
+    doc = builders.actor_document(
+        uri=urls.instance_actor,
+        actor_type="Application",
+        username=settings.domain,
+        display_name=settings.instance.name,
+        summary_html="",
+        url=f"{settings.base_url}/about",
+        published=None,
+        inbox=f"{urls.instance_actor}/inbox",
+        outbox=f"{urls.instance_actor}/outbox",
+        followers=f"{urls.instance_actor}/followers",
+        following=f"{urls.instance_actor}/following",
+        featured=f"{urls.instance_actor}/collections/featured",
+        shared_inbox=urls.shared_inbox,
+        manually_approves=True,
+        discoverable=False,
+        rsa_key_id=urls.instance_key,
+        rsa_public_pem=pem or "",
+    )
+    return as_response(doc)
+
+
+def _page_params(request: web.Request) -> tuple[bool, int | None, int | None]:
+    q = request.query
+    wants_page = "page" in q or "max_id" in q or "min_id" in q
+    try:
+        max_id = int(q["max_id"]) if "max_id" in q else None
+        min_id = int(q["min_id"]) if "min_id" in q else None
+    except ValueError:
+        raise BadRequest("max_id and min_id must be integers") from None
+    if (max_id is not None and max_id < 0) or (min_id is not None and min_id < 0):
+        raise BadRequest("max_id and min_id must not be negative")
+    return wants_page, max_id, min_id
+
+
+CountFn = Callable[[Any], int]
+PageFn = Callable[[Any, int | None, int | None, int], list[tuple[int, Any]]]
+
+
+async def collection_response(
+    request: web.Request,
+    collection_uri: str,
+    count: CountFn,
+    page: PageFn,
+    render_item: Callable[[Any], Any] = lambda item: item,
+) -> web.Response:
+    """An OrderedCollection, or one of its pages when ``page``/``max_id``/``min_id`` is given."""
+    wants_page, max_id, min_id = _page_params(request)
+    db = request.app[DB]
+    total = await db.read(count)
+    if not wants_page:
+        return as_response(
+            builders.ordered_collection(
+                collection_uri, total, f"{collection_uri}?page=true",
+                f"{collection_uri}?page=true&min_id=0",
+            )
+        )
+    rows = await db.read(lambda conn: page(conn, max_id, min_id, PAGE_SIZE + 1))
+    if min_id is not None:
+        has_newer = len(rows) > PAGE_SIZE
+        rows = rows[-PAGE_SIZE:] if has_newer else rows
+        has_older = bool(rows) and await db.read(lambda conn: bool(page(conn, rows[-1][0], None, 1)))
+    else:
+        has_older = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        has_newer = bool(rows) and max_id is not None
+    query = "&".join(f"{k}={v}" for k, v in request.query.items())
+    page_uri = f"{collection_uri}?{query}"
+    next_uri = f"{collection_uri}?page=true&max_id={rows[-1][0]}" if rows and has_older else None
+    prev_uri = f"{collection_uri}?page=true&min_id={rows[0][0]}" if rows and has_newer else None
+    items = [render_item(item) for _, item in rows]
+    return as_response(
+        builders.ordered_collection_page(
+            page_uri, collection_uri, items, total, next_uri, prev_uri
+        )
+    )
+
+
+async def outbox(request: web.Request) -> web.Response:
+    account = await load_account(request)
+    uri = account.actor.uri if account.actor else ""
+    vis = PUBLIC_VISIBILITIES
+    return await collection_response(
+        request,
+        request.app[URLS].outbox(account.username),
+        lambda db: coll_store.count_outbox(db, uri, vis),
+        lambda db, mx, mn, lim: coll_store.outbox_page(db, uri, vis, mx, mn, lim),
+        _strip_context,
+    )
+
+
+def _strip_context(item: Any) -> Any:
+    if isinstance(item, dict):
+        return {k: v for k, v in item.items() if k != "@context"}
+    return item
+
+
+async def followers(request: web.Request) -> web.Response:
+    account = await load_account(request)
+    uri = account.actor.uri if account.actor else ""
+    return await collection_response(
+        request,
+        request.app[URLS].followers(account.username),
+        lambda db: coll_store.count_followers(db, uri),
+        lambda db, mx, mn, lim: coll_store.followers_page(db, uri, mx, mn, lim),
+    )
+
+
+async def following(request: web.Request) -> web.Response:
+    account = await load_account(request)
+    uri = account.actor.uri if account.actor else ""
+    return await collection_response(
+        request,
+        request.app[URLS].following(account.username),
+        lambda db: coll_store.count_following(db, uri),
+        lambda db, mx, mn, lim: coll_store.following_page(db, uri, mx, mn, lim),
+    )
+
+
+async def featured(request: web.Request) -> web.Response:
+    account = await load_account(request)
+    uri = account.actor.uri if account.actor else ""
+    return await collection_response(
+        request,
+        request.app[URLS].featured(account.username),
+        lambda db: coll_store.count_featured(db, uri),
+        lambda db, mx, mn, lim: coll_store.featured_page(db, uri, mx, mn, lim),
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def routes() -> list[web.RouteDef]:
+    """Collection and instance-actor routes (the actor itself is negotiated in app.py)."""
+    return [
+        web.get("/actor", instance_actor),
+        web.get("/users/{name}/outbox", outbox),
+        web.get("/users/{name}/followers", followers),
+        web.get("/users/{name}/following", following),
+        web.get("/users/{name}/collections/featured", featured),
+    ]

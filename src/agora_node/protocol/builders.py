@@ -1,0 +1,146 @@
+"""Builders for the JSON documents we publish (actors, collections, activities).
+
+Pure functions: they take plain values and return dicts ready for JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+AS = "https://www.w3.org/ns/activitystreams"
+SEC = "https://w3id.org/security/v1"
+DATA_INTEGRITY = "https://w3id.org/security/data-integrity/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+ACTOR_CONTEXT: list[Any] = [
+    AS,
+    SEC,
+    DATA_INTEGRITY,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+    },
+]
+
+
+def iso(ts: float | None) -> str | None:
+    """RFC 3339 UTC timestamp with seconds precision, as Mastodon emits."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor_document(
+    *,
+    uri: str,
+    actor_type: str,
+    username: str,
+    display_name: str,
+    summary_html: str,
+    url: str,
+    published: float | None,
+    inbox: str,
+    outbox: str,
+    followers: str,
+    following: str,
+    featured: str,
+    shared_inbox: str,
+    manually_approves: bool,
+    discoverable: bool,
+    rsa_key_id: str,
+    rsa_public_pem: str,
+    ed25519_key_id: str | None = None,
+    ed25519_multibase: str | None = None,
+    also_known_as: tuple[str, ...] = (),
+    moved_to: str | None = None,
+    fields: tuple[dict[str, str], ...] = (),
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": uri,
+        "type": actor_type,
+        "preferredUsername": username,
+        "name": display_name,
+        "summary": summary_html,
+        "url": url,
+        "inbox": inbox,
+        "outbox": outbox,
+        "followers": followers,
+        "following": following,
+        "featured": featured,
+        "endpoints": {"sharedInbox": shared_inbox},
+        "manuallyApprovesFollowers": manually_approves,
+        "discoverable": discoverable,
+        "indexable": discoverable,
+        "publicKey": {"id": rsa_key_id, "owner": uri, "publicKeyPem": rsa_public_pem},
+    }
+    if published is not None:
+        doc["published"] = iso(published)
+    if ed25519_key_id and ed25519_multibase:
+        doc["assertionMethod"] = [
+            {
+                "id": ed25519_key_id,
+                "type": "Multikey",
+                "controller": uri,
+                "publicKeyMultibase": ed25519_multibase,
+            }
+        ]
+    if also_known_as:
+        doc["alsoKnownAs"] = list(also_known_as)
+    if moved_to:
+        doc["movedTo"] = moved_to
+    if fields:
+        doc["attachment"] = [
+            {"type": "PropertyValue", "name": f["name"], "value": f["value"]} for f in fields
+        ]
+    return doc
+
+
+def tombstone(uri: str, former_type: str | None = None, deleted: float | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"@context": AS, "id": uri, "type": "Tombstone"}
+    if former_type:
+        doc["formerType"] = former_type
+    if deleted is not None:
+        doc["deleted"] = iso(deleted)
+    return doc
+
+
+def ordered_collection(uri: str, total: int, first: str | None, last: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"@context": AS, "id": uri, "type": "OrderedCollection", "totalItems": total}
+    if first is not None:
+        doc["first"] = first
+    if last is not None:
+        doc["last"] = last
+    return doc
+
+
+def ordered_collection_page(
+    uri: str,
+    part_of: str,
+    items: list[Any],
+    total: int,
+    next_uri: str | None,
+    prev_uri: str | None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS,
+        "id": uri,
+        "type": "OrderedCollectionPage",
+        "partOf": part_of,
+        "totalItems": total,
+        "orderedItems": items,
+    }
+    if next_uri:
+        doc["next"] = next_uri
+    if prev_uri:
+        doc["prev"] = prev_uri
+    return doc

@@ -1,0 +1,318 @@
+"""Local accounts and actors: query-named functions over one connection."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    """An actor (local or remote) as stored."""
+
+    id: int
+    uri: str
+    local: bool
+    type: str
+    username: str
+    host: str
+    display_name: str
+    summary: str
+    url: str | None
+    inbox: str | None
+    outbox: str | None
+    shared_inbox: str | None
+    followers_uri: str | None
+    following_uri: str | None
+    featured_uri: str | None
+    manually_approves: bool
+    discoverable: bool
+    also_known_as: tuple[str, ...]
+    moved_to: str | None
+    fields: tuple[dict[str, str], ...]
+    fetched_at: float | None
+    published: float | None
+    deleted_at: float | None
+    last_move_at: float | None
+
+    @property
+    def acct(self) -> str:
+        return f"{self.username}@{self.host}"
+
+    @property
+    def delivery_inbox(self) -> str | None:
+        return self.shared_inbox or self.inbox
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """A local account joined with its actor. Private keys are not in repr."""
+
+    id: int
+    username: str
+    is_admin: bool
+    password_hash: str = field(repr=False)
+    rsa_private_pem: str = field(repr=False)
+    ed25519_private_pem: str = field(repr=False)
+    created_at: float = 0.0
+    deleted_at: float | None = None
+    actor: ActorRow | None = None
+
+
+_ACTOR_COLUMNS = (
+    "id, uri, local, type, username, host, display_name, summary, url, inbox, outbox, "
+    "shared_inbox, followers_uri, following_uri, featured_uri, manually_approves, discoverable, "
+    "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at"
+)
+
+
+def _actor(row: tuple[Any, ...]) -> ActorRow:
+    return ActorRow(
+        id=row[0],
+        uri=row[1],
+        local=bool(row[2]),
+        type=row[3],
+        username=row[4],
+        host=row[5],
+        display_name=row[6],
+        summary=row[7],
+        url=row[8],
+        inbox=row[9],
+        outbox=row[10],
+        shared_inbox=row[11],
+        followers_uri=row[12],
+        following_uri=row[13],
+        featured_uri=row[14],
+        manually_approves=bool(row[15]),
+        discoverable=bool(row[16]),
+        also_known_as=tuple(json.loads(row[17] or "[]")),
+        moved_to=row[18],
+        fields=tuple(json.loads(row[19] or "[]")),
+        fetched_at=row[20],
+        published=row[21],
+        deleted_at=row[22],
+        last_move_at=row[23],
+    )
+
+
+def get_actor_by_uri(db: sqlite_utils.Database, uri: str) -> ActorRow | None:
+    row = db.execute(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE uri = ?", [uri]).fetchone()
+    return _actor(row) if row else None
+
+
+def get_actors_by_uris(db: sqlite_utils.Database, uris: list[str]) -> dict[str, ActorRow]:
+    out: dict[str, ActorRow] = {}
+    for start in range(0, len(uris), 500):
+        chunk = uris[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE uri IN ({marks})", chunk):
+            actor = _actor(row)
+            out[actor.uri] = actor
+    return out
+
+
+def get_actor_by_acct(db: sqlite_utils.Database, username: str, host: str) -> ActorRow | None:
+    row = db.execute(
+        f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE username = ? COLLATE NOCASE AND host = ? "
+        "ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
+        [username, host.lower()],
+    ).fetchone()
+    return _actor(row) if row else None
+
+
+def upsert_actor(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
+    """Insert or refresh an actor by ``uri``; returns its row id."""
+    record = dict(values)
+    for key in ("also_known_as", "fields"):
+        if key in record and not isinstance(record[key], str):
+            record[key] = json.dumps(list(record[key]))
+    if "document" in record and not isinstance(record["document"], str | None):
+        record["document"] = json.dumps(record["document"])
+    cols = list(record)
+    marks = ",".join("?" * len(cols))
+    updates = ",".join(f"{c}=excluded.{c}" for c in cols if c != "uri")
+    db.execute(
+        f"INSERT INTO actors ({','.join(cols)}) VALUES ({marks}) "
+        f"ON CONFLICT(uri) DO UPDATE SET {updates}",
+        [record[c] for c in cols],
+    )
+    row = db.execute("SELECT id FROM actors WHERE uri = ?", [record["uri"]]).fetchone()
+    return int(row[0])
+
+
+def mark_actor_deleted(db: sqlite_utils.Database, uri: str, when: float) -> None:
+    db.execute("UPDATE actors SET deleted_at = ? WHERE uri = ?", [when, uri])
+
+
+def insert_account(
+    db: sqlite_utils.Database,
+    *,
+    actor: dict[str, Any],
+    username: str,
+    password_hash: str,
+    is_admin: bool,
+    rsa_private_pem: str,
+    ed25519_private_pem: str,
+    public_keys: list[tuple[str, str, str]],
+) -> int:
+    """Create the local actor, its keys and the account in one go."""
+    actor_id = upsert_actor(db, actor)
+    now = time.time()
+    cur = db.execute(
+        "INSERT INTO accounts (username, actor_id, password_hash, is_admin, rsa_private_pem, "
+        "ed25519_private_pem, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [username, actor_id, password_hash, int(is_admin), rsa_private_pem, ed25519_private_pem, now],
+    )
+    for key_id, pem, key_type in public_keys:
+        put_public_key(db, key_id, actor["uri"], pem, key_type)
+    return int(cur.lastrowid or 0)
+
+
+_ACCOUNT_SELECT = (
+    "SELECT a.id, a.username, a.is_admin, a.password_hash, a.rsa_private_pem, "
+    "a.ed25519_private_pem, a.created_at, a.deleted_at, "
+    + ", ".join(f"x.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
+    + " FROM accounts a JOIN actors x ON x.id = a.actor_id"
+)
+
+
+def _account(row: tuple[Any, ...]) -> AccountRow:
+    return AccountRow(
+        id=row[0],
+        username=row[1],
+        is_admin=bool(row[2]),
+        password_hash=row[3],
+        rsa_private_pem=row[4],
+        ed25519_private_pem=row[5],
+        created_at=row[6],
+        deleted_at=row[7],
+        actor=_actor(row[8:]),
+    )
+
+
+def get_account_by_username(db: sqlite_utils.Database, username: str) -> AccountRow | None:
+    row = db.execute(_ACCOUNT_SELECT + " WHERE a.username = ? COLLATE NOCASE", [username]).fetchone()
+    return _account(row) if row else None
+
+
+def get_account_by_id(db: sqlite_utils.Database, account_id: int) -> AccountRow | None:
+    row = db.execute(_ACCOUNT_SELECT + " WHERE a.id = ?", [account_id]).fetchone()
+    return _account(row) if row else None
+
+
+def get_account_by_actor_uri(db: sqlite_utils.Database, uri: str) -> AccountRow | None:
+    row = db.execute(_ACCOUNT_SELECT + " WHERE x.uri = ?", [uri]).fetchone()
+    return _account(row) if row else None
+
+
+def list_accounts(db: sqlite_utils.Database) -> list[AccountRow]:
+    return [_account(r) for r in db.execute(_ACCOUNT_SELECT + " ORDER BY a.id")]
+
+
+def mark_account_deleted(db: sqlite_utils.Database, account_id: int, when: float) -> None:
+    db.execute("UPDATE accounts SET deleted_at = ? WHERE id = ?", [when, account_id])
+    db.execute(
+        "UPDATE actors SET deleted_at = ? WHERE id = (SELECT actor_id FROM accounts WHERE id = ?)",
+        [when, account_id],
+    )
+
+
+def touch_account_activity(db: sqlite_utils.Database, account_id: int, when: float) -> None:
+    db.execute("UPDATE accounts SET last_active_at = ? WHERE id = ?", [when, account_id])
+
+
+def set_account_profile(
+    db: sqlite_utils.Database, account_id: int, values: dict[str, Any]
+) -> None:
+    allowed = {"display_name", "summary", "manually_approves", "discoverable", "also_known_as",
+               "moved_to", "fields", "last_move_at"}
+    record = {k: v for k, v in values.items() if k in allowed}
+    for key in ("also_known_as", "fields"):
+        if key in record:
+            record[key] = json.dumps(list(record[key]))
+    if not record:
+        return
+    sets = ",".join(f"{k} = ?" for k in record)
+    db.execute(
+        f"UPDATE actors SET {sets} WHERE id = (SELECT actor_id FROM accounts WHERE id = ?)",
+        [*record.values(), account_id],
+    )
+
+
+def usage_counts(db: sqlite_utils.Database, now: float) -> dict[str, int]:
+    """NodeInfo usage: users total/active month/active half-year, local posts."""
+    total = db.execute("SELECT count(*) FROM accounts WHERE deleted_at IS NULL").fetchone()[0]
+    month = db.execute(
+        "SELECT count(*) FROM accounts WHERE deleted_at IS NULL AND "
+        "coalesce(last_active_at, created_at) >= ?",
+        [now - 30 * 86400],
+    ).fetchone()[0]
+    half = db.execute(
+        "SELECT count(*) FROM accounts WHERE deleted_at IS NULL AND "
+        "coalesce(last_active_at, created_at) >= ?",
+        [now - 180 * 86400],
+    ).fetchone()[0]
+    posts = db.execute(
+        "SELECT count(*) FROM objects WHERE local = 1 AND deleted_at IS NULL AND boost_of IS NULL"
+    ).fetchone()[0]
+    return {"total": total, "month": month, "half": half, "posts": posts}
+
+
+# -- keys -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicKeyRow:
+    key_id: str
+    actor_uri: str
+    public_key_pem: str
+    key_type: str
+    fetched_at: float
+    gone: bool
+
+
+def put_public_key(
+    db: sqlite_utils.Database, key_id: str, actor_uri: str, pem: str, key_type: str = "rsa"
+) -> None:
+    db.execute(
+        "INSERT INTO keys (key_id, actor_uri, public_key_pem, key_type, fetched_at, gone) "
+        "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(key_id) DO UPDATE SET actor_uri=excluded.actor_uri, "
+        "public_key_pem=excluded.public_key_pem, key_type=excluded.key_type, "
+        "fetched_at=excluded.fetched_at, gone=0",
+        [key_id, actor_uri, pem, key_type, time.time()],
+    )
+
+
+def get_public_key(db: sqlite_utils.Database, key_id: str) -> PublicKeyRow | None:
+    row = db.execute(
+        "SELECT key_id, actor_uri, public_key_pem, key_type, fetched_at, gone FROM keys "
+        "WHERE key_id = ?",
+        [key_id],
+    ).fetchone()
+    if not row:
+        return None
+    return PublicKeyRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+
+def mark_keys_gone(db: sqlite_utils.Database, actor_uri: str) -> None:
+    db.execute("UPDATE keys SET gone = 1 WHERE actor_uri = ?", [actor_uri])
+
+
+# -- instance state -----------------------------------------------------------
+
+
+def get_instance_value(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM instance_state WHERE key = ?", [key]).fetchone()
+    return str(row[0]) if row else None
+
+
+def put_instance_value(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO instance_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

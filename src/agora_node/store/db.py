@@ -1,0 +1,196 @@
+"""SQLite access: one writer thread, a small pool of reader threads.
+
+Why one writer: SQLite allows one writer at a time; funnelling every write
+through a single thread means no request ever sees "database is locked".
+The writer drains whatever is queued and commits it as one transaction
+(group commit), each job inside its own SAVEPOINT so one failing job rolls
+back alone. A caller's future resolves only after COMMIT, so a 202 answered
+after ``await db.write(...)`` survives a crash of the process.
+
+Reads run on reader threads with their own connections (WAL lets them run
+beside the writer), so the event loop is never blocked by a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from agora_node.store.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Conn = sqlite_utils.Database
+WriteFn = Callable[[Conn], T]
+
+_MAX_BATCH = 256
+
+
+@dataclass
+class _WriteJob:
+    fn: Callable[[Conn], Any]
+    future: Future[Any]
+
+
+def connect(path: str) -> Conn:
+    """Open a connection with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-32000")
+    return sqlite_utils.Database(conn)
+
+
+class Database:
+    """The node's database: ``await db.write(fn)`` and ``await db.read(fn)``.
+
+    ``fn`` receives a ``sqlite_utils.Database``; query functions in
+    ``store/`` are written as such plain synchronous functions.
+    """
+
+    def __init__(self, path: str, *, read_threads: int = 2) -> None:
+        self.path = path
+        self._read_threads = read_threads
+        self._queue: queue.SimpleQueue[_WriteJob | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._reader_conns: list[Conn] = []
+        self._lock = threading.Lock()
+        self.write_batches = 0
+        self.write_jobs = 0
+
+    # -- lifecycle ---------------------------------------------------------
+    def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self.path)
+        migrate(conn)
+        self._writer = threading.Thread(
+            target=self._writer_loop, args=(conn,), name="agora-db-writer", daemon=True
+        )
+        self._writer.start()
+        self._readers = ThreadPoolExecutor(self._read_threads, thread_name_prefix="agora-db-read")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=30)
+            self._writer = None
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        with self._lock:
+            for conn in self._reader_conns:
+                conn.conn.close()
+            self._reader_conns.clear()
+
+    # -- writes ------------------------------------------------------------
+    def submit_write(self, fn: Callable[[Conn], T]) -> Future[T]:
+        """Queue a write; the returned future resolves after COMMIT."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        fut: Future[T] = Future()
+        self._queue.put(_WriteJob(fn, fut))
+        return fut
+
+    async def write(self, fn: Callable[[Conn], T]) -> T:
+        return await asyncio.wrap_future(self.submit_write(fn))
+
+    def write_sync(self, fn: Callable[[Conn], T]) -> T:
+        """For the CLI and tests outside an event loop."""
+        return self.submit_write(fn).result()
+
+    def _writer_loop(self, conn: Conn) -> None:
+        raw = conn.conn
+        while True:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(raw, conn, batch)
+            if stop:
+                break
+        raw.close()
+
+    def _run_batch(self, raw: sqlite3.Connection, conn: Conn, batch: list[_WriteJob]) -> None:
+        results: list[tuple[_WriteJob, Any, BaseException | None]] = []
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                raw.execute("SAVEPOINT job")
+                try:
+                    value = job.fn(conn)
+                except Exception as exc:  # one job's failure must not sink the batch
+                    raw.execute("ROLLBACK TO job")
+                    raw.execute("RELEASE job")
+                    results.append((job, None, exc))
+                else:
+                    raw.execute("RELEASE job")
+                    results.append((job, value, None))
+            raw.execute("COMMIT")
+        except Exception as exc:  # the commit itself failed: nothing was written
+            log.exception("database write batch failed")
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        self.write_batches += 1
+        self.write_jobs += len(batch)
+        for job, value, error in results:
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(value)
+
+    # -- reads -------------------------------------------------------------
+    def _reader_conn(self) -> Conn:
+        conn: Conn | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    def _run_read(self, fn: Callable[[Conn], T]) -> T:
+        return fn(self._reader_conn())
+
+    async def read(self, fn: Callable[[Conn], T]) -> T:
+        if self._readers is None:
+            raise RuntimeError("database is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn)
+
+    def read_sync(self, fn: Callable[[Conn], T]) -> T:
+        return fn(self._reader_conn())
+
+
+def now() -> float:
+    return time.time()

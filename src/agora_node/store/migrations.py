@@ -1,0 +1,304 @@
+"""Versioned schema migrations, run at start-up.
+
+The schema version lives in ``PRAGMA user_version``. Each migration is a
+list of statements applied in one transaction together with the version
+bump, so an interrupted upgrade leaves the previous version intact.
+Migrations only ever add: tables, columns, indexes. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+V1 = [
+    """
+    CREATE TABLE actors (
+        id INTEGER PRIMARY KEY,
+        uri TEXT NOT NULL UNIQUE,
+        local INTEGER NOT NULL DEFAULT 0,
+        type TEXT NOT NULL DEFAULT 'Person',
+        username TEXT NOT NULL,
+        host TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        url TEXT,
+        inbox TEXT,
+        outbox TEXT,
+        shared_inbox TEXT,
+        followers_uri TEXT,
+        following_uri TEXT,
+        featured_uri TEXT,
+        manually_approves INTEGER NOT NULL DEFAULT 0,
+        discoverable INTEGER NOT NULL DEFAULT 1,
+        also_known_as TEXT NOT NULL DEFAULT '[]',
+        moved_to TEXT,
+        fields TEXT NOT NULL DEFAULT '[]',
+        document TEXT,
+        fetched_at REAL,
+        published REAL,
+        deleted_at REAL,
+        last_move_at REAL
+    )
+    """,
+    "CREATE INDEX actors_acct ON actors(username COLLATE NOCASE, host)",
+    "CREATE INDEX actors_followers_uri ON actors(followers_uri)",
+    """
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        actor_id INTEGER NOT NULL UNIQUE REFERENCES actors(id),
+        password_hash TEXT NOT NULL,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        rsa_private_pem TEXT NOT NULL,
+        ed25519_private_pem TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        last_active_at REAL,
+        deleted_at REAL
+    )
+    """,
+    """
+    CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        public_key_pem TEXT NOT NULL,
+        key_type TEXT NOT NULL DEFAULT 'rsa',
+        fetched_at REAL NOT NULL,
+        gone INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX keys_actor ON keys(actor_uri)",
+    """
+    CREATE TABLE objects (
+        id INTEGER PRIMARY KEY,
+        uri TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        actor_uri TEXT NOT NULL,
+        local INTEGER NOT NULL DEFAULT 0,
+        visibility TEXT NOT NULL DEFAULT 'public',
+        content TEXT NOT NULL DEFAULT '',
+        summary TEXT NOT NULL DEFAULT '',
+        sensitive INTEGER NOT NULL DEFAULT 0,
+        name TEXT NOT NULL DEFAULT '',
+        url TEXT,
+        in_reply_to TEXT,
+        conversation TEXT,
+        boost_of TEXT,
+        activity_uri TEXT,
+        published REAL NOT NULL,
+        updated REAL,
+        data TEXT NOT NULL DEFAULT '{}',
+        deleted_at REAL
+    )
+    """,
+    "CREATE INDEX objects_actor_published ON objects(actor_uri, id)",
+    "CREATE INDEX objects_public ON objects(visibility, id)",
+    "CREATE INDEX objects_local_public ON objects(local, visibility, id)",
+    "CREATE INDEX objects_in_reply_to ON objects(in_reply_to)",
+    "CREATE INDEX objects_boost_of ON objects(boost_of)",
+    """
+    CREATE TABLE object_edits (
+        id INTEGER PRIMARY KEY,
+        object_uri TEXT NOT NULL,
+        data TEXT NOT NULL,
+        edited_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX object_edits_uri ON object_edits(object_uri)",
+    """
+    CREATE TABLE object_recipients (
+        object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+        actor_uri TEXT NOT NULL,
+        PRIMARY KEY (object_id, actor_uri)
+    )
+    """,
+    "CREATE INDEX object_recipients_actor ON object_recipients(actor_uri, object_id)",
+    """
+    CREATE TABLE tags (
+        object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        href TEXT
+    )
+    """,
+    "CREATE INDEX tags_name ON tags(kind, name)",
+    "CREATE INDEX tags_object ON tags(object_id)",
+    """
+    CREATE TABLE activities (
+        id INTEGER PRIMARY KEY,
+        uri TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        actor_uri TEXT NOT NULL,
+        object_uri TEXT,
+        local INTEGER NOT NULL DEFAULT 0,
+        visibility TEXT NOT NULL DEFAULT 'public',
+        data TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX activities_actor ON activities(actor_uri, id)",
+    "CREATE INDEX activities_object ON activities(object_uri)",
+    """
+    CREATE TABLE follows (
+        id INTEGER PRIMARY KEY,
+        follower_uri TEXT NOT NULL,
+        followee_uri TEXT NOT NULL,
+        activity_uri TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        created_at REAL NOT NULL,
+        UNIQUE (follower_uri, followee_uri)
+    )
+    """,
+    "CREATE INDEX follows_followee ON follows(followee_uri, state)",
+    """
+    CREATE TABLE likes (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        object_uri TEXT NOT NULL,
+        activity_uri TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, object_uri)
+    )
+    """,
+    "CREATE INDEX likes_object ON likes(object_uri)",
+    """
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        target_uri TEXT NOT NULL,
+        activity_uri TEXT,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, target_uri)
+    )
+    """,
+    "CREATE INDEX blocks_target ON blocks(target_uri)",
+    """
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        from_actor_uri TEXT NOT NULL,
+        object_uri TEXT,
+        activity_uri TEXT,
+        created_at REAL NOT NULL,
+        read INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX notifications_account ON notifications(account_id, id)",
+    """
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY,
+        activity_uri TEXT NOT NULL UNIQUE,
+        reporter_uri TEXT NOT NULL,
+        target_uris TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        resolved_at REAL
+    )
+    """,
+    """
+    CREATE TABLE featured (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        object_uri TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, object_uri)
+    )
+    """,
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_at REAL NOT NULL,
+        locked_until REAL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    )
+    """,
+    "CREATE INDEX jobs_due ON jobs(state, kind, run_at)",
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        activity_uri TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        host TEXT NOT NULL,
+        signer_account_id INTEGER,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        locked_until REAL,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        UNIQUE (activity_uri, inbox)
+    )
+    """,
+    "CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at)",
+    "CREATE INDEX deliveries_host ON deliveries(host, state)",
+    """
+    CREATE TABLE hosts (
+        host TEXT PRIMARY KEY,
+        failure_days TEXT NOT NULL DEFAULT '[]',
+        unavailable INTEGER NOT NULL DEFAULT 0,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        circuit_open_until REAL,
+        signature_scheme TEXT,
+        last_success_at REAL,
+        blocked INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        revoked_at REAL
+    )
+    """,
+    """
+    CREATE TABLE instance_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+]
+
+# Each entry migrates from version (index) to version (index + 1).
+MIGRATIONS: list[list[str]] = [V1]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    row = db.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
+    """Bring the database up to ``target`` (default: latest); returns the version."""
+    goal = len(MIGRATIONS) if target is None else target
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema version {current} is newer than this software ({len(MIGRATIONS)})"
+        )
+    raw = db.conn
+    while current < goal:
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[current]:
+                raw.execute(statement)
+            current += 1
+            raw.execute(f"PRAGMA user_version = {current}")
+            raw.execute("COMMIT")
+        except Exception:
+            raw.execute("ROLLBACK")
+            raise
+    return current
