@@ -35,7 +35,9 @@ def _wants_html(request: web.Request) -> bool:
     return preferred(request.headers.get("Accept"), ("json", "html")) == "html"
 
 
-def _error_response(request: web.Request, status: int, message: str, body: dict[str, object]) -> web.StreamResponse:
+def _error_response(
+    request: web.Request, status: int, message: str, body: dict[str, object]
+) -> web.StreamResponse:
     if _wants_html(request):
         return pages.error_page(status, message, request.app[SETTINGS].instance.name)
     return web.Response(
@@ -52,8 +54,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status >= 500:
             log.error("request failed path=%s status=%s error=%s", request.path, exc.status, exc)
         else:
-            log.info("request refused path=%s status=%s reason=%s", request.path, exc.status,
-                     exc.public_message)
+            log.info(
+                "request refused path=%s status=%s reason=%s",
+                request.path,
+                exc.status,
+                exc.public_message,
+            )
         if isinstance(exc, Gone) and exc.document is not None and not _wants_html(request):
             return actor_views.as_response(exc.document, status=410)
         resp = _error_response(request, exc.status, exc.public_message, exc.to_json())
@@ -120,6 +126,8 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())
-    actor_handler = negotiated(activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json)
+    actor_handler = negotiated(
+        activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
+    )
     app.router.add_get("/users/{name}", actor_handler)
     return app

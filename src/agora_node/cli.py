@@ -68,7 +68,9 @@ def _read_password(args: argparse.Namespace) -> str:
         try:
             text = Path(args.password_file).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"cannot read password file {args.password_file}: {exc.strerror}") from None
+            raise CliError(
+                f"cannot read password file {args.password_file}: {exc.strerror}"
+            ) from None
         password = text.rstrip("\r\n")
         if not password:
             raise CliError("password file is empty")
@@ -119,7 +121,9 @@ def cmd_account(args: argparse.Namespace) -> int:
     try:
         if args.account_cmd == "list":
             for acc in db.read_sync(accounts_store.list_accounts):
-                flags = [f for f, on in (("admin", acc.is_admin), ("deleted", acc.deleted_at)) if on]
+                flags = [
+                    f for f, on in (("admin", acc.is_admin), ("deleted", acc.deleted_at)) if on
+                ]
                 suffix = f" [{', '.join(flags)}]" if flags else ""
                 print(f"@{acc.username}@{settings.domain}{suffix}")
             return 0
@@ -142,7 +146,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     base_url = args.base_url or f"http://{args.domain}"
     text = render_config(
-        args.domain, base_url, args.db or "agora.db", args.host, args.port,
+        args.domain,
+        base_url,
+        args.db or "agora.db",
+        args.host,
+        args.port,
         plain_http_hosts=args.plain_http_host or (),
         allowed_networks=args.allow_network or (),
         registration=args.registration,
@@ -181,9 +189,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def serve(settings: Settings) -> None:
-    from aiohttp import web  # noqa: PLC0415 - keeps `--version` and `check-config` fast
+    from aiohttp import web
 
-    from agora_node.app import create_app  # noqa: PLC0415
+    from agora_node.app import create_app
 
     app = create_app(settings)
     db = _open_db(settings)
@@ -193,8 +201,12 @@ def serve(settings: Settings) -> None:
         db.close()
     _print_urls(settings, names)
     web.run_app(
-        app, host=settings.server.host, port=settings.server.port, print=None,
-        access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10,
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access"),
+        shutdown_timeout=10,
     )
 
 
@@ -205,9 +217,17 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         domain = f"localhost:{args.port}"
         path.write_text(
-            render_config(domain, f"http://{domain}", "agora.db", "127.0.0.1", args.port,
-                          plain_http_hosts=(), allowed_networks=(), registration="closed",
-                          name="Agora"),
+            render_config(
+                domain,
+                f"http://{domain}",
+                "agora.db",
+                "127.0.0.1",
+                args.port,
+                plain_http_hosts=(),
+                allowed_networks=(),
+                registration="closed",
+                name="Agora",
+            ),
             encoding="utf-8",
         )
         print(f"wrote {path}")
@@ -224,8 +244,10 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         secret_file = path.parent / f"{args.username}-password.txt"
         secret_file.write_text(password + "\n", encoding="utf-8")
         secret_file.chmod(0o600)
-        print(f"created admin account @{args.username}@{settings.domain}; "
-              f"its password is in {secret_file}")
+        print(
+            f"created admin account @{args.username}@{settings.domain}; "
+            f"its password is in {secret_file}"
+        )
     serve(settings)
     return 0
 

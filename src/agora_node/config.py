@@ -96,7 +96,9 @@ class Settings:
         return self.instance.domain.lower()
 
     def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(n, strict=False) for n in self.federation.allowed_networks)
+        return tuple(
+            ipaddress.ip_network(n, strict=False) for n in self.federation.allowed_networks
+        )
 
 
 _SECTIONS: dict[str, type[Any]] = {
@@ -203,7 +205,9 @@ def settings_from_dict(raw: dict[str, Any], source: str = "") -> Settings:
     for key in raw:
         if key not in _SECTIONS:
             raise ConfigError(f"{key}: unknown section")
-    sections = {name: _build_section(name, cls, raw.get(name, {})) for name, cls in _SECTIONS.items()}
+    sections = {
+        name: _build_section(name, cls, raw.get(name, {})) for name, cls in _SECTIONS.items()
+    }
     settings = Settings(**sections, source=source)
     _check(settings)
     return settings
@@ -234,7 +238,9 @@ def load_settings(path: str | Path) -> Settings:
     return settings
 
 
-def render_config(domain: str, base_url: str, db_path: str, host: str, port: int, **extra: Any) -> str:
+def render_config(
+    domain: str, base_url: str, db_path: str, host: str, port: int, **extra: Any
+) -> str:
     """A minimal config file for ``agora-node init``."""
     lines = [
         "# Agora node configuration (see config.example.toml for every key)",

@@ -17,7 +17,6 @@ from agora_node.federation.netguard import (
     guarded_socket_factory,
     is_forbidden_address,
     is_guard_refusal,
-    normalise_host,
 )
 
 LOOPBACK_V4 = (ipaddress.IPv4Network("127.0.0.0/8"),)
@@ -157,8 +156,9 @@ def test_socket_factory_creates_sockets_for_allowed_addresses() -> None:
 
 def test_guard_refusal_is_recognised_inside_aiohttp_errors() -> None:
     inner = AddressNotAllowed("x.test", "10.0.0.1")
-    wrapped = aiohttp.ClientConnectorError(aiohttp.client_reqrep.ConnectionKey(
-        "x.test", 80, False, True, None, None, None), inner)
+    wrapped = aiohttp.ClientConnectorError(
+        aiohttp.client_reqrep.ConnectionKey("x.test", 80, False, True, None, None, None), inner
+    )
     assert is_guard_refusal(wrapped)
     assert not is_guard_refusal(ConnectionRefusedError())
 
@@ -204,26 +204,16 @@ def test_check_url_accepts_https_names_and_public_literals() -> None:
         ({"dev.test:8080"}, "http://dev.test/x", False),
         ({"other.test"}, "http://dev.test/x", False),
         ({"[::1]:8080"}, "http://[::1]:8080/x", True),
+        ({"xn--bcher-kva.test"}, "http://BÜCHER.test./x", True),
     ],
 )
 def test_plain_http_hosts(entries: set[str], url: str, ok: bool) -> None:
-    kwargs = {"plain_http_hosts": frozenset(entries), "allowed_networks": (
-        ipaddress.IPv6Network("::1/128"),)}
+    kwargs = {
+        "plain_http_hosts": frozenset(entries),
+        "allowed_networks": (ipaddress.IPv6Network("::1/128"),),
+    }
     if ok:
         check_url(url, **kwargs)  # type: ignore[arg-type]
     else:
         with pytest.raises(FetchError, match="plain http not allowed"):
             check_url(url, **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("host", "expected"),
-    [
-        ("Example.COM", "example.com"),
-        ("example.com.", "example.com"),
-        ("bücher.de", "xn--bcher-kva.de"),
-        ("BÜCHER.de.", "xn--bcher-kva.de"),
-    ],
-)
-def test_normalise_host(host: str, expected: str) -> None:
-    assert normalise_host(host) == expected

@@ -33,7 +33,9 @@ def as_response(doc: dict[str, Any], status: int = 200) -> web.Response:
 async def load_account(request: web.Request) -> AccountRow:
     """The account named in the path; 404 when unknown, 410 when deleted."""
     name = request.match_info["name"]
-    account = await request.app[DB].read(lambda db: accounts_store.get_account_by_username(db, name))
+    account = await request.app[DB].read(
+        lambda db: accounts_store.get_account_by_username(db, name)
+    )
     if account is None or account.actor is None:
         raise NotFound("no such account")
     if account.deleted_at is not None:
@@ -147,7 +149,9 @@ async def collection_response(
     if not wants_page:
         return as_response(
             builders.ordered_collection(
-                collection_uri, total, f"{collection_uri}?page=true",
+                collection_uri,
+                total,
+                f"{collection_uri}?page=true",
                 f"{collection_uri}?page=true&min_id=0",
             )
         )
@@ -155,7 +159,9 @@ async def collection_response(
     if min_id is not None:
         has_newer = len(rows) > PAGE_SIZE
         rows = rows[-PAGE_SIZE:] if has_newer else rows
-        has_older = bool(rows) and await db.read(lambda conn: bool(page(conn, rows[-1][0], None, 1)))
+        has_older = bool(rows) and await db.read(
+            lambda conn: bool(page(conn, rows[-1][0], None, 1))
+        )
     else:
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
@@ -166,9 +172,7 @@ async def collection_response(
     prev_uri = f"{collection_uri}?page=true&min_id={rows[0][0]}" if rows and has_newer else None
     items = [render_item(item) for _, item in rows]
     return as_response(
-        builders.ordered_collection_page(
-            page_uri, collection_uri, items, total, next_uri, prev_uri
-        )
+        builders.ordered_collection_page(page_uri, collection_uri, items, total, next_uri, prev_uri)
     )
 
 

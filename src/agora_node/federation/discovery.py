@@ -134,9 +134,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         },
     }
     ctype = f'application/json; profile="{NODEINFO_REL.format(v=version)}#"'
-    return web.Response(
-        body=json.dumps(body).encode(), headers={**CORS, "Content-Type": ctype}
-    )
+    return web.Response(body=json.dumps(body).encode(), headers={**CORS, "Content-Type": ctype})
 
 
 def routes() -> list[web.RouteDef]:

@@ -205,7 +205,7 @@ async def post_activity(
     base = {"Content-Type": ACTIVITY_JSON, "User-Agent": policy.user_agent}
     headers = dict(signer("POST", inbox_url, base, body))
     try:
-        with _client_errors():
+        with _client_errors(inbox_url):
             async with session.post(
                 inbox_url,
                 data=body,

@@ -34,6 +34,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from agora_node.errors import FetchError
+from agora_node.protocol.hosts import normalise_host
 
 logger = logging.getLogger(__name__)
 
@@ -200,14 +201,6 @@ def guarded_socket_factory(allowed: Iterable[IPNetwork] = ()) -> SocketFactoryTy
     return factory
 
 
-def normalise_host(host: str) -> str:
-    """Lower-case, without trailing dot, IDNA-encoded: the form we compare on."""
-    host = host.strip().rstrip(".").lower()
-    if host.isascii():
-        return host
-    return host.encode("idna").decode("ascii")
-
-
 def check_url(
     url: str,
     *,
@@ -253,11 +246,13 @@ def is_guard_refusal(exc: BaseException) -> bool:
 
 
 def _plain_http_allowed(parsed: URL, plain_http_hosts: frozenset[str]) -> bool:
-    """Entries are normalised hosts, optionally with ``:port`` (``[v6]:port``)."""
-    host = normalise_host(parsed.raw_host or "")
-    shown = f"[{host}]" if ":" in host else host
-    candidates = {host, shown, f"{shown}:{parsed.port}"}
-    return not candidates.isdisjoint(plain_http_hosts)
+    """Entries are normalised hosts (see ``protocol.hosts``), optionally ``:port``."""
+    raw = parsed.raw_host or ""
+    try:
+        host = normalise_host(f"[{raw}]" if ":" in raw else raw)
+    except ValueError:
+        return False
+    return not {host, f"{host}:{parsed.port}"}.isdisjoint(plain_http_hosts)
 
 
 def _is_legacy_numeric_ipv4(host: str) -> bool:

@@ -21,8 +21,24 @@ from agora_node.protocol.urls import LocalUrls
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$", re.IGNORECASE)
 RESERVED_USERNAMES = frozenset(
-    {"actor", "inbox", "outbox", "api", "oauth", "users", "well-known", "nodeinfo",
-     "instance", "root", "system", "support", "webmaster", "postmaster", "abuse", "security"}
+    {
+        "actor",
+        "inbox",
+        "outbox",
+        "api",
+        "oauth",
+        "users",
+        "well-known",
+        "nodeinfo",
+        "instance",
+        "root",
+        "system",
+        "support",
+        "webmaster",
+        "postmaster",
+        "abuse",
+        "security",
+    }
 )
 _SCRYPT_LOG_N = 14
 _SCRYPT_R = 8
@@ -33,9 +49,7 @@ MIN_PASSWORD_LENGTH = 8
 def check_username(username: str, *, allow_reserved: bool = False) -> str:
     """Mastodon's rule: letters, digits and underscores, at most 30."""
     if not USERNAME_RE.match(username):
-        raise BadRequest(
-            "username must be 1-30 characters of letters, digits and underscores"
-        )
+        raise BadRequest("username must be 1-30 characters of letters, digits and underscores")
     if not allow_reserved and username.lower() in RESERVED_USERNAMES:
         raise BadRequest(f"username {username!r} is reserved")
     return username
@@ -46,11 +60,16 @@ def hash_password(password: str) -> str:
         raise BadRequest(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=2**_SCRYPT_LOG_N, r=_SCRYPT_R, p=_SCRYPT_P,
+        password.encode("utf-8"),
+        salt=salt,
+        n=2**_SCRYPT_LOG_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
         dklen=32,
     )
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT_LOG_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+    params = f"{_SCRYPT_LOG_N}${_SCRYPT_R}${_SCRYPT_P}"
+    return f"scrypt${params}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -61,7 +80,11 @@ def verify_password(password: str, stored: str) -> bool:
         salt = base64.b64decode(salt_b64)
         expected = base64.b64decode(hash_b64)
         digest = hashlib.scrypt(
-            password.encode("utf-8"), salt=salt, n=2 ** int(log_n), r=int(r), p=int(p),
+            password.encode("utf-8"),
+            salt=salt,
+            n=2 ** int(log_n),
+            r=int(r),
+            p=int(p),
             dklen=len(expected),
         )
     except (ValueError, TypeError):
@@ -83,7 +106,12 @@ class NewAccount:
 
 
 def new_local_account(
-    urls: LocalUrls, domain: str, username: str, password: str, *, is_admin: bool = False,
+    urls: LocalUrls,
+    domain: str,
+    username: str,
+    password: str,
+    *,
+    is_admin: bool = False,
     locked: bool = False,
 ) -> NewAccount:
     """Validate and build a new account (generates both key pairs)."""

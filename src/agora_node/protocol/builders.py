@@ -105,7 +105,9 @@ def actor_document(
     return doc
 
 
-def tombstone(uri: str, former_type: str | None = None, deleted: float | None = None) -> dict[str, Any]:
+def tombstone(
+    uri: str, former_type: str | None = None, deleted: float | None = None
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"@context": AS, "id": uri, "type": "Tombstone"}
     if former_type:
         doc["formerType"] = former_type
@@ -114,8 +116,15 @@ def tombstone(uri: str, former_type: str | None = None, deleted: float | None = 
     return doc
 
 
-def ordered_collection(uri: str, total: int, first: str | None, last: str | None = None) -> dict[str, Any]:
-    doc: dict[str, Any] = {"@context": AS, "id": uri, "type": "OrderedCollection", "totalItems": total}
+def ordered_collection(
+    uri: str, total: int, first: str | None, last: str | None = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "@context": AS,
+        "id": uri,
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }
     if first is not None:
         doc["first"] = first
     if last is not None:

@@ -28,12 +28,16 @@ class KeyPair:
 
 def generate_rsa_keypair(bits: int = 2048) -> KeyPair:
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    return KeyPair(private_pem=private_key_to_pem(key), public_pem=public_key_to_pem(key.public_key()))
+    return KeyPair(
+        private_pem=private_key_to_pem(key), public_pem=public_key_to_pem(key.public_key())
+    )
 
 
 def generate_ed25519_keypair() -> KeyPair:
     key = ed25519.Ed25519PrivateKey.generate()
-    return KeyPair(private_pem=private_key_to_pem(key), public_pem=public_key_to_pem(key.public_key()))
+    return KeyPair(
+        private_pem=private_key_to_pem(key), public_pem=public_key_to_pem(key.public_key())
+    )
 
 
 def private_key_to_pem(key: PrivateKey) -> str:
@@ -52,7 +56,9 @@ def public_key_to_pem(key: PublicKey) -> str:
 
 def load_private_key(pem: str) -> PrivateKey:
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+    if not isinstance(
+        key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+    ):
         raise ValueError("unsupported private key type")
     return key
 

@@ -47,7 +47,11 @@ def preferred(accept: str | None, offers: tuple[str, ...]) -> str | None:
             if specificity < 0:
                 continue
             score = (q, specificity, offer)
-            if best is None or (score[0], score[1], -rank) > (best[0], best[1], -offers.index(best[2])):
+            if best is None or (score[0], score[1], -rank) > (
+                best[0],
+                best[1],
+                -offers.index(best[2]),
+            ):
                 best = score
     return best[2] if best else None
 

@@ -29,6 +29,22 @@ LD_JSON_AS = f'application/ld+json; profile="{AS_CONTEXT}"'
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+# AS2 activity types plus the extension activities peers send. ``Question``
+# is an activity in AS2 but travels as an object (a poll) on the fediverse,
+# so it is deliberately absent.
+ACTIVITY_TYPES = frozenset(
+    {
+        "Accept", "Add", "Announce", "Arrive", "Block", "Create", "Delete", "Dislike",
+        "Flag", "Follow", "Ignore", "Invite", "Join", "Leave", "Like", "Listen", "Move",
+        "Offer", "Read", "Reject", "Remove", "TentativeAccept", "TentativeReject",
+        "Travel", "Undo", "Update", "View",
+        "EmojiReact",  # Pleroma/Akkoma reactions
+        "LikeRequest", "ReplyRequest", "AnnounceRequest",  # GoToSocial interaction requests
+        "QuoteRequest",  # Mastodon quote posts (FEP-044f)
+    }
+)  # fmt: skip
+
 _ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 
 # RFC 9110 media-type parameter: token "=" ( token / quoted-string )
@@ -55,6 +71,13 @@ def id_of(value: Any) -> str | None:
         if isinstance(inner, str):
             return inner
     return None
+
+
+def types_of(obj: Any) -> list[str]:
+    """The ``type`` names of an object (JSON-LD allows one or a list); [] if none."""
+    if not isinstance(obj, Mapping):
+        return []
+    return [t for t in as_list(obj.get("type")) if isinstance(t, str)]
 
 
 def is_public(addr: Any) -> bool:

@@ -165,7 +165,15 @@ def insert_account(
     cur = db.execute(
         "INSERT INTO accounts (username, actor_id, password_hash, is_admin, rsa_private_pem, "
         "ed25519_private_pem, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [username, actor_id, password_hash, int(is_admin), rsa_private_pem, ed25519_private_pem, now],
+        [
+            username,
+            actor_id,
+            password_hash,
+            int(is_admin),
+            rsa_private_pem,
+            ed25519_private_pem,
+            now,
+        ],
     )
     for key_id, pem, key_type in public_keys:
         put_public_key(db, key_id, actor["uri"], pem, key_type)
@@ -195,7 +203,9 @@ def _account(row: tuple[Any, ...]) -> AccountRow:
 
 
 def get_account_by_username(db: sqlite_utils.Database, username: str) -> AccountRow | None:
-    row = db.execute(_ACCOUNT_SELECT + " WHERE a.username = ? COLLATE NOCASE", [username]).fetchone()
+    row = db.execute(
+        _ACCOUNT_SELECT + " WHERE a.username = ? COLLATE NOCASE", [username]
+    ).fetchone()
     return _account(row) if row else None
 
 
@@ -225,11 +235,17 @@ def touch_account_activity(db: sqlite_utils.Database, account_id: int, when: flo
     db.execute("UPDATE accounts SET last_active_at = ? WHERE id = ?", [when, account_id])
 
 
-def set_account_profile(
-    db: sqlite_utils.Database, account_id: int, values: dict[str, Any]
-) -> None:
-    allowed = {"display_name", "summary", "manually_approves", "discoverable", "also_known_as",
-               "moved_to", "fields", "last_move_at"}
+def set_account_profile(db: sqlite_utils.Database, account_id: int, values: dict[str, Any]) -> None:
+    allowed = {
+        "display_name",
+        "summary",
+        "manually_approves",
+        "discoverable",
+        "also_known_as",
+        "moved_to",
+        "fields",
+        "last_move_at",
+    }
     record = {k: v for k, v in values.items() if k in allowed}
     for key in ("also_known_as", "fields"):
         if key in record:

@@ -15,8 +15,11 @@ import sqlite_utils
 
 Page = list[tuple[int, Any]]
 
-_NOT_DELETED = (
-    "(object_uri IS NULL OR object_uri NOT IN (SELECT uri FROM objects WHERE deleted_at IS NOT NULL))"
+_NOT_DELETED = " ".join(
+    [
+        "(object_uri IS NULL OR object_uri NOT IN",
+        "(SELECT uri FROM objects WHERE deleted_at IS NOT NULL))",
+    ]
 )
 
 
@@ -68,8 +71,14 @@ def outbox_page(
     limit: int,
 ) -> Page:
     return _page(
-        db, "SELECT id, data FROM activities", _outbox_where(visibilities),
-        [actor_uri, *visibilities], max_id, min_id, limit, json.loads,
+        db,
+        "SELECT id, data FROM activities",
+        _outbox_where(visibilities),
+        [actor_uri, *visibilities],
+        max_id,
+        min_id,
+        limit,
+        json.loads,
     )
 
 
@@ -81,8 +90,13 @@ def followers_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
     return _page(
-        db, "SELECT id, follower_uri FROM follows", "followee_uri = ? AND state = 'accepted'",
-        [actor_uri], max_id, min_id, limit,
+        db,
+        "SELECT id, follower_uri FROM follows",
+        "followee_uri = ? AND state = 'accepted'",
+        [actor_uri],
+        max_id,
+        min_id,
+        limit,
     )
 
 
@@ -94,8 +108,13 @@ def following_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
     return _page(
-        db, "SELECT id, followee_uri FROM follows", "follower_uri = ? AND state = 'accepted'",
-        [actor_uri], max_id, min_id, limit,
+        db,
+        "SELECT id, followee_uri FROM follows",
+        "follower_uri = ? AND state = 'accepted'",
+        [actor_uri],
+        max_id,
+        min_id,
+        limit,
     )
 
 
@@ -107,6 +126,11 @@ def featured_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
     return _page(
-        db, "SELECT id, object_uri FROM featured", "actor_uri = ?",
-        [actor_uri], max_id, min_id, limit,
+        db,
+        "SELECT id, object_uri FROM featured",
+        "actor_uri = ?",
+        [actor_uri],
+        max_id,
+        min_id,
+        limit,
     )

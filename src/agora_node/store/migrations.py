@@ -272,8 +272,48 @@ V1 = [
     """,
 ]
 
+# OAuth 2.0 clients: registered apps, authorization codes (PKCE) and the
+# refresh side of tokens; API tokens gain an app and a refresh hash.
+V2 = [
+    """
+    CREATE TABLE oauth_apps (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        client_secret_hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        redirect_uris TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        website TEXT,
+        created_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE oauth_codes (
+        code_hash TEXT PRIMARY KEY,
+        app_id INTEGER NOT NULL REFERENCES oauth_apps(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        redirect_uri TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        code_challenge TEXT,
+        code_challenge_method TEXT,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    )
+    """,
+    "ALTER TABLE api_tokens ADD COLUMN app_id INTEGER REFERENCES oauth_apps(id)",
+    "ALTER TABLE api_tokens ADD COLUMN refresh_hash TEXT",
+    "CREATE UNIQUE INDEX api_tokens_refresh ON api_tokens(refresh_hash)",
+    """
+    CREATE TABLE login_failures (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        window_start REAL NOT NULL
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1]
+MIGRATIONS: list[list[str]] = [V1, V2]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -23,15 +23,20 @@ _STYLE = (
 def layout(title: str, body: str, site_name: str, status: int = 200) -> web.Response:
     """The page frame; ``body`` must already be escaped HTML."""
     html = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · {escape(site_name)}</title><style>{_STYLE}</style></head>"
         f'<body><header><p><a href="/">{escape(site_name)}</a></p></header>'
-        f"<main>{body}</main><footer class=\"muted\"><p>Agora {escape(__version__)}</p></footer>"
+        f'<main>{body}</main><footer class="muted"><p>Agora {escape(__version__)}</p></footer>'
         "</body></html>\n"
     )
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
-                        headers={"Vary": "Accept"})
+    return web.Response(
+        text=html,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Vary": "Accept"},
+    )
 
 
 def error_page(status: int, message: str, site_name: str = "Agora") -> web.Response:
@@ -43,7 +48,9 @@ async def profile(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     settings = request.app[SETTINGS]
     urls = request.app[URLS]
-    account = await request.app[DB].read(lambda db: accounts_store.get_account_by_username(db, name))
+    account = await request.app[DB].read(
+        lambda db: accounts_store.get_account_by_username(db, name)
+    )
     if account is None or account.actor is None:
         raise NotFound("no such account")
     if account.deleted_at is not None:
@@ -67,15 +74,18 @@ async def profile(request: web.Request) -> web.Response:
         "</section>"
     )
     resp = layout(actor.display_name or account.username, body, settings.instance.name)
-    resp.headers["Link"] = f'<{urls.actor(account.username)}>; rel="alternate"; type="application/activity+json"'
+    resp.headers["Link"] = (
+        f'<{urls.actor(account.username)}>; rel="alternate"; type="application/activity+json"'
+    )
     return resp
 
 
 async def home(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     accounts = await request.app[DB].read(accounts_store.list_accounts)
+    domain = escape(settings.domain)
     items = "".join(
-        f'<li><a href="/@{escape(a.username)}">@{escape(a.username)}@{escape(settings.domain)}</a></li>'
+        f'<li><a href="/@{escape(a.username)}">@{escape(a.username)}@{domain}</a></li>'
         for a in accounts
         if a.deleted_at is None
     )

@@ -9,7 +9,8 @@ Primitives are named as in the RFC 9421 registry.  The *declared* name
   is ``bad_signature``: the key we resolved is not the one that signed, and
   callers refresh a cached key once on ``bad_signature``;
 - a name we do not implement is ``unsupported_algorithm`` (raised while
-  parsing, before any key lookup).
+  parsing, before any key lookup), as is ``hmac-sha256`` here: HMAC is
+  only ever checked with a shared secret, never with a public key.
 
 ``hs2019`` and an absent cavage algorithm follow fediverse practice: RSA
 means PKCS#1 v1.5 with SHA-256.  An absent RFC 9421 ``alg`` with an RSA key
@@ -82,6 +83,8 @@ def primitives_for(scheme_is_cavage: bool, declared: str | None, key: PublicKey)
         if declared is not None and declared not in RFC9421_ALGORITHMS:
             raise SignatureError("unsupported_algorithm")
         forced = declared
+    if forced == HMAC_SHA256:
+        raise SignatureError("unsupported_algorithm", "hmac needs verify_hmac_signature")
     if isinstance(key, rsa.RSAPublicKey):
         if forced is None:
             return (RSA_V15_SHA256,) if scheme_is_cavage else (RSA_V15_SHA256, RSA_PSS_SHA512)

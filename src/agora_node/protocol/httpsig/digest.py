@@ -87,7 +87,10 @@ def verify_body_digests(headers: Headers, body: bytes | None) -> bool:
     """
     data = body if body is not None else b""
     checked = False
-    for name, check in (("digest", _check_digest_field), ("content-digest", _check_content_digest_field)):
+    for name, check in (
+        ("digest", _check_digest_field),
+        ("content-digest", _check_content_digest_field),
+    ):
         values = headers.get(name)
         if values is None:
             continue

@@ -165,6 +165,11 @@ class _Parser:
         raise SFError(f"unexpected {char!r} at {self.pos}")
 
 
+def is_key(text: str) -> bool:
+    """Whether ``text`` can be a dictionary key (e.g. a signature label)."""
+    return _KEY.fullmatch(text) is not None
+
+
 def parse_dictionary(text: str) -> dict[str, Member]:
     """Parse a dictionary field value; raise ``SFError`` on any deviation."""
     parser = _Parser(text.rstrip(" "))

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+
+def cli(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agora_node.cli", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "node" / "agora.toml"
+    result = cli(path, "init", "--domain", "node.test", "--base-url", "https://node.test")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_version() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "agora_node.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("agora-node ")
+
+
+def test_account_lifecycle(config: Path, tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    created = cli(config, "account", "create", "Alice", "--admin", "--password-file", str(pw))
+    assert created.returncode == 0, created.stderr
+    assert "@Alice@node.test" in created.stdout
+    # Case-insensitive uniqueness
+    dup = cli(config, "account", "create", "alice", "--password-file", str(pw))
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    listed = cli(config, "account", "list")
+    assert "@Alice@node.test [admin]" in listed.stdout
+    # Private keys never appear in output
+    assert "PRIVATE" not in created.stdout + created.stderr + listed.stdout
+    deleted = cli(config, "account", "delete", "alice")
+    assert deleted.returncode == 0
+    assert "deleted]" in cli(config, "account", "list").stdout
+    again = cli(config, "account", "delete", "alice")
+    assert again.returncode == 2 and "no account" in again.stderr
+
+
+@pytest.mark.parametrize("name", ["bad-name", "Ünïcode", "a" * 31, "", "has space"])
+def test_bad_usernames(config: Path, tmp_path: Path, name: str) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    result = cli(config, "account", "create", name, "--password-file", str(pw))
+    assert result.returncode == 2 and "username" in result.stderr
+
+
+def test_password_rules(config: Path, tmp_path: Path) -> None:
+    short = tmp_path / "short"
+    short.write_text("short\n")
+    result = cli(config, "account", "create", "bob", "--password-file", str(short))
+    assert result.returncode == 2 and "at least 8" in result.stderr
+    result = cli(config, "account", "create", "bob", stdin="")
+    assert result.returncode == 2 and "--password-file" in result.stderr
+    missing = cli(config, "account", "create", "bob", "--password-file", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "cannot read password file" in missing.stderr
+
+
+def test_init_refuses_to_overwrite(config: Path) -> None:
+    result = cli(config, "init")
+    assert result.returncode == 2 and "already exists" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_and_graceful_shutdown(tmp_path: Path) -> None:
+    port = _free_port()
+    config = tmp_path / "agora.toml"
+    init = cli(config, "init", "--domain", f"127.0.0.1:{port}", "--port", str(port))
+    assert init.returncode == 0, init.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agora_node.cli", "--config", str(config), "serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        async with aiohttp.ClientSession() as session:
+            while True:
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/.well-known/nodeinfo") as r:
+                        assert r.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "node did not start"
+                    await __import__("asyncio").sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
