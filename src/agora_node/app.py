@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
+from agora_node.api import oauth
 from agora_node.config import Settings
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())
+    app.add_routes(oauth.routes())
     actor_handler = negotiated(
         activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
     )
