@@ -104,8 +104,7 @@ def _validators() -> dict[str, Draft202012Validator]:
         (schema["$id"], Resource.from_contents(schema)) for schema in contents.values()
     )
     return {
-        stem: Draft202012Validator(schema, registry=registry)
-        for stem, schema in contents.items()
+        stem: Draft202012Validator(schema, registry=registry) for stem, schema in contents.items()
     }
 
 
@@ -137,7 +136,7 @@ def _describe(error: ValidationError) -> str:
     rule, limit = error.validator, error.validator_value
     match rule:
         case "required":
-            return error.message  # names the missing property, from our schema
+            return str(error.message)  # names the missing property, from our schema
         case "maxLength":
             return f"longer than {limit} characters"
         case "minLength":

@@ -48,9 +48,7 @@ ACTIVITY_TYPES = frozenset(
 _ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 
 # RFC 9110 media-type parameter: token "=" ( token / quoted-string )
-_PARAM = re.compile(
-    r";\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;\s]*)\s*"
-)
+_PARAM = re.compile(r";\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[^;\s]*)\s*")
 
 
 def as_list(value: Any) -> list[Any]:
