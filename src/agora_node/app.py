@@ -3,6 +3,8 @@ HTTP client, workers, routes and middlewares together."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -10,18 +12,34 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
+from agora_node import __version__
 from agora_node.api import oauth
 from agora_node.config import Settings
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.context import DB, HTTP, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
-from agora_node.federation import discovery
+from agora_node.federation import discovery, inbox
+from agora_node.federation.fetcher import Fetcher, SchemeMemory
+from agora_node.federation.http import FetchPolicy, make_client_session
+from agora_node.federation.keys import KeyResolver
+from agora_node.federation.prefetch import Prefetcher
+from agora_node.federation.services import (
+    DELIVERY_WAKE,
+    FETCHER,
+    INBOX_WAKE,
+    KEY_RESOLVER,
+    SIGNERS,
+)
+from agora_node.federation.signing import Signers
+from agora_node.protocol.httpsig import SignaturePolicy
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.web import pages
+from agora_node.workers.delivery import DeliveryWorker
+from agora_node.workers.inbox import InboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +134,87 @@ def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
     accounts_store.put_instance_value(conn, "instance_rsa_public_pem", pair.public_pem)
 
 
-def create_app(settings: Settings) -> web.Application:
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    fed = settings.federation
+    return FetchPolicy(
+        allowed_networks=settings.networks(),
+        plain_http_hosts=frozenset(h.lower() for h in fed.plain_http_hosts),
+        connect_timeout=fed.connect_timeout,
+        total_timeout=fed.total_timeout,
+        max_body_bytes=fed.max_fetch_bytes,
+        max_redirects=fed.max_redirects,
+        user_agent=f"agora/{__version__} (+{settings.base_url})",
+    )
+
+
+async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The HTTP client, signers, key resolver; then the workers (if enabled)."""
+    settings = app[SETTINGS]
+    db = app[DB]
+    urls = app[URLS]
+    policy = fetch_policy(settings)
+    session = make_client_session(policy)
+    app[HTTP] = session
+    signers = Signers(db, urls)
+    app[SIGNERS] = signers
+    schemes = SchemeMemory(db, settings)
+    fetcher = Fetcher(session, policy, signers, schemes)
+    app[FETCHER] = fetcher
+
+    async def fetch_document(url: str) -> dict[str, object]:
+        return (await fetcher.fetch(url)).document
+
+    sig_policy = SignaturePolicy(
+        max_age_seconds=settings.federation.signature_max_age,
+        max_future_seconds=settings.federation.signature_max_future,
+    )
+    app[KEY_RESOLVER] = KeyResolver(
+        db, fetch_document, refetch_after=settings.federation.key_refetch_after, policy=sig_policy
+    )
+    app[INBOX_WAKE] = asyncio.Event()
+    app[DELIVERY_WAKE] = asyncio.Event()
+    inbox_worker = InboxWorker(
+        db,
+        Prefetcher(db, fetcher, urls, settings.federation.thread_fetch_depth),
+        urls,
+        app[INBOX_WAKE],
+        app[DELIVERY_WAKE],
+    )
+    delivery_worker = DeliveryWorker(
+        db, session, policy, signers, schemes, settings.delivery, app[DELIVERY_WAKE]
+    )
+    tasks: list[asyncio.Task[None]] = []
+    if app[RUN_WORKERS]:
+        tasks = [
+            asyncio.create_task(inbox_worker.run(), name="inbox-worker"),
+            asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
+        ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if tasks:
+        await inbox_worker.drain()
+        await delivery_worker.drain()
+    await session.close()
+
+
+RUN_WORKERS = web.AppKey("run_workers", bool)
+
+
+def create_app(settings: Settings, *, run_workers: bool = True) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware],
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings
     app[URLS] = LocalUrls(settings.base_url)
+    app[RUN_WORKERS] = run_workers
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_federation_ctx)
+    app.add_routes(inbox.routes())
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())

@@ -153,3 +153,37 @@ def ordered_collection_page(
     if prev_uri:
         doc["prev"] = prev_uri
     return doc
+
+
+def activity(
+    activity_type: str,
+    *,
+    activity_id: str,
+    actor: str,
+    obj: Any,
+    to: list[str] | None = None,
+    cc: list[str] | None = None,
+    published: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A generic activity with addressing; ``obj`` may be a URI or an object."""
+    doc: dict[str, Any] = {
+        "@context": AS,
+        "id": activity_id,
+        "type": activity_type,
+        "actor": actor,
+        "object": obj,
+    }
+    if to:
+        doc["to"] = to
+    if cc:
+        doc["cc"] = cc
+    if published is not None:
+        doc["published"] = iso(published)
+    doc.update(extra)
+    return doc
+
+
+def strip_context(doc: dict[str, Any]) -> dict[str, Any]:
+    """An embedded copy of a document: the same without its ``@context``."""
+    return {k: v for k, v in doc.items() if k != "@context"}

@@ -144,6 +144,12 @@ def upsert_actor(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     return int(row[0])
 
 
+def set_actor_moved(db: sqlite_utils.Database, uri: str, target_uri: str, when: float) -> None:
+    db.execute(
+        "UPDATE actors SET moved_to = ?, last_move_at = ? WHERE uri = ?", [target_uri, when, uri]
+    )
+
+
 def mark_actor_deleted(db: sqlite_utils.Database, uri: str, when: float) -> None:
     db.execute("UPDATE actors SET deleted_at = ? WHERE uri = ?", [when, uri])
 

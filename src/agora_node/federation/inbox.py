@@ -1,0 +1,130 @@
+"""The server-to-server inbox: authenticate, authorise, validate, store once.
+
+Order matters: the cheap checks that need no network come first, so a
+forged or malformed request never makes us fetch anything.
+size cap → signature header, coverage, time window and digest (401) →
+JSON (400) → blocked domain (403) → key resolution and verification (401)
+→ origin rules (401/403) → schema (400) → queued once by id → 202.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from agora_node.federation.http import parse_json_object
+from agora_node.federation.services import INBOX_WAKE, KEY_RESOLVER
+from agora_node.protocol.authority import check_activity_authority
+from agora_node.protocol.hosts import host_of
+from agora_node.protocol.validation import check_depth, validate_activity
+from agora_node.protocol.vocab import id_of, types_of
+from agora_node.store import accounts as accounts_store
+from agora_node.store import deliveries as deliveries_store
+from agora_node.store import jobs as jobs_store
+
+log = logging.getLogger(__name__)
+
+INBOX_JOB = "inbox"
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
+    return body
+
+
+def parse_activity(body: bytes) -> dict[str, Any]:
+    """JSON object or 400: bad JSON, absurd nesting, huge numbers, non-objects."""
+    try:
+        doc = parse_json_object(body)
+    except Exception as exc:  # FetchError or ValueError: every parse failure is the sender's
+        message = getattr(exc, "public_message", None) or "invalid JSON"
+        raise BadRequest(message) from None
+    check_depth(doc)
+    return doc
+
+
+def is_blocked_domain(host: str, blocked: tuple[str, ...]) -> bool:
+    bare = host.split(":")[0]
+    return any(bare == d or bare.endswith("." + d) for d in blocked)
+
+
+def request_url(request: web.Request, base_url: str) -> str:
+    """The URL the sender signed: our public base URL plus the raw path and query."""
+    return base_url + request.raw_path
+
+
+async def inbox(request: web.Request) -> web.Response:
+    app = request.app
+    settings = app[SETTINGS]
+    db = app[DB]
+    name = request.match_info.get("name")
+    if name is not None:
+        account = await db.read(lambda c: accounts_store.get_account_by_username(c, name))
+        if account is None or account.deleted_at is not None:
+            raise NotFound("no such inbox")
+    body = await read_capped(request, settings.federation.max_inbox_bytes)
+    resolver = app[KEY_RESOLVER]
+    url = request_url(request, settings.base_url)
+    parsed = resolver.precheck("POST", url, request.headers, body)
+    activity = parse_activity(body)
+    actor = id_of(activity.get("actor"))
+    blocked = settings.federation.blocked_domains
+    for uri in (parsed.key_id, actor):
+        try:
+            host = host_of(uri or "")
+        except ValueError:
+            raise BadRequest("actor and keyId must be http(s) URIs") from None
+        if is_blocked_domain(host, blocked) or await db.read(
+            lambda c, h=host: deliveries_store.is_host_blocked(c, h)
+        ):
+            raise Forbidden("this server does not accept activities from your domain")
+    if (
+        "Delete" in types_of(activity)
+        and actor is not None
+        and id_of(activity.get("object")) == actor
+        and not await resolver.known_key(parsed.key_id)
+    ):
+        # A stranger deleting itself: nothing of it is stored, and its key is
+        # gone anyway. Accept without fetching anything.
+        log.info("ignored self-delete of unknown actor actor=%s", actor)
+        return web.Response(status=202)
+    verified = await resolver.verify(parsed)
+    check_activity_authority(activity, verified.actor_uri)
+    validate_activity(activity)
+    activity_id = str(activity["id"])
+    sender_host = host_of(verified.actor_uri)
+    recipient = app[URLS].actor(name) if name else None
+
+    def enqueue(c: Any) -> bool:
+        deliveries_store.revive_host(c, sender_host)
+        return jobs_store.enqueue_job(
+            c,
+            INBOX_JOB,
+            {"activity": activity, "recipient": recipient, "received_at": time.time()},
+            dedupe_key=f"inbox:{activity_id}",
+        )
+
+    fresh = await db.write(enqueue)
+    if fresh:
+        app[INBOX_WAKE].set()
+    log.info(
+        "inbox accepted activity_id=%s type=%s actor=%s scheme=%s fresh=%s",
+        activity_id, activity.get("type"), verified.actor_uri, verified.scheme, fresh,
+    )  # fmt: skip
+    return web.Response(status=202)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/inbox", inbox),
+        web.post("/users/{name}/inbox", inbox),
+    ]

@@ -1,0 +1,118 @@
+"""The durable job table (inbox processing and other background work).
+
+A job is claimed by setting a lease (``locked_until``); a worker that dies
+leaves the lease to expire and the job is claimed again. ``dedupe_key`` makes
+enqueueing idempotent: the same inbound activity id is queued once, ever.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def enqueue_job(
+    db: sqlite_utils.Database,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    run_at: float | None = None,
+) -> bool:
+    """Queue a job; returns False when one with the same dedupe key exists."""
+    now = time.time()
+    cur = db.execute(
+        "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
+        "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
+        [kind, dedupe_key, json.dumps(payload, separators=(",", ":")), run_at or now, now],
+    )
+    return cur.rowcount == 1
+
+
+def job_exists(db: sqlite_utils.Database, dedupe_key: str) -> bool:
+    row = db.execute("SELECT 1 FROM jobs WHERE dedupe_key = ?", [dedupe_key]).fetchone()
+    return row is not None
+
+
+def claim_due_jobs(
+    db: sqlite_utils.Database, kind: str, now: float, limit: int, lease_seconds: float
+) -> list[Job]:
+    """Claim up to ``limit`` due jobs (pending, or running with an expired lease)."""
+    rows = db.execute(
+        "SELECT id, kind, payload, attempts FROM jobs WHERE kind = ? AND "
+        "((state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until < ?)) "
+        "ORDER BY run_at, id LIMIT ?",
+        [kind, now, now, limit],
+    ).fetchall()
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    marks = ",".join("?" * len(ids))
+    db.execute(
+        f"UPDATE jobs SET state = 'running', locked_until = ?, attempts = attempts + 1 "
+        f"WHERE id IN ({marks})",
+        [now + lease_seconds, *ids],
+    )
+    return [Job(r[0], r[1], json.loads(r[2]), r[3] + 1) for r in rows]
+
+
+def next_job_due_at(db: sqlite_utils.Database, kind: str) -> float | None:
+    row = db.execute(
+        "SELECT min(CASE WHEN state = 'pending' THEN run_at ELSE locked_until END) FROM jobs "
+        "WHERE kind = ? AND state IN ('pending', 'running')",
+        [kind],
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def complete_job(db: sqlite_utils.Database, job_id: int) -> None:
+    db.execute(
+        "UPDATE jobs SET state = 'done', finished_at = ?, locked_until = NULL, last_error = NULL "
+        "WHERE id = ?",
+        [time.time(), job_id],
+    )
+
+
+def retry_job(db: sqlite_utils.Database, job_id: int, run_at: float, error: str) -> None:
+    db.execute(
+        "UPDATE jobs SET state = 'pending', run_at = ?, locked_until = NULL, last_error = ? "
+        "WHERE id = ?",
+        [run_at, error[:2000], job_id],
+    )
+
+
+def fail_job(db: sqlite_utils.Database, job_id: int, error: str) -> None:
+    db.execute(
+        "UPDATE jobs SET state = 'failed', finished_at = ?, locked_until = NULL, last_error = ? "
+        "WHERE id = ?",
+        [time.time(), error[:2000], job_id],
+    )
+
+
+def release_running_jobs(db: sqlite_utils.Database, kind: str) -> int:
+    """On graceful shutdown: hand claimed jobs back without counting an attempt."""
+    cur = db.execute(
+        "UPDATE jobs SET state = 'pending', locked_until = NULL, attempts = max(attempts - 1, 0) "
+        "WHERE kind = ? AND state = 'running'",
+        [kind],
+    )
+    return cur.rowcount
+
+
+def job_counts(db: sqlite_utils.Database, kind: str) -> dict[str, int]:
+    rows = db.execute(
+        "SELECT state, count(*) FROM jobs WHERE kind = ? GROUP BY state", [kind]
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}

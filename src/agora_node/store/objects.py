@@ -1,0 +1,280 @@
+"""Objects (notes, boosts, tombstones) and the activities we have seen."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    id: int
+    uri: str
+    type: str
+    actor_uri: str
+    local: bool
+    visibility: str
+    content: str
+    summary: str
+    sensitive: bool
+    name: str
+    url: str | None
+    in_reply_to: str | None
+    conversation: str | None
+    boost_of: str | None
+    activity_uri: str | None
+    published: float
+    updated: float | None
+    data: dict[str, Any]
+    deleted_at: float | None
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.deleted_at is not None
+
+
+_COLUMNS = (
+    "id, uri, type, actor_uri, local, visibility, content, summary, sensitive, name, url, "
+    "in_reply_to, conversation, boost_of, activity_uri, published, updated, data, deleted_at"
+)
+
+
+def _object(row: tuple[Any, ...]) -> ObjectRow:
+    return ObjectRow(
+        row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], bool(row[8]),
+        row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16],
+        json.loads(row[17] or "{}"), row[18],
+    )  # fmt: skip
+
+
+def get_object(db: sqlite_utils.Database, uri: str) -> ObjectRow | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE uri = ?", [uri]).fetchone()
+    return _object(row) if row else None
+
+
+def get_object_by_id(db: sqlite_utils.Database, object_id: int) -> ObjectRow | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE id = ?", [object_id]).fetchone()
+    return _object(row) if row else None
+
+
+def get_objects_by_ids(db: sqlite_utils.Database, ids: list[int]) -> list[ObjectRow]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE id IN ({marks})", ids).fetchall()
+    return [_object(r) for r in rows]
+
+
+def get_objects_by_uris(db: sqlite_utils.Database, uris: list[str]) -> dict[str, ObjectRow]:
+    out: dict[str, ObjectRow] = {}
+    for start in range(0, len(uris), 500):
+        chunk = uris[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT {_COLUMNS} FROM objects WHERE uri IN ({marks})", chunk):
+            obj = _object(row)
+            out[obj.uri] = obj
+    return out
+
+
+def insert_object(db: sqlite_utils.Database, values: dict[str, Any]) -> int | None:
+    """Insert a new object; returns its id, or None if the uri is already known
+    (including as a tombstone, so a late Create never resurrects a deleted note)."""
+    record = dict(values)
+    record["data"] = json.dumps(record.get("data", {}), separators=(",", ":"))
+    cols = list(record)
+    cur = db.execute(
+        f"INSERT INTO objects ({','.join(cols)}) VALUES ({','.join('?' * len(cols))}) "
+        "ON CONFLICT(uri) DO NOTHING",
+        [record[c] for c in cols],
+    )
+    if cur.rowcount != 1:
+        return None
+    return int(cur.lastrowid or 0)
+
+
+def update_object(
+    db: sqlite_utils.Database, uri: str, values: dict[str, Any], previous_data: dict[str, Any],
+    edited_at: float,
+) -> None:
+    """Apply an edit, keeping the previous version in the history."""
+    db.execute(
+        "INSERT INTO object_edits (object_uri, data, edited_at) VALUES (?, ?, ?)",
+        [uri, json.dumps(previous_data, separators=(",", ":")), edited_at],
+    )
+    record = dict(values)
+    if "data" in record:
+        record["data"] = json.dumps(record["data"], separators=(",", ":"))
+    sets = ",".join(f"{c} = ?" for c in record)
+    db.execute(f"UPDATE objects SET {sets} WHERE uri = ?", [*record.values(), uri])
+
+
+def object_history(db: sqlite_utils.Database, uri: str) -> list[dict[str, Any]]:
+    rows = db.execute(
+        "SELECT data FROM object_edits WHERE object_uri = ? ORDER BY id", [uri]
+    ).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def tombstone_object(db: sqlite_utils.Database, uri: str, actor_uri: str, when: float) -> bool:
+    """Mark an object deleted, or remember the tombstone of one never seen.
+
+    Returns True when an existing, live object was deleted.
+    """
+    cur = db.execute(
+        "UPDATE objects SET deleted_at = ?, content = '', summary = '', name = '', data = '{}' "
+        "WHERE uri = ? AND deleted_at IS NULL",
+        [when, uri],
+    )
+    if cur.rowcount:
+        db.execute("DELETE FROM tags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)", [uri])
+        return True
+    db.execute(
+        "INSERT INTO objects (uri, type, actor_uri, published, deleted_at, visibility) "
+        "VALUES (?, 'Tombstone', ?, ?, ?, 'direct') ON CONFLICT(uri) DO NOTHING",
+        [uri, actor_uri, when, when],
+    )
+    return False
+
+
+def tombstone_objects_by_actor(db: sqlite_utils.Database, actor_uri: str, when: float) -> int:
+    cur = db.execute(
+        "UPDATE objects SET deleted_at = ?, content = '', summary = '', name = '', data = '{}' "
+        "WHERE actor_uri = ? AND deleted_at IS NULL",
+        [when, actor_uri],
+    )
+    return cur.rowcount
+
+
+def delete_boost(db: sqlite_utils.Database, activity_uri: str, actor_uri: str) -> bool:
+    cur = db.execute(
+        "DELETE FROM objects WHERE uri = ? AND actor_uri = ? AND boost_of IS NOT NULL",
+        [activity_uri, actor_uri],
+    )
+    return cur.rowcount > 0
+
+
+def set_recipients(db: sqlite_utils.Database, object_id: int, actor_uris: list[str]) -> None:
+    db.conn.executemany(
+        "INSERT INTO object_recipients (object_id, actor_uri) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(object_id, uri) for uri in actor_uris],
+    )
+
+
+def set_tags(db: sqlite_utils.Database, object_id: int, tags: list[tuple[str, str, str | None]]) -> None:
+    db.execute("DELETE FROM tags WHERE object_id = ?", [object_id])
+    db.conn.executemany(
+        "INSERT INTO tags (object_id, kind, name, href) VALUES (?, ?, ?, ?)",
+        [(object_id, kind, name, href) for kind, name, href in tags],
+    )
+
+
+def count_replies(db: sqlite_utils.Database, uri: str) -> int:
+    return int(
+        db.execute(
+            "SELECT count(*) FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL", [uri]
+        ).fetchone()[0]
+    )
+
+
+def replies_of(db: sqlite_utils.Database, uri: str, limit: int = 100) -> list[ObjectRow]:
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL "
+        "ORDER BY id LIMIT ?",
+        [uri, limit],
+    ).fetchall()
+    return [_object(r) for r in rows]
+
+
+def count_boosts(db: sqlite_utils.Database, uri: str) -> int:
+    return int(
+        db.execute("SELECT count(*) FROM objects WHERE boost_of = ?", [uri]).fetchone()[0]
+    )
+
+
+# -- activities -----------------------------------------------------------------
+
+
+def put_activity(
+    db: sqlite_utils.Database,
+    *,
+    uri: str,
+    type: str,
+    actor_uri: str,
+    object_uri: str | None,
+    local: bool,
+    visibility: str,
+    data: dict[str, Any],
+    created_at: float,
+) -> bool:
+    """Record an activity once; False when its id was already seen."""
+    cur = db.execute(
+        "INSERT INTO activities (uri, type, actor_uri, object_uri, local, visibility, data, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(uri) DO NOTHING",
+        [uri, type, actor_uri, object_uri, int(local), visibility,
+         json.dumps(data, separators=(",", ":")), created_at],
+    )  # fmt: skip
+    return cur.rowcount == 1
+
+
+def get_activity(db: sqlite_utils.Database, uri: str) -> dict[str, Any] | None:
+    row = db.execute("SELECT data FROM activities WHERE uri = ?", [uri]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def get_activity_row(db: sqlite_utils.Database, uri: str) -> tuple[str, str, str | None] | None:
+    """(type, actor_uri, object_uri) of a known activity."""
+    row = db.execute(
+        "SELECT type, actor_uri, object_uri FROM activities WHERE uri = ?", [uri]
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def activity_seen(db: sqlite_utils.Database, uri: str) -> bool:
+    return db.execute("SELECT 1 FROM activities WHERE uri = ?", [uri]).fetchone() is not None
+
+
+def undo_recorded(db: sqlite_utils.Database, activity_uri: str, actor_uri: str) -> bool:
+    """Whether ``actor_uri`` already sent an Undo of ``activity_uri``."""
+    row = db.execute(
+        "SELECT 1 FROM activities WHERE type = 'Undo' AND object_uri = ? AND actor_uri = ?",
+        [activity_uri, actor_uri],
+    ).fetchone()
+    return row is not None
+
+
+def boost_of_by_actor(db: sqlite_utils.Database, actor_uri: str, object_uri: str) -> str | None:
+    """The uri of ``actor_uri``'s boost of ``object_uri``, if they boosted it."""
+    row = db.execute(
+        "SELECT uri FROM objects WHERE actor_uri = ? AND boost_of = ? AND deleted_at IS NULL",
+        [actor_uri, object_uri],
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def remove_actor_content(db: sqlite_utils.Database, actor_uri: str, when: float) -> int:
+    """Everything a deleted actor posted: boosts go, posts become tombstones.
+
+    Tombstones stay so that a late Create of one of their posts is refused.
+    Returns how many posts were tombstoned.
+    """
+    db.execute("DELETE FROM objects WHERE actor_uri = ? AND boost_of IS NOT NULL", [actor_uri])
+    db.execute(
+        "DELETE FROM tags WHERE object_id IN (SELECT id FROM objects WHERE actor_uri = ?)",
+        [actor_uri],
+    )
+    return tombstone_objects_by_actor(db, actor_uri, when)
+
+
+def refresh_object(db: sqlite_utils.Database, uri: str, values: dict[str, Any]) -> None:
+    """Change stored fields without an edit-history entry (poll counts, links)."""
+    record = dict(values)
+    if "data" in record:
+        record["data"] = json.dumps(record["data"], separators=(",", ":"))
+    if not record:
+        return
+    sets = ",".join(f"{c} = ?" for c in record)
+    db.execute(f"UPDATE objects SET {sets} WHERE uri = ?", [*record.values(), uri])

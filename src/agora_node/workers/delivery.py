@@ -1,0 +1,225 @@
+"""The delivery worker: sends queued activities to remote inboxes.
+
+Signs at send time (fresh Date), limits concurrency globally and per host,
+and classifies each answer:
+
+- 2xx: done;
+- 429 / 503: retry after ``Retry-After`` (capped), else back off;
+- 401 / 408: retry with back-off (401 first tries the other signature scheme);
+- 410 and other 4xx: give up;
+- 5xx and network errors: exponential back-off with jitter, about 16
+  attempts over about 3 days; they count against the host's health
+  (circuit breaker, and "unavailable" after failures on 7 distinct days).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from agora_node.config import DeliverySettings
+from agora_node.federation.fetcher import SchemeMemory, other_scheme
+from agora_node.federation.http import DeliveryResult, FetchPolicy, post_activity
+from agora_node.federation.signing import Signers
+from agora_node.store import deliveries as deliveries_store
+from agora_node.store.db import Database
+from agora_node.store.deliveries import Delivery
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to do with a delivery after one attempt."""
+
+    action: str  # "done", "retry" or "give_up"
+    retry_at: float | None = None
+    counts_against_host: bool = False
+
+
+def backoff_delay(attempts: int) -> float:
+    """Polynomial back-off (as Mastodon's): n^4 + 15 + jitter; 16 tries ≈ 3 days."""
+    jitter = random.uniform(0, 30) * (attempts + 1)  # noqa: S311 - jitter, not security
+    return float(attempts**4 + 15) + jitter
+
+
+def classify(
+    result: DeliveryResult, attempts: int, now: float, settings: DeliverySettings
+) -> Outcome:
+    """Decide the fate of a delivery from one answer (pure; tested with a frozen clock)."""
+    status = result.status
+    if status is not None and 200 <= status < 300:
+        return Outcome("done")
+    out_of_tries = attempts >= settings.max_attempts
+    if status in (429, 503):
+        if out_of_tries:
+            return Outcome("give_up", counts_against_host=status == 503)
+        wait = result.retry_after
+        if wait is None or wait < 0:
+            wait = backoff_delay(attempts)
+        return Outcome("retry", now + min(wait, settings.max_retry_after), status == 503)
+    if status in (401, 408):
+        return Outcome("give_up") if out_of_tries else Outcome("retry", now + backoff_delay(attempts))
+    if status is not None and 300 <= status < 500:
+        return Outcome("give_up")
+    # 5xx or a network error (status None)
+    if out_of_tries:
+        return Outcome("give_up", counts_against_host=True)
+    return Outcome("retry", now + backoff_delay(attempts), counts_against_host=True)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        session: aiohttp.ClientSession,
+        policy: FetchPolicy,
+        signers: Signers,
+        schemes: SchemeMemory,
+        settings: DeliverySettings,
+        wake: asyncio.Event,
+    ) -> None:
+        self._db = db
+        self._session = session
+        self._policy = policy
+        self._signers = signers
+        self._schemes = schemes
+        self._settings = settings
+        self._wake = wake
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self.sent = 0
+
+    def _host_sem(self, host: str) -> asyncio.Semaphore:
+        sem = self._per_host.get(host)
+        if sem is None:
+            sem = asyncio.Semaphore(self._settings.per_host_concurrency)
+            self._per_host[host] = sem
+        return sem
+
+    async def run(self) -> None:
+        batch = self._settings.concurrency * 2
+        while not self._stopping:
+            self._wake.clear()
+            now = time.time()
+            jobs = await self._db.write(
+                lambda db: deliveries_store.claim_due_deliveries(db, now, batch, LEASE_SECONDS)
+            )
+            for delivery in jobs:
+                await self._global.acquire()
+                task = asyncio.create_task(self._run_one(delivery))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(jobs) == batch:
+                continue
+            due = await self._db.read(deliveries_store.next_delivery_due_at)
+            timeout = 5.0 if due is None else max(0.05, min(5.0, due - time.time()))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _body(self, activity_uri: str) -> bytes | None:
+        body = self._bodies.get(activity_uri)
+        if body is None:
+            doc = await self._db.read(lambda db: deliveries_store.activity_json(db, activity_uri))
+            if doc is None:
+                return None
+            body = json.dumps(doc, separators=(",", ":")).encode()
+            self._bodies[activity_uri] = body
+            if len(self._bodies) > 256:
+                self._bodies.popitem(last=False)
+        return body
+
+    async def _run_one(self, delivery: Delivery) -> None:
+        try:
+            async with self._host_sem(delivery.host):
+                await self.deliver(delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivery crashed id=%s inbox=%s", delivery.id, delivery.inbox)
+            await self._db.write(
+                lambda db: deliveries_store.retry_delivery(
+                    db, delivery.id, time.time() + backoff_delay(delivery.attempts), None, "crash"
+                )
+            )
+        finally:
+            self._global.release()
+
+    async def _post(self, delivery: Delivery, body: bytes, scheme: str) -> DeliveryResult:
+        signer = await self._signers.signer(delivery.signer_account_id, scheme)
+        return await post_activity(
+            self._session, delivery.inbox, body, policy=self._policy, signer=signer
+        )
+
+    async def deliver(self, delivery: Delivery) -> None:
+        body = await self._body(delivery.activity_uri)
+        if body is None:
+            await self._db.write(
+                lambda db: deliveries_store.finish_delivery(
+                    db, delivery.id, "failed", None, "activity missing"
+                )
+            )
+            return
+        scheme = await self._schemes.first_choice(delivery.host)
+        result = await self._post(delivery, body, scheme)
+        if result.status in (401, 403) and scheme == "rfc9421":
+            result = await self._post(delivery, body, other_scheme(scheme))
+            if result.status is not None and 200 <= result.status < 300:
+                await self._schemes.remember(delivery.host, other_scheme(scheme))
+        now = time.time()
+        outcome = classify(result, delivery.attempts, now, self._settings)
+        await self._db.write(lambda db: self._record(db, delivery, result, outcome, now))
+        log.info(
+            "delivery activity=%s inbox=%s status=%s attempt=%d outcome=%s",
+            delivery.activity_uri, delivery.inbox, result.status, delivery.attempts, outcome.action,
+        )  # fmt: skip
+        if outcome.action == "done":
+            self.sent += 1
+
+    def _record(
+        self, db: Any, delivery: Delivery, result: DeliveryResult, outcome: Outcome, now: float
+    ) -> None:
+        error = result.error or (f"HTTP {result.status}" if result.status else None)
+        if outcome.action == "done":
+            deliveries_store.finish_delivery(db, delivery.id, "done", result.status, None)
+            deliveries_store.record_host_success(db, delivery.host, now)
+            return
+        if outcome.counts_against_host:
+            day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+            deliveries_store.record_host_failure(
+                db,
+                delivery.host,
+                day,
+                unavailable_after_days=self._settings.unavailable_after_days,
+                circuit_failures=self._settings.circuit_failures,
+                circuit_open_until=now + self._settings.circuit_open_seconds,
+            )
+        if outcome.action == "retry" and outcome.retry_at is not None:
+            deliveries_store.retry_delivery(db, delivery.id, outcome.retry_at, result.status, error)
+        else:
+            deliveries_store.finish_delivery(db, delivery.id, "failed", result.status, error)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Graceful shutdown: finish in-flight deliveries (bounded), release the rest."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        for task in list(self._tasks):
+            task.cancel()
+        await self._db.write(deliveries_store.release_running_deliveries)

@@ -1,0 +1,128 @@
+"""The inbox worker: claims queued inbound activities and processes them.
+
+Each job: fetch what it needs (I/O, outside the transaction), then one write
+transaction that applies the activity, stores its effects and marks the job
+done. A failure is recorded and retried with exponential back-off; after
+``MAX_ATTEMPTS`` the job is marked failed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+from agora_node.federation.prefetch import Prefetcher, RetryLater
+from agora_node.processing.effects import InboundContext
+from agora_node.processing.inbound import process_inbound
+from agora_node.protocol.urls import LocalUrls
+from agora_node.store import jobs as jobs_store
+from agora_node.store.db import Database
+from agora_node.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+INBOX_JOB = "inbox"
+MAX_ATTEMPTS = 8
+LEASE_SECONDS = 300.0
+BATCH = 32
+CONCURRENCY = 8
+
+
+def inbox_retry_delay(attempts: int) -> float:
+    """30 s, 1 min, 2 min ... capped at 6 h, with ±20 % jitter."""
+    base = min(30.0 * 2 ** (attempts - 1), 6 * 3600.0)
+    return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        db: Database,
+        prefetcher: Prefetcher,
+        urls: LocalUrls,
+        wake: asyncio.Event,
+        on_deliveries: asyncio.Event | None = None,
+    ) -> None:
+        self._db = db
+        self._prefetcher = prefetcher
+        self._urls = urls
+        self._wake = wake
+        self._on_deliveries = on_deliveries
+        self._sem = asyncio.Semaphore(CONCURRENCY)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.processed = 0
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = time.time()
+            jobs = await self._db.write(
+                lambda db: jobs_store.claim_due_jobs(db, INBOX_JOB, now, BATCH, LEASE_SECONDS)
+            )
+            for job in jobs:
+                await self._sem.acquire()
+                task = asyncio.create_task(self._run_job(job))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if len(jobs) == BATCH:
+                continue
+            due = await self._db.read(lambda db: jobs_store.next_job_due_at(db, INBOX_JOB))
+            timeout = 5.0 if due is None else max(0.05, min(5.0, due - time.time()))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _run_job(self, job: Job) -> None:
+        try:
+            await self.handle(job)
+        finally:
+            self._sem.release()
+
+    async def handle(self, job: Job) -> None:
+        activity: dict[str, Any] = job.payload["activity"]
+        try:
+            fetched = await self._prefetcher.documents_for(activity)
+            ctx = InboundContext(urls=self._urls, now=time.time(), fetched=fetched)
+
+            def apply(db: Any) -> Any:
+                effects = process_inbound(db, ctx, activity)
+                jobs_store.complete_job(db, job.id)
+                return effects
+
+            effects = await self._db.write(apply)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # recorded and retried; never dropped
+            await self._record_failure(job, exc)
+            return
+        self.processed += 1
+        log.info(
+            "inbox processed activity_id=%s type=%s outcome=%s deliveries=%d",
+            activity.get("id"), activity.get("type"), effects.outcome, effects.deliveries,
+        )  # fmt: skip
+        if effects.deliveries and self._on_deliveries is not None:
+            self._on_deliveries.set()
+
+    async def _record_failure(self, job: Job, exc: Exception) -> None:
+        error = f"{exc.__class__.__name__}: {exc}"
+        if job.attempts >= MAX_ATTEMPTS:
+            log.error("inbox job failed for good job=%s error=%s", job.id, error)
+            await self._db.write(lambda db: jobs_store.fail_job(db, job.id, error))
+            return
+        delay = inbox_retry_delay(job.attempts)
+        level = logging.INFO if isinstance(exc, RetryLater) else logging.WARNING
+        log.log(level, "inbox job retry job=%s in=%.0fs error=%s", job.id, delay, error,
+                exc_info=not isinstance(exc, RetryLater))  # fmt: skip
+        await self._db.write(lambda db: jobs_store.retry_job(db, job.id, time.time() + delay, error))
+
+    async def drain(self) -> None:
+        """Let in-flight jobs finish (bounded), then hand back the rest."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        for task in list(self._tasks):
+            task.cancel()
+        await self._db.write(lambda db: jobs_store.release_running_jobs(db, INBOX_JOB))

@@ -1,0 +1,286 @@
+"""The inbox over real HTTP: a fake remote on 127.0.0.1 signs and receives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from agora_node.app import create_app
+from agora_node.config import Settings
+from agora_node.context import DB
+from agora_node.protocol.httpsig import parse_signature, verify_signature
+from agora_node.protocol.keys import load_public_key
+from agora_node.store import jobs as jobs_store
+from agora_node.store import social
+from tests.conftest import BASE_URL, add_account, make_settings
+from tests.federation.remote import FakeRemote, RemoteActor, signed_post
+
+ALICE = f"{BASE_URL}/users/alice"
+INBOX_URL = f"{ALICE}/inbox"
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[FakeRemote]:
+    server = await FakeRemote.start()
+    yield server
+    await server.close()
+
+
+def node_settings(tmp_path: Path, remote: FakeRemote, **federation: Any) -> Settings:
+    return make_settings(
+        tmp_path, federation={"plain_http_hosts": [remote.netloc], **federation}
+    )
+
+
+@pytest.fixture
+async def node(
+    aiohttp_client: Callable[..., Any], tmp_path: Path, remote: FakeRemote
+) -> TestClient:  # type: ignore[type-arg]
+    settings = node_settings(tmp_path, remote)
+    client = await aiohttp_client(create_app(settings))
+    add_account(client.server.app[DB], settings, "alice")
+    return client
+
+
+async def post(client: TestClient, actor: RemoteActor, doc: Any, **kw: Any) -> Any:  # type: ignore[type-arg]
+    path = kw.pop("path", "/users/alice/inbox")
+    body, headers = signed_post(actor, BASE_URL + path, doc, **kw)
+    return await client.post(path, data=body, headers=headers)
+
+
+def follow_of(actor: RemoteActor, target: str = ALICE) -> dict[str, Any]:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": actor.new_id("follows"),
+        "type": "Follow",
+        "actor": actor.uri,
+        "object": target,
+    }
+
+
+async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def count_jobs(client: TestClient) -> int:  # type: ignore[type-arg]
+    return await client.server.app[DB].read(
+        lambda c: c.execute("SELECT count(*) FROM jobs WHERE kind = 'inbox'").fetchone()[0]
+    )
+
+
+async def test_follow_is_accepted_and_accept_delivered_signed(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    follow = follow_of(bob)
+    resp = await post(node, bob, follow)
+    assert resp.status == 202
+    db = node.server.app[DB]
+    stored = await wait_for(lambda: db.read(lambda c: social.get_follow(c, bob.uri, ALICE)))
+    assert stored.state == "accepted"
+    delivered = await wait_for(lambda: asyncio.sleep(0, remote.deliveries()))
+    accept = delivered[0]
+    assert accept.path == "/users/bob/inbox"
+    doc = accept.json()
+    assert doc["type"] == "Accept" and doc["actor"] == ALICE and doc["object"]["id"] == follow["id"]
+    # The Accept's signature verifies with alice's published key.
+    actor_doc = await (await node.get("/users/alice", headers={"Accept": "application/activity+json"})).json(content_type=None)
+    parsed = parse_signature("POST", remote.base + accept.path, accept.headers)
+    assert parsed.key_id == f"{ALICE}#main-key"
+    verify_signature(parsed, load_public_key(actor_doc["publicKey"]["publicKeyPem"]))
+    assert "digest" in parsed.covered and "date" in parsed.covered
+
+
+async def test_replay_is_a_no_op(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    follow = follow_of(bob)
+    first, second = await asyncio.gather(post(node, bob, follow), post(node, bob, follow))
+    assert first.status == second.status == 202
+    assert (await post(node, bob, follow)).status == 202
+    assert await count_jobs(node) == 1
+    await wait_for(lambda: asyncio.sleep(0, remote.deliveries()))
+    await asyncio.sleep(0.2)
+    assert len(remote.deliveries()) == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda h, b: h.pop("Signature"), "missing_signature"),
+        (lambda h, b: h.__setitem__("Signature", "garbage\u00e9" * 3), "unparsable_header"),
+        (lambda h, b: h.__setitem__("Digest", "SHA-256=AAAA"), "digest_mismatch"),
+        (lambda h, b: h.__setitem__("Date", "Mon, 01 Jan 2001 00:00:00 GMT"), "bad_signature"),
+    ],
+)
+async def test_bad_signatures_are_refused_without_fetching(node, remote, mutate, reason) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    body, headers = signed_post(bob, INBOX_URL, follow_of(bob))
+    mutate(headers, body)
+    resp = await node.post("/users/alice/inbox", data=body, headers=headers)
+    assert resp.status == 401
+    payload = await resp.json()
+    if reason != "bad_signature":
+        assert payload["reason"] == reason
+    else:
+        assert payload["reason"] in ("stale_date", "bad_signature")
+    assert await count_jobs(node) == 0
+    assert remote.fetches() == [] or reason == "bad_signature"
+
+
+async def test_stale_and_future_dates(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    for offset, reason in ((-3900 - 60, "stale_date"), (3600 + 60, "future_date")):
+        resp = await post(node, bob, follow_of(bob), now=time.time() + offset)
+        assert resp.status == 401
+        assert (await resp.json())["reason"] == reason
+    assert remote.fetches() == []
+    assert await count_jobs(node) == 0
+
+
+async def test_key_owner_must_be_actor(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    mallory = remote.add_actor("mallory")
+    resp = await post(node, mallory, follow_of(bob))
+    assert resp.status == 401
+    assert (await resp.json())["reason"] == "key_owner_mismatch"
+    assert await count_jobs(node) == 0
+
+
+async def test_activity_id_on_another_host_is_forbidden(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    follow = follow_of(bob)
+    follow["id"] = "https://elsewhere.example/follows/1"
+    resp = await post(node, bob, follow)
+    assert resp.status == 403
+    assert await count_jobs(node) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"id": ' + b"9" * 5000 + b"}", 400),
+        (b'["a list"]', 400),
+        (b'"a string"', 400),
+        (b"\xff\xfe", 400),
+    ],
+)
+async def test_malformed_bodies_are_400(node, remote, body: bytes, status: int) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    resp = await post(node, bob, None, body=body)
+    assert resp.status == status
+    assert "error" in await resp.json()
+    assert await count_jobs(node) == 0
+    assert remote.fetches() == []
+
+
+async def test_oversized_body_is_413(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    follow = follow_of(bob)
+    follow["padding"] = "x" * (1024 * 1024)
+    resp = await post(node, bob, follow)
+    assert resp.status == 413
+    assert await count_jobs(node) == 0
+
+
+async def test_graph_keywords_and_schema_errors(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    graph = follow_of(bob)
+    graph["@graph"] = []
+    resp = await post(node, bob, graph)
+    assert resp.status == 400
+    bad = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": bob.new_id(),
+        "type": "Create",
+        "actor": bob.uri,
+        "object": {"id": bob.new_id("notes"), "type": "Note", "attributedTo": bob.uri,
+                   "content": "x" * 200_001, "to": ["https://www.w3.org/ns/activitystreams#Public"]},
+    }  # fmt: skip
+    resp = await post(node, bob, bad)
+    assert resp.status == 400
+    assert (await resp.json())["path"] == "$.object.content"
+    assert await count_jobs(node) == 0
+
+
+async def test_blocked_domain_refused_before_fetch(aiohttp_client, tmp_path, remote) -> None:  # type: ignore[no-untyped-def]
+    settings = node_settings(tmp_path, remote, blocked_domains=["127.0.0.1"])
+    client = await aiohttp_client(create_app(settings))
+    add_account(client.server.app[DB], settings, "alice")
+    bob = remote.add_actor("bob")
+    resp = await post(client, bob, follow_of(bob))
+    assert resp.status == 403
+    assert remote.requests == []
+
+
+async def test_unknown_actor_self_delete_needs_no_fetch(node, remote) -> None:  # type: ignore[no-untyped-def]
+    ghost = remote.add_actor("ghost")
+    delete = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{ghost.uri}#delete",
+        "type": "Delete",
+        "actor": ghost.uri,
+        "object": ghost.uri,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    resp = await post(node, ghost, delete, path="/inbox")
+    assert resp.status == 202
+    assert remote.requests == []
+    assert await count_jobs(node) == 0
+
+
+async def test_unknown_inbox_is_404(node, remote) -> None:  # type: ignore[no-untyped-def]
+    bob = remote.add_actor("bob")
+    resp = await post(node, bob, follow_of(bob), path="/users/nobody/inbox")
+    assert resp.status == 404
+
+
+async def test_key_rotation_refetches_once(aiohttp_client, tmp_path, remote) -> None:  # type: ignore[no-untyped-def]
+    settings = node_settings(tmp_path, remote, key_refetch_after=0)
+    client = await aiohttp_client(create_app(settings))
+    add_account(client.server.app[DB], settings, "alice")
+    bob = remote.add_actor("bob")
+    assert (await post(client, bob, follow_of(bob), path="/inbox")).status == 202
+    fetches_before = len(remote.fetches())
+    bob.rotate_key()
+    assert (await post(client, bob, follow_of(bob), path="/inbox")).status == 202
+    assert len(remote.fetches()) == fetches_before + 1
+    # A flood of bad signatures does not cause a fetch storm.
+    bob.rotate_key()
+    body, headers = signed_post(bob, f"{BASE_URL}/inbox", follow_of(bob))
+    statuses = []
+    for _ in range(5):
+        bob.rotate_key()
+        body, headers = signed_post(bob, f"{BASE_URL}/inbox", follow_of(bob))
+        statuses.append((await client.post("/inbox", data=body, headers=headers)).status)
+    assert len(remote.fetches()) <= fetches_before + 2
+    assert 401 in statuses
+
+
+async def test_accepted_job_survives_a_restart(aiohttp_client, tmp_path, remote) -> None:  # type: ignore[no-untyped-def]
+    settings = node_settings(tmp_path, remote)
+    client = await aiohttp_client(create_app(settings, run_workers=False))
+    add_account(client.server.app[DB], settings, "alice")
+    bob = remote.add_actor("bob")
+    assert (await post(client, bob, follow_of(bob))).status == 202
+    await client.close()
+    # A new process on the same file finds the job and processes it.
+    client = await aiohttp_client(create_app(settings))
+    db = client.server.app[DB]
+    await wait_for(lambda: db.read(lambda c: social.get_follow(c, bob.uri, ALICE)))
+    counts = await db.read(lambda c: jobs_store.job_counts(c, "inbox"))
+    assert counts.get("done") == 1
+    delivered = await wait_for(lambda: asyncio.sleep(0, remote.deliveries()))
+    assert json.loads(delivered[0].body)["type"] == "Accept"
