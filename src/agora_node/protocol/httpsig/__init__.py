@@ -11,7 +11,7 @@ Outbound: ``sign_request(method, url, headers, body, signing_key)``.
 """
 
 from agora_node.protocol.httpsig.digest import compute_content_digest, compute_digest_header
-from agora_node.protocol.httpsig.message import normalise_headers
+from agora_node.protocol.httpsig.message import HeaderSource, normalise_headers
 from agora_node.protocol.httpsig.model import (
     SCHEME_CAVAGE,
     SCHEME_RFC9421,
@@ -31,6 +31,7 @@ from agora_node.protocol.httpsig.verification import (
 __all__ = [
     "SCHEME_CAVAGE",
     "SCHEME_RFC9421",
+    "HeaderSource",
     "ParsedSignature",
     "SignaturePolicy",
     "SigningKey",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -56,6 +57,7 @@ RFC9421_ALGORITHMS = frozenset(
     {RSA_V15_SHA256, RSA_PSS_SHA512, ECDSA_P256_SHA256, ECDSA_P384_SHA384, ED25519, HMAC_SHA256}
 )
 
+_PKCS1V15 = padding.PKCS1v15()
 _PSS_SHA512 = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
 _SHA256 = hashes.SHA256()
 _SHA384 = hashes.SHA384()
@@ -73,6 +75,32 @@ def _ec_primitive(key: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) -
     return None
 
 
+# Key family by concrete key class: isinstance() against cryptography's ABCs
+# costs more than a dict hit, and this runs for every inbound request.
+_FAMILY_BY_TYPE: dict[type, str] = {}
+_RSA_PADDING: dict[str, tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]] = {
+    RSA_V15_SHA256: (_PKCS1V15, _SHA256),
+    RSA_V15_SHA512: (_PKCS1V15, _SHA512),
+    RSA_PSS_SHA512: (_PSS_SHA512, _SHA512),
+}
+
+
+def _family(key: object) -> str:
+    """ "rsa", "ed25519", "ec" or "" (unsupported), for public or private keys."""
+    family = _FAMILY_BY_TYPE.get(type(key))
+    if family is None:
+        if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+            family = "rsa"
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+            family = "ed25519"
+        elif isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+            family = "ec"
+        else:
+            family = ""
+        _FAMILY_BY_TYPE[type(key)] = family
+    return family
+
+
 def primitives_for(scheme_is_cavage: bool, declared: str | None, key: PublicKey) -> tuple[str, ...]:
     """The primitives to try, in order; raise if the key cannot match."""
     if scheme_is_cavage:
@@ -85,16 +113,17 @@ def primitives_for(scheme_is_cavage: bool, declared: str | None, key: PublicKey)
         forced = declared
     if forced == HMAC_SHA256:
         raise SignatureError("unsupported_algorithm", "hmac needs verify_hmac_signature")
-    if isinstance(key, rsa.RSAPublicKey):
+    family = _family(key)
+    if family == "rsa":
         if forced is None:
             return (RSA_V15_SHA256,) if scheme_is_cavage else (RSA_V15_SHA256, RSA_PSS_SHA512)
-        if forced in (RSA_V15_SHA256, RSA_V15_SHA512, RSA_PSS_SHA512):
+        if forced in _RSA_PADDING:
             return (forced,)
-    elif isinstance(key, ed25519.Ed25519PublicKey):
+    elif family == "ed25519":
         if forced in (None, ED25519):
             return (ED25519,)
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        actual = _ec_primitive(key)
+    elif family == "ec":
+        actual = _ec_primitive(cast(ec.EllipticCurvePublicKey, key))
         if actual is not None and forced in (None, actual):
             return (actual,)
     else:
@@ -104,26 +133,21 @@ def primitives_for(scheme_is_cavage: bool, declared: str | None, key: PublicKey)
 
 def verify_primitive(primitive: str, key: PublicKey, signature: bytes, data: bytes) -> bool:
     """True if ``signature`` is valid; never raises for a bad signature."""
+    family = _family(key)
     try:
-        if primitive == ED25519 and isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, data)
-        elif isinstance(key, rsa.RSAPublicKey):
-            if primitive == RSA_V15_SHA256:
-                key.verify(signature, data, padding.PKCS1v15(), _SHA256)
-            elif primitive == RSA_V15_SHA512:
-                key.verify(signature, data, padding.PKCS1v15(), _SHA512)
-            elif primitive == RSA_PSS_SHA512:
-                key.verify(signature, data, _PSS_SHA512, _SHA512)
-            else:
-                return False
-        elif isinstance(key, ec.EllipticCurvePublicKey) and primitive in _EC_PRIMITIVES:
+        if family == "rsa" and primitive in _RSA_PADDING:
+            pad, digest = _RSA_PADDING[primitive]
+            cast(rsa.RSAPublicKey, key).verify(signature, data, pad, digest)
+        elif family == "ed25519" and primitive == ED25519:
+            cast(ed25519.Ed25519PublicKey, key).verify(signature, data)
+        elif family == "ec" and primitive in _EC_PRIMITIVES:
             _curve, digest, size = _EC_PRIMITIVES[primitive]
             if len(signature) == 2 * size:
                 # RFC 9421 §3.3.4: raw r||s; cryptography wants DER.
                 r = int.from_bytes(signature[:size], "big")
                 s = int.from_bytes(signature[size:], "big")
                 signature = encode_dss_signature(r, s)
-            key.verify(signature, data, ec.ECDSA(digest))
+            cast(ec.EllipticCurvePublicKey, key).verify(signature, data, ec.ECDSA(digest))
         else:
             return False
     except (InvalidSignature, ValueError):
@@ -138,30 +162,28 @@ def verify_hmac(secret: bytes, signature: bytes, data: bytes) -> bool:
 
 def signing_primitive(key: PrivateKey, *, rfc9421: bool) -> tuple[str, str]:
     """(primitive, declared name) used when *we* sign with ``key``."""
-    if isinstance(key, rsa.RSAPrivateKey):
+    family = _family(key)
+    if family == "rsa":
         return RSA_V15_SHA256, RSA_V15_SHA256 if rfc9421 else "rsa-sha256"
-    if isinstance(key, ed25519.Ed25519PrivateKey):
+    if family == "ed25519":
         return ED25519, ED25519 if rfc9421 else "hs2019"
-    primitive = _ec_primitive(key)
+    primitive = _ec_primitive(cast(ec.EllipticCurvePrivateKey, key)) if family == "ec" else None
     if primitive is None:
-        raise ValueError("unsupported EC curve")
+        raise ValueError("unsupported signing key")
     return primitive, primitive if rfc9421 else "hs2019"
 
 
 def sign_primitive(primitive: str, key: PrivateKey, data: bytes, *, raw_ecdsa: bool) -> bytes:
     """Sign ``data``; ECDSA is raw r||s for RFC 9421 and DER for cavage."""
-    if isinstance(key, ed25519.Ed25519PrivateKey) and primitive == ED25519:
-        return key.sign(data)
-    if isinstance(key, rsa.RSAPrivateKey):
-        if primitive == RSA_V15_SHA256:
-            return key.sign(data, padding.PKCS1v15(), _SHA256)
-        if primitive == RSA_V15_SHA512:
-            return key.sign(data, padding.PKCS1v15(), _SHA512)
-        if primitive == RSA_PSS_SHA512:
-            return key.sign(data, _PSS_SHA512, _SHA512)
-    if isinstance(key, ec.EllipticCurvePrivateKey) and primitive in _EC_PRIMITIVES:
+    family = _family(key)
+    if family == "rsa" and primitive in _RSA_PADDING:
+        pad, digest = _RSA_PADDING[primitive]
+        return cast(rsa.RSAPrivateKey, key).sign(data, pad, digest)
+    if family == "ed25519" and primitive == ED25519:
+        return cast(ed25519.Ed25519PrivateKey, key).sign(data)
+    if family == "ec" and primitive in _EC_PRIMITIVES:
         _curve, digest, size = _EC_PRIMITIVES[primitive]
-        der = key.sign(data, ec.ECDSA(digest))
+        der = cast(ec.EllipticCurvePrivateKey, key).sign(data, ec.ECDSA(digest))
         if not raw_ecdsa:
             return der
         r, s = decode_dss_signature(der)

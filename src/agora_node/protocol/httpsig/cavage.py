@@ -110,7 +110,7 @@ def parse_cavage(method: str, target: Target, headers: Headers, raw: str) -> Par
     created = _time_param(created_raw, _CREATED)
     expires = _time_param(expires_raw, _EXPIRES)
     try:
-        signature = base64.b64decode(encoded, validate=True)
+        signature = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise unparsable("signature is not base64") from exc
     if not signature:

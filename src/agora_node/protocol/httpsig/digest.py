@@ -16,7 +16,7 @@ import hmac
 
 from agora_node.errors import SignatureError
 from agora_node.protocol.httpsig.message import Headers
-from agora_node.protocol.httpsig.sfv import SFError, parse_dictionary
+from agora_node.protocol.httpsig.sfv import Item, SFError, parse_dictionary
 
 _HASHES = frozenset({"sha-256", "sha-512"})
 
@@ -53,7 +53,7 @@ def _check_digest_field(value: str, body: bytes) -> bool:
         if not sep or algorithm not in _HASHES:
             continue
         try:
-            expected = base64.b64decode(encoded.strip(), validate=True)
+            expected = binascii.a2b_base64(encoded.strip(), strict_mode=True)
         except (binascii.Error, ValueError) as exc:
             raise _mismatch("Digest is not base64") from exc
         _check(algorithm, expected, body)
@@ -70,7 +70,7 @@ def _check_content_digest_field(value: str, body: bytes) -> bool:
     for name, member in members.items():
         if name not in _HASHES:
             continue
-        expected = getattr(member, "value", None)
+        expected = member.value if isinstance(member, Item) else None
         if not isinstance(expected, bytes):
             raise _mismatch("Content-Digest member is not a byte sequence")
         _check(name, expected, body)

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 from agora_node.errors import SignatureError
 
 Headers = dict[str, list[str]]
+#: What callers pass: a dict, an aiohttp ``CIMultiDict``/``CIMultiDictProxy``
+#: (repeated names), or a mapping of name to a list of values.
+HeaderSource = Mapping[str, Any]
 
 #: Longest accepted Signature / Signature-Input / Authorization value.
 MAX_SIGNATURE_FIELD = 8 * 1024
@@ -37,20 +40,33 @@ def unparsable(detail: str | None = None) -> SignatureError:
     return error
 
 
-def normalise_headers(headers: Mapping[str, Any] | Any) -> Headers:
+def normalise_headers(headers: HeaderSource, only: frozenset[str] | None = None) -> Headers:
     """Lowercase names, keep every value in order (``items()`` of a multidict
-    yields repeated names; a list value is taken as several values)."""
+    yields repeated names; a list value is taken as several values).
+
+    ``only`` keeps just those (lowercase) names, for callers needing a few.
+    """
     result: Headers = {}
     try:
         items: Iterable[tuple[Any, Any]] = headers.items()
         for name, value in items:
             if not isinstance(name, str):
                 raise unparsable("header name is not a string")
+            key = name.lower()
+            if only is not None and key not in only:
+                continue
+            if type(value) is str:  # the common case, kept cheap
+                known = result.get(key)
+                if known is None:
+                    result[key] = [value]
+                else:
+                    known.append(value)
+                continue
             values = value if isinstance(value, list | tuple) else (value,)
             for one in values:
                 if not isinstance(one, str):
                     raise unparsable("header value is not a string")
-                result.setdefault(name.lower(), []).append(one)
+                result.setdefault(key, []).append(one)
     except (AttributeError, TypeError, ValueError) as exc:
         raise unparsable("headers are not a mapping") from exc
     return result
@@ -76,7 +92,7 @@ def signature_field(headers: Headers, name: str) -> str | None:
     value = ", ".join(values).strip(" \t")
     if len(value) > MAX_SIGNATURE_FIELD:
         raise unparsable(f"{name} longer than {MAX_SIGNATURE_FIELD}")
-    if _NOT_FIELD_TEXT.search(value):
+    if not value.isascii() or (not value.isprintable() and _NOT_FIELD_TEXT.search(value)):
         raise unparsable(f"{name} has non-ASCII or control characters")
     return value
 

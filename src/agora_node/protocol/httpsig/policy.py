@@ -19,16 +19,14 @@ rules make a signature bind the request it came with and be fresh:
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
-from datetime import UTC, datetime
+from datetime import date
 from email.utils import parsedate_tz
-from typing import Any
 
 from agora_node.errors import SignatureError
 from agora_node.protocol.httpsig.digest import verify_body_digests
-from agora_node.protocol.httpsig.message import field_value, normalise_headers
+from agora_node.protocol.httpsig.message import HeaderSource, field_value, normalise_headers
 from agora_node.protocol.httpsig.model import SCHEME_CAVAGE, ParsedSignature, SignaturePolicy
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -40,10 +38,12 @@ _IMF_FIXDATE = re.compile(
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
 )
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _CAVAGE_TARGET = frozenset({"(request-target)"})
 _RFC9421_TARGET = frozenset({"@target-uri", "@path", "@request-target"})
 _RFC9421_HOST = frozenset({"@authority", "@target-uri", "host"})
 _DIGESTS = frozenset({"digest", "content-digest"})
+_POLICY_HEADERS = _DIGESTS | {"date"}
 
 
 def _fail(reason: str, detail: str) -> SignatureError:
@@ -54,22 +54,26 @@ def _fail(reason: str, detail: str) -> SignatureError:
 
 def parse_http_date(value: str) -> int:
     """Unix time of an HTTP date (IMF-fixdate; obsolete forms via email.utils)."""
-    match = _IMF_FIXDATE.fullmatch(value)
     try:
+        match = _IMF_FIXDATE.fullmatch(value)
         if match:
-            day, month, year, hour, minute, second = match.groups()
-            fields = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+            day_s, month_name, year_s, hour_s, minute_s, second_s = match.groups()
+            year, month, day = int(year_s), _MONTHS[month_name], int(day_s)
+            hour, minute, second = int(hour_s), int(minute_s), int(second_s)
             offset = 0
         else:
             parsed = parsedate_tz(value)
-            if parsed is None or parsed[9] is None:
+            if parsed is None:
                 raise ValueError("not an HTTP date")
-            fields = parsed[:6]
-            offset = parsed[9]
-        stamp = datetime(*fields, tzinfo=UTC)  # validates ranges
+            year, month, day, hour, minute, second = parsed[:6]
+            offset = parsed[9] or 0  # asctime has no zone and means GMT
+        # date() validates the calendar day; the clock fields are checked here.
+        days = date(year, month, day).toordinal() - _EPOCH_ORDINAL
+        if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+            raise ValueError("time of day out of range")
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise _fail("bad_date", f"Date {value[:64]!r} does not parse") from exc
-    return calendar.timegm(stamp.timetuple()) - offset
+    return days * 86400 + hour * 3600 + minute * 60 + second - offset
 
 
 def _check_window(stamp: int, now: float, policy: SignaturePolicy, what: str) -> None:
@@ -79,8 +83,7 @@ def _check_window(stamp: int, now: float, policy: SignaturePolicy, what: str) ->
         raise _fail("future_date", f"{what} is {int(stamp - now)}s in the future")
 
 
-def _check_coverage(parsed: ParsedSignature, needs_time: bool) -> None:
-    covered = frozenset(parsed.covered)
+def _check_coverage(parsed: ParsedSignature, covered: frozenset[str], needs_time: bool) -> None:
     if parsed.scheme == SCHEME_CAVAGE:
         has_target = bool(covered & _CAVAGE_TARGET)
         has_host = "host" in covered
@@ -100,7 +103,7 @@ def _check_coverage(parsed: ParsedSignature, needs_time: bool) -> None:
 def check_policy(
     parsed: ParsedSignature,
     method: str,
-    headers: Any,
+    headers: HeaderSource,
     body: bytes | None,
     *,
     policy: SignaturePolicy = DEFAULT_POLICY,
@@ -113,14 +116,15 @@ def check_policy(
     ``verify_signature`` both: neither alone is enough.
     """
     clock = time.time() if now is None else now
-    hdrs = normalise_headers(headers)
+    hdrs = normalise_headers(headers, only=_POLICY_HEADERS)
     has_body = method.upper() in BODY_METHODS
-    _check_coverage(parsed, needs_time=has_body or policy.require_date_for_get)
-    if "date" in parsed.covered:
-        date = field_value(hdrs, "date")
-        if date is None:
+    covered = frozenset(parsed.covered)
+    _check_coverage(parsed, covered, needs_time=has_body or policy.require_date_for_get)
+    if "date" in covered:
+        date_value = field_value(hdrs, "date")
+        if date_value is None:
             raise _fail("bad_date", "covered Date header is missing")
-        _check_window(parse_http_date(date), clock, policy, "Date")
+        _check_window(parse_http_date(date_value), clock, policy, "Date")
     if parsed.created is not None:
         _check_window(parsed.created, clock, policy, "created")
     if parsed.expires is not None and clock > parsed.expires:
@@ -129,5 +133,5 @@ def check_policy(
     if has_body and policy.require_digest_for_post:
         if not digest_checked:
             raise _fail("missing_digest", "request body has no Digest/Content-Digest")
-        if not _DIGESTS & frozenset(parsed.covered):
+        if not _DIGESTS & covered:
             raise _fail("header_not_covered", "signature does not cover the digest")

@@ -14,7 +14,8 @@ implemented and make the header unparsable rather than silently ignored;
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, unquote_plus
 
 from agora_node.errors import SignatureError
@@ -40,8 +41,8 @@ from agora_node.protocol.httpsig.sfv import (
     Token,
     is_key,
     parse_dictionary,
-    serialize_inner_list,
     serialize_item,
+    serialize_params,
 )
 
 DEFAULT_LABEL = "sig1"
@@ -69,87 +70,124 @@ def _query_param(target: Target, name: BareItem) -> str:
     return found[0]
 
 
-def _derived(
-    name: str, item: Item, method: str, target: Target, headers: Headers, status: int | None
-) -> str:
-    if item.params and not (name == "@query-param" and set(item.params) == {"name"}):
-        raise unparsable(f"unsupported parameters on {name}")
-    if name == "@method":
-        return method
-    if name == "@target-uri":
-        return target.url
-    if name == "@authority":
-        authority = target.authority or (field_value(headers, "host") or "").lower()
-        if not authority:
-            raise SignatureError("header_not_covered", "no authority for @authority")
-        return authority
-    if name == "@scheme":
-        return target.scheme
-    if name == "@request-target":
-        return target.request_target
-    if name == "@path":
-        return target.path
-    if name == "@query":
-        return "?" + target.query
-    if name == "@query-param":
-        return _query_param(target, item.params["name"])
-    if name == "@status" and status is not None:
-        return str(status)
-    raise unparsable(f"unsupported derived component {name}")
+# Derived components that depend on the method and target alone.
+_SIMPLE_DERIVED: dict[str, Callable[[str, Target], str]] = {
+    "@method": lambda method, _target: method,
+    "@target-uri": lambda _method, target: target.url,
+    "@scheme": lambda _method, target: target.scheme,
+    "@request-target": lambda _method, target: target.request_target,
+    "@path": lambda _method, target: target.path,
+    "@query": lambda _method, target: "?" + target.query,
+}
 
 
-def _component_value(
+def _general_component(
     item: Item, method: str, target: Target, headers: Headers, status: int | None
 ) -> str:
-    name = item.value
-    if not isinstance(name, str) or isinstance(name, Token):
+    """Components the plan cache does not cover: parameters, ``@authority``,
+    ``@query-param``, ``@status`` and anything we refuse."""
+    name, params = item
+    if type(name) is not str:  # a Token (str subclass) is not an identifier either
         raise unparsable("component identifier is not a string")
-    lowered = name.lower()
-    if lowered.startswith("@"):
-        value = _derived(lowered, item, method, target, headers, status)
-        if "\n" in value or "\r" in value:
-            raise unparsable(f"line break in {name}")
-        return value
-    if item.params:
-        raise unparsable(f"unsupported parameters on {name}")
-    field = field_value(headers, lowered)
-    if field is None:
-        raise SignatureError("header_not_covered", f"signed header {lowered} is missing")
-    return field
+    lowered = str(name).lower()
+    if params and not (lowered == "@query-param" and set(params) == {"name"}):
+        raise unparsable(f"unsupported parameters on {lowered}")
+    if lowered == "@authority":
+        value = target.authority or (field_value(headers, "host") or "").lower()
+        if not value:
+            raise SignatureError("header_not_covered", "no authority for @authority")
+    elif lowered == "@query-param":
+        value = _query_param(target, params["name"])
+    elif lowered == "@status" and status is not None:
+        value = str(status)
+    else:
+        raise unparsable(f"unsupported component {lowered}")
+    if "\n" in value or "\r" in value:
+        raise unparsable(f"line break in {lowered}")
+    return value
+
+
+# Per plain component name: (identifier as serialised, lowercased name, the
+# derived-component function if it is a simple one).  Bounded, so hostile
+# names cannot grow it; the usual dozen names are all it ever holds.
+_Plan = tuple[str, str, Callable[[str, Target], str] | None]
+_PLANS: dict[str, _Plan] = {}
+_MAX_PLANS = 256
+
+
+def _plan(item: Item) -> _Plan | None:
+    name, params = item
+    if params or type(name) is not str:
+        return None
+    plan = _PLANS.get(str(name))
+    if plan is None:
+        lowered = str(name).lower()
+        plan = (serialize_item(item), lowered, _SIMPLE_DERIVED.get(lowered))
+        if len(_PLANS) < _MAX_PLANS:
+            _PLANS[str(name)] = plan
+    return plan
+
+
+def _signature_base(
+    inner: InnerList, method: str, target: Target, headers: Headers, status: int | None
+) -> tuple[bytes, str]:
+    """(signature base, serialised inner list): §2.5 lines, then @signature-params."""
+    if len(inner.items) > MAX_COVERED:
+        raise unparsable("too many covered components")
+    lines = []
+    identifiers: list[str] = []
+    try:
+        for item in inner.items:
+            plan = _plan(item)
+            if plan is None:  # parameters, or not even a string
+                identifier = serialize_item(item)
+                value = _general_component(item, method, target, headers, status)
+            else:
+                identifier, lowered, simple = plan
+                if simple is not None:
+                    value = simple(method, target)
+                    if "\n" in value or "\r" in value:
+                        raise unparsable(f"line break in {lowered}")
+                elif lowered[:1] != "@":
+                    field = field_value(headers, lowered)
+                    if field is None:
+                        raise SignatureError("header_not_covered", f"{lowered} is missing")
+                    value = field
+                else:
+                    value = _general_component(item, method, target, headers, status)
+            if identifier in identifiers:
+                raise unparsable(f"component {identifier} covered twice")
+            identifiers.append(identifier)
+            lines.append(f"{identifier}: {value}")
+        # Same text as serialize_inner_list(inner), reusing the identifiers.
+        serialized = f"({' '.join(identifiers)}){serialize_params(inner.params)}"
+        lines.append(f'"@signature-params": {serialized}')
+        return "\n".join(lines).encode("ascii"), serialized
+    except (SFError, UnicodeEncodeError) as exc:
+        raise unparsable("signature base is not ASCII structured data") from exc
 
 
 def signature_base(
     inner: InnerList, method: str, target: Target, headers: Headers, status: int | None = None
 ) -> bytes:
     """§2.5: component lines plus the ``@signature-params`` line, as ASCII."""
-    if len(inner.items) > MAX_COVERED:
-        raise unparsable("too many covered components")
-    lines = []
-    seen: set[str] = set()
-    try:
-        for item in inner.items:
-            identifier = serialize_item(item)
-            if identifier in seen:
-                raise unparsable(f"component {identifier} covered twice")
-            seen.add(identifier)
-            value = _component_value(item, method, target, headers, status)
-            lines.append(f"{identifier}: {value}")
-        lines.append(f'"@signature-params": {serialize_inner_list(inner)}')
-        return "\n".join(lines).encode("ascii")
-    except (SFError, UnicodeEncodeError) as exc:
-        raise unparsable("signature base is not ASCII structured data") from exc
+    return _signature_base(inner, method, target, headers, status)[0]
 
 
-def _typed_param(inner: InnerList, name: str) -> BareItem | None:
-    value = inner.params.get(name)
-    if value is None:
-        return None
-    if name in _INTEGER_PARAMS:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise unparsable(f"{name} must be a non-negative integer")
-    elif not isinstance(value, str) or isinstance(value, Token):
-        raise unparsable(f"{name} must be a string")
-    return value
+def _signature_params(inner: InnerList) -> dict[str, Any]:
+    """The known parameters, type-checked; unknown ones stay signed but unused."""
+    known: dict[str, Any] = {}
+    for name, value in inner.params.items():
+        if name in _INTEGER_PARAMS:
+            if type(value) is not int or value < 0:  # bool is not an int here
+                raise unparsable(f"{name} must be a non-negative integer")
+        elif name in _STRING_PARAMS:
+            if type(value) is not str:  # a Token is not a string here
+                raise unparsable(f"{name} must be a string")
+        else:
+            continue
+        known[name] = value
+    return known
 
 
 def parse_rfc9421(
@@ -181,31 +219,28 @@ def parse_rfc9421(
     inner, signature = inputs[label], signatures[label]
     if not isinstance(inner, InnerList):
         raise unparsable("Signature-Input member is not an inner list")
-    if not isinstance(signature, Item) or not isinstance(signature.value, bytes):
-        raise unparsable("Signature member is not a byte sequence")
-    if not signature.value:
-        raise unparsable("empty signature")
-    params = {name: _typed_param(inner, name) for name in (*_INTEGER_PARAMS, *_STRING_PARAMS)}
-    key_id, alg = params["keyid"], params["alg"]
-    if not isinstance(key_id, str) or not key_id:
+    signature_bytes = signature[0] if not isinstance(signature, InnerList) else None
+    if type(signature_bytes) is not bytes or not signature_bytes:
+        raise unparsable("Signature member is not a non-empty byte sequence")
+    params = _signature_params(inner)
+    key_id, alg = params.get("keyid"), params.get("alg")
+    if not key_id:
         raise unparsable("signature has no keyid")
     if alg is not None and alg not in RFC9421_ALGORITHMS:
         raise SignatureError("unsupported_algorithm")
-    base = signature_base(inner, method, target, headers, status)
-    covered = tuple(str(item.value).lower() for item in inner.items)
-    created, expires, nonce, tag = (params[n] for n in ("created", "expires", "nonce", "tag"))
+    base, _serialized = _signature_base(inner, method, target, headers, status)
     return ParsedSignature(
         scheme=SCHEME_RFC9421,
         key_id=key_id,
-        algorithm=alg if isinstance(alg, str) else None,
-        covered=covered,
-        signature=signature.value,
+        algorithm=alg,
+        covered=tuple([str(item[0]).lower() for item in inner.items]),
+        signature=signature_bytes,
         signing_base=base,
-        created=created if isinstance(created, int) else None,
-        expires=expires if isinstance(expires, int) else None,
+        created=params.get("created"),
+        expires=params.get("expires"),
         label=label,
-        nonce=nonce if isinstance(nonce, str) else None,
-        tag=tag if isinstance(tag, str) else None,
+        nonce=params.get("nonce"),
+        tag=params.get("tag"),
     )
 
 
@@ -229,8 +264,8 @@ def sign_rfc9421(
     primitive, declared = signing_primitive(key.private_key, rfc9421=True)
     if params.get("alg", declared) != declared:
         raise ValueError(f"this key signs with {declared}, not {params['alg']!r}")
-    inner = InnerList(tuple(Item(name) for name in components), dict(params))
-    base = signature_base(inner, method, target, headers)
+    inner = InnerList(tuple([Item(name, {}) for name in components]), dict(params))
+    base, serialized = _signature_base(inner, method, target, headers, None)
     signature = sign_primitive(primitive, key.private_key, base, raw_ecdsa=True)
     encoded = base64.b64encode(signature).decode("ascii")
-    return f"{label}={serialize_inner_list(inner)}", f"{label}=:{encoded}:"
+    return f"{label}={serialized}", f"{label}=:{encoded}:"

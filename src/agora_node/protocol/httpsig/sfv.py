@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX_INTEGER_DIGITS = 15
 
@@ -37,132 +37,115 @@ BareItem = bool | int | Token | str | bytes
 Params = dict[str, BareItem]
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
+    """A bare item with its parameters (a named tuple: cheap to build)."""
+
     value: BareItem
-    params: Params = field(default_factory=dict)
+    params: Params
 
 
-@dataclass(frozen=True)
-class InnerList:
+class InnerList(NamedTuple):
     items: tuple[Item, ...]
-    params: Params = field(default_factory=dict)
+    params: Params
 
 
 Member = Item | InnerList
 
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
-_INTEGER = re.compile(r"-?[0-9]+")
-# sf-string: printable ASCII except '"' and '\', or one of those two escaped.
-_STRING = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x22\x5c])*)"')
+# One bare item other than a byte sequence; the group that matched tells its
+# type.  Integers may not be followed by a digit (more than 15) or '.'
+# (decimals are refused).
+_BARE_ITEM = re.compile(
+    r"(-?[0-9]{1,15})(?![0-9.])"  # 1 integer
+    # 2 string: unescaped runs, each escape followed by another run ("unrolled").
+    r'|"([\x20\x21\x23-\x5b\x5d-\x7e]*(?:\\[\x22\x5c][\x20\x21\x23-\x5b\x5d-\x7e]*)*)"'
+    r"|\?([01])"  # 3 boolean
+    r"|([A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*)"  # 4 token
+)
+_PARAM_KEY = re.compile(r";[ ]*([a-z*][a-z0-9_\-.*]*)(=?)")
 _UNESCAPE = re.compile(r"\\(.)")
-_TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
-_BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
-_BOOLEAN = re.compile(r"\?([01])")
-_OWS = re.compile(r"[ \t]*")
-_SP = re.compile(r" *")
+_PRINTABLE_STRING = re.compile(r"[\x20-\x7e]*")
+_SIMPLE_STRING = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # needs no escaping
+_SIMPLE_INNER_LIST = re.compile(
+    r'\(("[\x20\x21\x23-\x5b\x5d-\x7e]*"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]*")*)?\)'
+)
 
 
-class _Parser:
-    """A cursor over one field value; each ``_parse_*`` advances ``pos``."""
+def _bare_item(text: str, pos: int) -> tuple[BareItem, int]:
+    if text.startswith(":", pos):
+        # Byte sequences (signatures) are long: find the end in C and let the
+        # strict base64 decoder reject anything outside the alphabet.
+        end = text.find(":", pos + 1)
+        if end < 0:
+            raise SFError("unterminated byte sequence")
+        try:
+            return binascii.a2b_base64(text[pos + 1 : end], strict_mode=True), end + 1
+        except (binascii.Error, ValueError) as exc:
+            raise SFError("bad base64 in byte sequence") from exc
+    match = _BARE_ITEM.match(text, pos)
+    if match is None:
+        raise SFError(f"no bare item at {pos}")
+    kind = match.lastindex
+    raw = match.group(kind or 0)
+    value: BareItem
+    if kind == 1:
+        value = int(raw)
+    elif kind == 2:
+        value = _UNESCAPE.sub(r"\1", raw) if "\\" in raw else raw
+    elif kind == 3:
+        value = raw == "1"
+    else:
+        value = Token(raw)
+    return value, match.end()
 
-    __slots__ = ("pos", "text")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def _peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def _skip(self, pattern: re.Pattern[str]) -> None:
-        match = pattern.match(self.text, self.pos)
-        if match:
-            self.pos = match.end()
-
-    def _expect(self, pattern: re.Pattern[str], what: str) -> re.Match[str]:
-        match = pattern.match(self.text, self.pos)
+def _params(text: str, pos: int) -> tuple[Params, int]:
+    params: Params = {}
+    while text.startswith(";", pos):
+        match = _PARAM_KEY.match(text, pos)
         if match is None:
-            raise SFError(f"expected {what} at {self.pos}")
-        self.pos = match.end()
-        return match
+            raise SFError(f"bad parameter key at {pos}")
+        pos = match.end()
+        value: BareItem = True
+        if match.group(2):
+            value, pos = _bare_item(text, pos)
+        params[match.group(1)] = value
+    return params, pos
 
-    def parse_dictionary(self) -> dict[str, Member]:
-        result: dict[str, Member] = {}
-        self._skip(_SP)
-        while self.pos < len(self.text):
-            key = self._expect(_KEY, "key").group(0)
-            member: Member
-            if self._peek() == "=":
-                self.pos += 1
-                member = self._parse_inner_list() if self._peek() == "(" else self._parse_item()
-            else:
-                member = Item(True, self._parse_params())
-            result[key] = member  # a repeated key overwrites, keeping first order
-            self._skip(_OWS)
-            if self.pos >= len(self.text):
-                return result
-            if self._peek() != ",":
-                raise SFError(f"expected ',' at {self.pos}")
-            self.pos += 1
-            self._skip(_OWS)
-            if self.pos >= len(self.text):
-                raise SFError("trailing comma")
-        return result
 
-    def _parse_inner_list(self) -> InnerList:
-        self.pos += 1  # "("
-        items: list[Item] = []
-        while self.pos < len(self.text):
-            self._skip(_SP)
-            if self._peek() == ")":
-                self.pos += 1
-                return InnerList(tuple(items), self._parse_params())
-            items.append(self._parse_item())
-            if self._peek() not in (" ", ")"):
-                raise SFError(f"expected ' ' or ')' at {self.pos}")
-        raise SFError("unterminated inner list")
+def _item(text: str, pos: int) -> tuple[Item, int]:
+    value, pos = _bare_item(text, pos)
+    if text.startswith(";", pos):
+        params, pos = _params(text, pos)
+        return Item(value, params), pos
+    return Item(value, {}), pos
 
-    def _parse_item(self) -> Item:
-        value = self._parse_bare_item()
-        return Item(value, self._parse_params())
 
-    def _parse_params(self) -> Params:
-        params: Params = {}
-        while self._peek() == ";":
-            self.pos += 1
-            self._skip(_SP)
-            key = self._expect(_KEY, "parameter key").group(0)
-            value: BareItem = True
-            if self._peek() == "=":
-                self.pos += 1
-                value = self._parse_bare_item()
-            params[key] = value
-        return params
-
-    def _parse_bare_item(self) -> BareItem:
-        char = self._peek()
-        if char == "-" or char.isdigit():
-            digits = self._expect(_INTEGER, "integer").group(0)
-            if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
-                raise SFError("integer too long")
-            if self._peek() == ".":
-                raise SFError("decimals are not supported")
-            return int(digits)
-        if char == '"':
-            raw = self._expect(_STRING, "string").group(1)
-            return _UNESCAPE.sub(r"\1", raw) if "\\" in raw else raw
-        if char == ":":
-            encoded = self._expect(_BYTES, "byte sequence").group(1)
-            try:
-                return base64.b64decode(encoded, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise SFError("bad base64 in byte sequence") from exc
-        if char == "?":
-            return self._expect(_BOOLEAN, "boolean").group(1) == "1"
-        if char == "*" or (char.isascii() and char.isalpha()):
-            return Token(self._expect(_TOKEN, "token").group(0))
-        raise SFError(f"unexpected {char!r} at {self.pos}")
+def _inner_list(text: str, pos: int) -> tuple[InnerList, int]:
+    simple = _SIMPLE_INNER_LIST.match(text, pos)
+    if simple is not None:
+        # Fast path for the usual ("a" "b" "c"): plain strings, single spaces,
+        # no item parameters.  '" "' cannot occur inside an sf-string (a bare
+        # '"' is not allowed there), so splitting on it is exact.
+        body = simple.group(1)
+        names = body[1:-1].split('" "') if body else []
+        params, pos = _params(text, simple.end())
+        return InnerList(tuple([Item(name, {}) for name in names]), params), pos
+    pos += 1  # "("
+    items: list[Item] = []
+    end = len(text)
+    while True:
+        while text.startswith(" ", pos):
+            pos += 1
+        if pos >= end:
+            raise SFError("unterminated inner list")
+        if text[pos] == ")":
+            params, pos = _params(text, pos + 1)
+            return InnerList(tuple(items), params), pos
+        item, pos = _item(text, pos)
+        items.append(item)
+        if pos >= end or text[pos] not in " )":
+            raise SFError(f"expected ' ' or ')' at {pos}")
 
 
 def is_key(text: str) -> bool:
@@ -172,24 +155,52 @@ def is_key(text: str) -> bool:
 
 def parse_dictionary(text: str) -> dict[str, Member]:
     """Parse a dictionary field value; raise ``SFError`` on any deviation."""
-    parser = _Parser(text.rstrip(" "))
-    return parser.parse_dictionary()
+    text = text.strip(" ")
+    result: dict[str, Member] = {}
+    pos, end = 0, len(text)
+    while pos < end:
+        match = _KEY.match(text, pos)
+        if match is None:
+            raise SFError(f"bad dictionary key at {pos}")
+        pos = match.end()
+        member: Member
+        if text.startswith("=(", pos):
+            member, pos = _inner_list(text, pos + 1)
+        elif text.startswith("=", pos):
+            member, pos = _item(text, pos + 1)
+        else:
+            params, pos = _params(text, pos)
+            member = Item(True, params)
+        result[match.group(0)] = member  # a repeated key overwrites, keeping first order
+        while pos < end and text[pos] in " \t":
+            pos += 1
+        if pos >= end:
+            break
+        if text[pos] != ",":
+            raise SFError(f"expected ',' at {pos}")
+        pos += 1
+        while pos < end and text[pos] in " \t":
+            pos += 1
+        if pos >= end:
+            raise SFError("trailing comma")
+    return result
 
 
 def serialize_bare_item(value: BareItem) -> str:
     if isinstance(value, bool):  # before int: bool is an int subclass
         return "?1" if value else "?0"
     if isinstance(value, int):
-        if len(str(abs(value))) > MAX_INTEGER_DIGITS:
+        if not -(10**MAX_INTEGER_DIGITS) < value < 10**MAX_INTEGER_DIGITS:
             raise SFError("integer too long")
         return str(value)
     if isinstance(value, Token):
         return str.__str__(value)
     if isinstance(value, str):
-        quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if _STRING.fullmatch(quoted) is None:
+        if _PRINTABLE_STRING.fullmatch(value) is None:
             raise SFError("sf-string must be printable ASCII")
-        return quoted
+        if "\\" in value or '"' in value:
+            value = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{value}"'
     return ":" + base64.b64encode(value).decode("ascii") + ":"
 
 
@@ -201,7 +212,10 @@ def serialize_params(params: Params) -> str:
 
 
 def serialize_item(item: Item) -> str:
-    return serialize_bare_item(item.value) + serialize_params(item.params)
+    value = item.value
+    if not item.params and type(value) is str and _SIMPLE_STRING.fullmatch(value):
+        return f'"{value}"'  # fast path: a plain component name
+    return serialize_bare_item(value) + serialize_params(item.params)
 
 
 def serialize_inner_list(inner: InnerList) -> str:

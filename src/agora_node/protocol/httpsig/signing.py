@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from email.utils import formatdate
 
 from agora_node.protocol.httpsig.algorithms import signing_primitive
 from agora_node.protocol.httpsig.cavage import sign_cavage
@@ -20,11 +19,25 @@ from agora_node.protocol.httpsig.policy import BODY_METHODS
 from agora_node.protocol.httpsig.rfc9421 import DEFAULT_LABEL, sign_rfc9421
 from agora_node.protocol.httpsig.sfv import BareItem
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-def _set(headers: dict[str, str], name: str, value: str) -> None:
-    """Set ``name`` replacing any differently-cased copy the caller passed."""
-    for existing in [k for k in headers if k.lower() == name.lower()]:
-        del headers[existing]
+
+def http_date(timestamp: float) -> str:
+    """IMF-fixdate, locale-independent (like ``email.utils.formatdate(usegmt=True)``)."""
+    t = time.gmtime(timestamp)
+    return (
+        f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def _set(headers: dict[str, str], present: set[str], name: str, value: str) -> None:
+    """Set ``name``, first dropping any differently-cased copy the caller passed."""
+    lowered = name.lower()
+    if lowered in present:
+        for existing in [k for k in headers if k.lower() == lowered]:
+            del headers[existing]
     headers[name] = value
 
 
@@ -57,22 +70,22 @@ def sign_request(
     if "host" not in present:
         out["Host"] = host_header_for(url)
     if "date" not in present:
-        out["Date"] = formatdate(clock, usegmt=True)
+        out["Date"] = http_date(clock)
     with_body = body is not None or method.upper() in BODY_METHODS
     cavage = scheme == SCHEME_CAVAGE
     if with_body:
         data = body or b""
         if cavage:
-            _set(out, "Digest", compute_digest_header(data))
+            _set(out, present, "Digest", compute_digest_header(data))
         else:
-            _set(out, "Content-Digest", compute_content_digest(data))
+            _set(out, present, "Content-Digest", compute_content_digest(data))
     normalised = normalise_headers(out)
     target = Target(url)
     if cavage:
         covered = ["(request-target)", "host", "date"]
         covered += ["digest", "content-type"] if with_body else ["accept"]
         covered = [name for name in covered if name.startswith("(") or name in normalised]
-        _set(out, "Signature", sign_cavage(method, target, normalised, key, covered))
+        _set(out, present, "Signature", sign_cavage(method, target, normalised, key, covered))
         return out
     components = ["@method", "@target-uri", "@authority"]
     components += ["content-digest", "content-type"] if with_body else ["accept"]
@@ -82,6 +95,6 @@ def sign_request(
     signature_input, signature = sign_rfc9421(
         method, target, normalised, key, components, params, label=DEFAULT_LABEL
     )
-    _set(out, "Signature-Input", signature_input)
-    _set(out, "Signature", signature)
+    _set(out, present, "Signature-Input", signature_input)
+    _set(out, present, "Signature", signature)
     return out

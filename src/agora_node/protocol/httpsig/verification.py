@@ -10,8 +10,6 @@ unexpected exception type.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agora_node.errors import SignatureError
 from agora_node.protocol.httpsig.algorithms import (
     HMAC_SHA256,
@@ -21,6 +19,7 @@ from agora_node.protocol.httpsig.algorithms import (
 )
 from agora_node.protocol.httpsig.cavage import parse_cavage
 from agora_node.protocol.httpsig.message import (
+    HeaderSource,
     Target,
     normalise_headers,
     signature_field,
@@ -38,7 +37,7 @@ _AUTH_SCHEME = "signature "
 
 
 def parse_signature(
-    method: str, url: str, headers: Any, *, label: str | None = None
+    method: str, url: str, headers: HeaderSource, *, label: str | None = None
 ) -> ParsedSignature:
     """Find the request's signature and rebuild the bytes it claims to sign.
 
