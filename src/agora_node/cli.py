@@ -1,4 +1,4 @@
-"""The ``agora-node`` command line: serve, init, quickstart, account, check-config."""
+"""The ``agora-node`` command line: serve, init, quickstart, account, token, check-config."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from pathlib import Path
 from agora_node import __version__
 from agora_node.config import Settings, load_settings, render_config
 from agora_node.errors import AgoraError
+from agora_node.processing import oauth as oauth_rules
 from agora_node.processing.accounts import new_local_account
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
+from agora_node.store import tokens as tokens_store
 from agora_node.store.db import Database
 
 DEFAULT_CONFIG = "agora-data/agora.toml"
@@ -137,6 +139,68 @@ def cmd_account(args: argparse.Namespace) -> int:
     finally:
         db.close()
     raise CliError("unknown account command")
+
+
+def _token_state(token: tokens_store.TokenRow, now: float) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Personal API tokens for scripts: made here, shown once, stored hashed."""
+    settings = _load(args.config)
+    db = _open_db(settings)
+    try:
+        now = time.time()
+        if args.tokens_cmd == "revoke":
+            found = db.read_sync(lambda c: tokens_store.get_token_by_id(c, args.id))
+            if found is None:
+                raise CliError(f"no token with id {args.id}")
+            if not db.write_sync(lambda c: tokens_store.revoke_token(c, args.id, now)):
+                raise CliError(f"token {args.id} was already revoked")
+            print(f"revoked token {args.id}")
+            return 0
+        account = db.read_sync(lambda c: accounts_store.get_account_by_username(c, args.name))
+        if account is None or account.deleted_at is not None:
+            raise CliError(f"no account named {args.name!r}")
+        if args.tokens_cmd == "list":
+            for t in db.read_sync(lambda c: tokens_store.list_tokens_for_account(c, account.id)):
+                print(f"{t.id}\t{_token_state(t, now)}\t{t.name}\t{' '.join(t.scopes)}")
+            return 0
+        if args.tokens_cmd == "create":
+            try:
+                scopes = oauth_rules.parse_scopes(" ".join(args.scope or []))
+            except AgoraError as exc:
+                raise CliError(str(exc.details.get("error_description", exc))) from None
+            if args.days is not None and args.days <= 0:
+                raise CliError("--days must be a positive number of days")
+            ttl = args.days * 86400 if args.days is not None else None
+            issued = db.write_sync(
+                lambda c: oauth_rules.issue_token(
+                    c,
+                    account_id=account.id,
+                    app=None,
+                    scopes=scopes,
+                    now=now,
+                    name=args.label,
+                    ttl=ttl,
+                    refreshable=False,
+                )
+            )
+            print(issued.access_token)
+            scope_text = oauth_rules.scope_string(scopes)
+            print(
+                f"token {issued.token_id} for @{account.username} ({scope_text}); "
+                "it is shown only this once",
+                file=sys.stderr,
+            )
+            return 0
+    finally:
+        db.close()
+    raise CliError("unknown token command")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -286,6 +350,18 @@ def build_parser() -> argparse.ArgumentParser:
     acc_sub.add_parser("list")
     delete = acc_sub.add_parser("delete")
     delete.add_argument("name")
+
+    token = sub.add_parser("token", help="manage personal API tokens")
+    tok_sub = token.add_subparsers(dest="tokens_cmd", required=True)
+    tok_create = tok_sub.add_parser("create", help="make a token and print it once")
+    tok_create.add_argument("name", help="the account's username")
+    tok_create.add_argument("--scope", action="append", help="a scope (repeat); default read")
+    tok_create.add_argument("--label", default="cli", help="a name to recognise the token by")
+    tok_create.add_argument("--days", type=int, default=None, help="expire after N days")
+    tok_list = tok_sub.add_parser("list", help="list an account's tokens")
+    tok_list.add_argument("name")
+    tok_revoke = tok_sub.add_parser("revoke", help="revoke a token by id")
+    tok_revoke.add_argument("id", type=int)
     return parser
 
 
@@ -295,6 +371,7 @@ COMMANDS = {
     "init": cmd_init,
     "check-config": cmd_check_config,
     "account": cmd_account,
+    "token": cmd_token,
 }
 
 

@@ -144,7 +144,12 @@ class FakeRemote:
 
 
 def signed_post(
-    actor: RemoteActor, url: str, doc: Any, *, body: bytes | None = None, now: float | None = None,
+    actor: RemoteActor,
+    url: str,
+    doc: Any,
+    *,
+    body: bytes | None = None,
+    now: float | None = None,
     scheme: str = "cavage",
 ) -> tuple[bytes, dict[str, str]]:
     """Body and headers of an inbox POST signed by ``actor``."""

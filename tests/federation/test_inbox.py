@@ -34,9 +34,7 @@ async def remote() -> AsyncIterator[FakeRemote]:
 
 
 def node_settings(tmp_path: Path, remote: FakeRemote, **federation: Any) -> Settings:
-    return make_settings(
-        tmp_path, federation={"plain_http_hosts": [remote.netloc], **federation}
-    )
+    return make_settings(tmp_path, federation={"plain_http_hosts": [remote.netloc], **federation})
 
 
 @pytest.fixture
@@ -95,7 +93,9 @@ async def test_follow_is_accepted_and_accept_delivered_signed(node, remote) -> N
     doc = accept.json()
     assert doc["type"] == "Accept" and doc["actor"] == ALICE and doc["object"]["id"] == follow["id"]
     # The Accept's signature verifies with alice's published key.
-    actor_doc = await (await node.get("/users/alice", headers={"Accept": "application/activity+json"})).json(content_type=None)
+    actor_doc = await (
+        await node.get("/users/alice", headers={"Accept": "application/activity+json"})
+    ).json(content_type=None)
     parsed = parse_signature("POST", remote.base + accept.path, accept.headers)
     assert parsed.key_id == f"{ALICE}#main-key"
     verify_signature(parsed, load_public_key(actor_doc["publicKey"]["publicKeyPem"]))

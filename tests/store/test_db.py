@@ -104,3 +104,30 @@ def test_write_is_durable_after_commit(tmp_path: Path) -> None:
     assert raw.execute("SELECT value FROM instance_state WHERE key='x'").fetchone() == ("y",)
     raw.close()
     db.close()
+
+
+async def test_cancelled_writer_does_not_kill_the_writer(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "x.db"))
+    db.open()
+    try:
+
+        def slow(c):  # type: ignore[no-untyped-def]
+            import time as _t
+
+            _t.sleep(0.2)
+
+        first = asyncio.ensure_future(db.write(slow))
+        await asyncio.sleep(0.05)  # the writer is now busy with the first job
+        second = asyncio.ensure_future(
+            db.write(lambda c: accounts_store.put_instance_value(c, "lost", "1"))
+        )
+        await asyncio.sleep(0)
+        second.cancel()
+        await first
+        # The writer is still alive and the cancelled job did not run.
+        await asyncio.wait_for(
+            db.write(lambda c: accounts_store.put_instance_value(c, "after", "1")), 5
+        )
+        assert await db.read(lambda c: accounts_store.get_instance_value(c, "lost")) is None
+    finally:
+        db.close()

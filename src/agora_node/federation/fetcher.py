@@ -56,7 +56,9 @@ class SchemeMemory:
         if self._known.get(host) == scheme:
             return
         self._known[host] = scheme
-        await self._db.write(lambda db: deliveries_store.set_host_signature_scheme(db, host, scheme))
+        await self._db.write(
+            lambda db: deliveries_store.set_host_signature_scheme(db, host, scheme)
+        )
 
 
 def other_scheme(scheme: str) -> str:

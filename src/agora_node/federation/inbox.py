@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -84,7 +85,7 @@ async def inbox(request: web.Request) -> web.Response:
         except ValueError:
             raise BadRequest("actor and keyId must be http(s) URIs") from None
         if is_blocked_domain(host, blocked) or await db.read(
-            lambda c, h=host: deliveries_store.is_host_blocked(c, h)
+            partial(deliveries_store.is_host_blocked, host=host)
         ):
             raise Forbidden("this server does not accept activities from your domain")
     if (

@@ -17,6 +17,7 @@ from urllib.parse import urldefrag
 
 from agora_node.errors import AgoraError, FetchError, SignatureError
 from agora_node.processing.remote import actor_record
+from agora_node.protocol.hosts import host_of
 from agora_node.protocol.httpsig import (
     ParsedSignature,
     SignaturePolicy,
@@ -25,7 +26,6 @@ from agora_node.protocol.httpsig import (
     parse_signature,
     verify_signature,
 )
-from agora_node.protocol.hosts import host_of
 from agora_node.protocol.keys import PublicKey, ed25519_public_from_multibase, load_public_key
 from agora_node.protocol.vocab import ACTOR_TYPES, as_list, id_of, types_of
 from agora_node.store import accounts as accounts_store
@@ -112,7 +112,9 @@ class KeyResolver:
             if row.gone:
                 raise SignatureError("key_gone", "the key's actor is gone")
             kind = "multibase" if row.public_key_pem.startswith("z") else "pem"
-            resolved = ResolvedKey(key_id, row.actor_uri, _load(row.public_key_pem, kind), row.fetched_at)
+            resolved = ResolvedKey(
+                key_id, row.actor_uri, _load(row.public_key_pem, kind), row.fetched_at
+            )
             self._remember(resolved)
             return resolved
         return await self._fetch_key(key_id)
@@ -144,9 +146,13 @@ class KeyResolver:
             if exc.remote_status == 410:
                 await self._db.write(lambda db: accounts_store.mark_keys_gone(db, url))
                 raise SignatureError("key_gone", "the key's actor is gone") from None
-            raise SignatureError("unknown_key", f"could not fetch the key ({exc.public_message})") from None
+            raise SignatureError(
+                "unknown_key", f"could not fetch the key ({exc.public_message})"
+            ) from None
         except AgoraError as exc:
-            raise SignatureError("unknown_key", f"invalid key document ({exc.public_message})") from None
+            raise SignatureError(
+                "unknown_key", f"invalid key document ({exc.public_message})"
+            ) from None
         actor_doc = doc
         if not set(types_of(doc)) & ACTOR_TYPES:
             # A standalone key document: its owner must list it and share its host.
@@ -156,7 +162,9 @@ class KeyResolver:
             try:
                 actor_doc = await self._fetch(owner)
             except AgoraError as exc:
-                raise SignatureError("unknown_key", f"could not fetch the key owner ({exc.public_message})") from None
+                raise SignatureError(
+                    "unknown_key", f"could not fetch the key owner ({exc.public_message})"
+                ) from None
         owner_uri = actor_doc.get("id")
         if not isinstance(owner_uri, str) or host_of(owner_uri) != key_host:
             raise SignatureError("key_owner_mismatch", "the key's owner is on another host")
@@ -171,7 +179,9 @@ class KeyResolver:
         def store(db: Any) -> None:
             accounts_store.upsert_actor(db, record.values)
             for kid, (mat, knd) in listed.items():
-                accounts_store.put_public_key(db, kid, owner_uri, mat, "rsa" if knd == "pem" else "ed25519")
+                accounts_store.put_public_key(
+                    db, kid, owner_uri, mat, "rsa" if knd == "pem" else "ed25519"
+                )
 
         await self._db.write(store)
         resolved = ResolvedKey(key_id, owner_uri, public_key, now)
@@ -188,9 +198,7 @@ class KeyResolver:
         return True
 
     # -- verification -------------------------------------------------------------
-    def precheck(
-        self, method: str, url: str, headers: Any, body: bytes | None
-    ) -> ParsedSignature:
+    def precheck(self, method: str, url: str, headers: Any, body: bytes | None) -> ParsedSignature:
         """Everything that needs no key: parse, coverage, time window, digest."""
         parsed = parse_signature(method, url, headers)
         check_policy(parsed, method, headers, body, policy=self._policy, now=self._clock())

@@ -36,8 +36,10 @@ class RetryLater(Exception):
 
 def is_transient(exc: FetchError) -> bool:
     status = exc.remote_status
-    return exc.public_message in TRANSIENT_MESSAGES or status in (408, 429) or (
-        status is not None and status >= 500
+    return (
+        exc.public_message in TRANSIENT_MESSAGES
+        or status in (408, 429)
+        or (status is not None and status >= 500)
     )
 
 

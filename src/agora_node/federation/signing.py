@@ -54,7 +54,9 @@ class Signers:
 def make_signer(key: SigningKey, scheme: str) -> Signer:
     """A ``Signer`` for the HTTP client: signs with a fresh Date each call."""
 
-    def sign(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Mapping[str, str]:
+    def sign(
+        method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Mapping[str, str]:
         return sign_request(method, url, headers, body, key, scheme=scheme)
 
     return sign

@@ -138,6 +138,11 @@ class Database:
         raw.close()
 
     def _run_batch(self, raw: sqlite3.Connection, conn: Conn, batch: list[_WriteJob]) -> None:
+        # A caller that was cancelled before its job started gets nothing done;
+        # the others can no longer be cancelled once marked running.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         results: list[tuple[_WriteJob, Any, BaseException | None]] = []
         try:
             raw.execute("BEGIN IMMEDIATE")

@@ -145,9 +145,7 @@ def purge_deliveries(db: sqlite_utils.Database, host: str | None, states: tuple[
 
 
 def count_deliveries(db: sqlite_utils.Database, state: str) -> int:
-    return int(
-        db.execute("SELECT count(*) FROM deliveries WHERE state = ?", [state]).fetchone()[0]
-    )
+    return int(db.execute("SELECT count(*) FROM deliveries WHERE state = ?", [state]).fetchone()[0])
 
 
 # -- hosts ------------------------------------------------------------------
@@ -161,9 +159,7 @@ def get_host_state(db: sqlite_utils.Database, host: str) -> HostState | None:
     ).fetchone()
     if not row:
         return None
-    return HostState(
-        row[0], tuple(json.loads(row[1])), bool(row[2]), int(row[3]), row[4], row[5]
-    )
+    return HostState(row[0], tuple(json.loads(row[1])), bool(row[2]), int(row[3]), row[4], row[5])
 
 
 def _ensure_host(db: sqlite_utils.Database, host: str) -> None:
@@ -210,7 +206,8 @@ def revive_host(db: sqlite_utils.Database, host: str) -> None:
     """Any success or valid inbound request from a host makes it available again."""
     db.execute(
         "UPDATE hosts SET failure_days = '[]', unavailable = 0, consecutive_failures = 0, "
-        "circuit_open_until = NULL WHERE host = ? AND (unavailable = 1 OR consecutive_failures > 0)",
+        "circuit_open_until = NULL "
+        "WHERE host = ? AND (unavailable = 1 OR consecutive_failures > 0)",
         [host],
     )
 

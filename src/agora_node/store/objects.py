@@ -96,7 +96,10 @@ def insert_object(db: sqlite_utils.Database, values: dict[str, Any]) -> int | No
 
 
 def update_object(
-    db: sqlite_utils.Database, uri: str, values: dict[str, Any], previous_data: dict[str, Any],
+    db: sqlite_utils.Database,
+    uri: str,
+    values: dict[str, Any],
+    previous_data: dict[str, Any],
     edited_at: float,
 ) -> None:
     """Apply an edit, keeping the previous version in the history."""
@@ -129,7 +132,9 @@ def tombstone_object(db: sqlite_utils.Database, uri: str, actor_uri: str, when: 
         [when, uri],
     )
     if cur.rowcount:
-        db.execute("DELETE FROM tags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)", [uri])
+        db.execute(
+            "DELETE FROM tags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)", [uri]
+        )
         return True
     db.execute(
         "INSERT INTO objects (uri, type, actor_uri, published, deleted_at, visibility) "
@@ -158,13 +163,14 @@ def delete_boost(db: sqlite_utils.Database, activity_uri: str, actor_uri: str) -
 
 def set_recipients(db: sqlite_utils.Database, object_id: int, actor_uris: list[str]) -> None:
     db.conn.executemany(
-        "INSERT INTO object_recipients (object_id, actor_uri) VALUES (?, ?) "
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO object_recipients (object_id, actor_uri) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(object_id, uri) for uri in actor_uris],
     )
 
 
-def set_tags(db: sqlite_utils.Database, object_id: int, tags: list[tuple[str, str, str | None]]) -> None:
+def set_tags(
+    db: sqlite_utils.Database, object_id: int, tags: list[tuple[str, str, str | None]]
+) -> None:
     db.execute("DELETE FROM tags WHERE object_id = ?", [object_id])
     db.conn.executemany(
         "INSERT INTO tags (object_id, kind, name, href) VALUES (?, ?, ?, ?)",
@@ -190,9 +196,7 @@ def replies_of(db: sqlite_utils.Database, uri: str, limit: int = 100) -> list[Ob
 
 
 def count_boosts(db: sqlite_utils.Database, uri: str) -> int:
-    return int(
-        db.execute("SELECT count(*) FROM objects WHERE boost_of = ?", [uri]).fetchone()[0]
-    )
+    return int(db.execute("SELECT count(*) FROM objects WHERE boost_of = ?", [uri]).fetchone()[0])
 
 
 # -- activities -----------------------------------------------------------------

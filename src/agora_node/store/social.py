@@ -305,4 +305,3 @@ def delete_notifications_for_object(
         [object_uri, from_actor_uri],
     )
     return cur.rowcount
-

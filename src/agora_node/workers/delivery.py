@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -37,6 +38,7 @@ from agora_node.store.deliveries import Delivery
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
+DRAIN_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ def classify(
             wait = backoff_delay(attempts)
         return Outcome("retry", now + min(wait, settings.max_retry_after), status == 503)
     if status in (401, 408):
-        return Outcome("give_up") if out_of_tries else Outcome("retry", now + backoff_delay(attempts))
+        return (
+            Outcome("give_up") if out_of_tries else Outcome("retry", now + backoff_delay(attempts))
+        )
     if status is not None and 300 <= status < 500:
         return Outcome("give_up")
     # 5xx or a network error (status None)
@@ -115,9 +119,13 @@ class DeliveryWorker:
         batch = self._settings.concurrency * 2
         while not self._stopping:
             self._wake.clear()
-            now = time.time()
             jobs = await self._db.write(
-                lambda db: deliveries_store.claim_due_deliveries(db, now, batch, LEASE_SECONDS)
+                partial(
+                    deliveries_store.claim_due_deliveries,
+                    now=time.time(),
+                    limit=batch,
+                    lease_seconds=LEASE_SECONDS,
+                )
             )
             for delivery in jobs:
                 await self._global.acquire()
@@ -215,11 +223,11 @@ class DeliveryWorker:
         else:
             deliveries_store.finish_delivery(db, delivery.id, "failed", result.status, error)
 
-    async def drain(self, timeout: float = 10.0) -> None:
+    async def drain(self) -> None:
         """Graceful shutdown: finish in-flight deliveries (bounded), release the rest."""
         self._stopping = True
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+            await asyncio.wait(list(self._tasks), timeout=DRAIN_SECONDS)
         for task in list(self._tasks):
             task.cancel()
         await self._db.write(deliveries_store.release_running_deliveries)

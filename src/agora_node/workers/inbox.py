@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from functools import partial
 from typing import Any
 
 from agora_node.federation.prefetch import Prefetcher, RetryLater
@@ -33,7 +34,7 @@ CONCURRENCY = 8
 
 def inbox_retry_delay(attempts: int) -> float:
     """30 s, 1 min, 2 min ... capped at 6 h, with ±20 % jitter."""
-    base = min(30.0 * 2 ** (attempts - 1), 6 * 3600.0)
+    base: float = min(30.0 * 2.0 ** (attempts - 1), 6 * 3600.0)
     return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 
@@ -58,9 +59,14 @@ class InboxWorker:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            now = time.time()
             jobs = await self._db.write(
-                lambda db: jobs_store.claim_due_jobs(db, INBOX_JOB, now, BATCH, LEASE_SECONDS)
+                partial(
+                    jobs_store.claim_due_jobs,
+                    kind=INBOX_JOB,
+                    now=time.time(),
+                    limit=BATCH,
+                    lease_seconds=LEASE_SECONDS,
+                )
             )
             for job in jobs:
                 await self._sem.acquire()
@@ -117,7 +123,9 @@ class InboxWorker:
         level = logging.INFO if isinstance(exc, RetryLater) else logging.WARNING
         log.log(level, "inbox job retry job=%s in=%.0fs error=%s", job.id, delay, error,
                 exc_info=not isinstance(exc, RetryLater))  # fmt: skip
-        await self._db.write(lambda db: jobs_store.retry_job(db, job.id, time.time() + delay, error))
+        await self._db.write(
+            lambda db: jobs_store.retry_job(db, job.id, time.time() + delay, error)
+        )
 
     async def drain(self) -> None:
         """Let in-flight jobs finish (bounded), then hand back the rest."""
