@@ -10,6 +10,7 @@ from aiohttp import web
 
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
+from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.protocol import builders
 from agora_node.protocol.keys import ed25519_pem_to_multibase
 from agora_node.store import accounts as accounts_store
@@ -85,6 +86,7 @@ async def actor_document_for(request: web.Request, account: AccountRow) -> dict[
 
 
 async def actor_json(request: web.Request) -> web.Response:
+    await signed_viewer(request)
     account = await load_account(request)
     return as_response(await actor_document_for(request, account))
 
@@ -143,6 +145,7 @@ async def collection_response(
     render_item: Callable[[Any], Any] = lambda item: item,
 ) -> web.Response:
     """An OrderedCollection, or one of its pages when ``page``/``max_id``/``min_id`` is given."""
+    await signed_viewer(request)
     wants_page, max_id, min_id = _page_params(request)
     db = request.app[DB]
     total = await db.read(count)
