@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from agora_node.app import create_app
 from agora_node.config import Settings, settings_from_dict
-from agora_node.processing.accounts import new_local_account
+from agora_node.processing.accounts import new_local_account, store_new_account
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
@@ -42,18 +42,7 @@ def add_account(
     new = new_local_account(
         urls, settings.domain, username, kw.pop("password", "correct horse"), **kw
     )
-    db.write_sync(
-        lambda c: accounts_store.insert_account(
-            c,
-            actor=new.actor,
-            username=new.username,
-            password_hash=new.password_hash,
-            is_admin=new.is_admin,
-            rsa_private_pem=new.rsa.private_pem,
-            ed25519_private_pem=new.ed25519.private_pem,
-            public_keys=new.public_keys,
-        )
-    )
+    db.write_sync(lambda c: store_new_account(c, new))
     account = db.read_sync(lambda c: accounts_store.get_account_by_username(c, username))
     assert account is not None
     return account

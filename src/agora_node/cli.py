@@ -16,7 +16,7 @@ from agora_node import __version__
 from agora_node.config import Settings, load_settings, render_config
 from agora_node.errors import AgoraError
 from agora_node.processing import oauth as oauth_rules
-from agora_node.processing.accounts import new_local_account
+from agora_node.processing.accounts import new_local_account, store_new_account
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store import tokens as tokens_store
@@ -95,18 +95,7 @@ def create_account(settings: Settings, username: str, password: str, *, admin: b
             raise CliError(f"account {username!r} already exists")
         if db.read_sync(lambda c: accounts_store.get_actor_by_uri(c, new.actor["uri"])):
             raise CliError(f"the name {username!r} was used by a deleted account")
-        db.write_sync(
-            lambda c: accounts_store.insert_account(
-                c,
-                actor=new.actor,
-                username=new.username,
-                password_hash=new.password_hash,
-                is_admin=new.is_admin,
-                rsa_private_pem=new.rsa.private_pem,
-                ed25519_private_pem=new.ed25519.private_pem,
-                public_keys=new.public_keys,
-            )
-        )
+        db.write_sync(lambda c: store_new_account(c, new))
     finally:
         db.close()
     return str(new.actor["uri"])

@@ -15,9 +15,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import sqlite_utils
+
 from agora_node.errors import BadRequest
 from agora_node.protocol.keys import KeyPair, generate_ed25519_keypair, generate_rsa_keypair
 from agora_node.protocol.urls import LocalUrls
+from agora_node.store import accounts as accounts_store
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$", re.IGNORECASE)
 RESERVED_USERNAMES = frozenset(
@@ -143,3 +146,17 @@ def new_local_account(
         (urls.ed25519_key(username), ed_pair.public_pem, "ed25519"),
     ]
     return NewAccount(username, password_hash, is_admin, rsa_pair, ed_pair, actor, keys)
+
+
+def store_new_account(db: sqlite_utils.Database, new: NewAccount) -> int:
+    """Write a built account (actor, keys, account row); returns the account id."""
+    return accounts_store.insert_account(
+        db,
+        actor=new.actor,
+        username=new.username,
+        password_hash=new.password_hash,
+        is_admin=new.is_admin,
+        rsa_private_pem=new.rsa.private_pem,
+        ed25519_private_pem=new.ed25519.private_pem,
+        public_keys=new.public_keys,
+    )
