@@ -1,4 +1,5 @@
-"""The ``agora-node`` command line: serve, init, quickstart, account, token, check-config."""
+"""The ``agora-node`` command line: serve, init, quickstart, account, token, queue,
+check-config."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from agora_node import __version__
+from agora_node import __version__, cli_accounts
 from agora_node.config import Settings, load_settings, render_config
 from agora_node.errors import AgoraError
 from agora_node.processing import oauth as oauth_rules
 from agora_node.processing.accounts import new_local_account, store_new_account
+from agora_node.protocol.hosts import normalise_host
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
+from agora_node.store import deliveries as deliveries_store
 from agora_node.store import tokens as tokens_store
 from agora_node.store.db import Database
 
@@ -85,10 +88,14 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def create_account(settings: Settings, username: str, password: str, *, admin: bool) -> str:
+def create_account(
+    settings: Settings, username: str, password: str, *, admin: bool, locked: bool = False
+) -> str:
     """Create an account (CLI and quickstart); returns the actor URI."""
     urls = LocalUrls(settings.base_url)
-    new = new_local_account(urls, settings.domain, username, password, is_admin=admin)
+    new = new_local_account(
+        urls, settings.domain, username, password, is_admin=admin, locked=locked
+    )
     db = _open_db(settings)
     try:
         if db.read_sync(lambda c: accounts_store.get_account_by_username(c, username)):
@@ -105,29 +112,17 @@ def cmd_account(args: argparse.Namespace) -> int:
     settings = _load(args.config)
     if args.account_cmd == "create":
         password = _read_password(args)
-        uri = create_account(settings, args.name, password, admin=args.admin)
+        uri = create_account(settings, args.name, password, admin=args.admin, locked=args.locked)
         print(f"created @{args.name}@{settings.domain} ({uri})")
         return 0
     db = _open_db(settings)
     try:
-        if args.account_cmd == "list":
-            for acc in db.read_sync(accounts_store.list_accounts):
-                flags = [
-                    f for f, on in (("admin", acc.is_admin), ("deleted", acc.deleted_at)) if on
-                ]
-                suffix = f" [{', '.join(flags)}]" if flags else ""
-                print(f"@{acc.username}@{settings.domain}{suffix}")
-            return 0
-        if args.account_cmd == "delete":
-            found = db.read_sync(lambda c: accounts_store.get_account_by_username(c, args.name))
-            if found is None or found.deleted_at is not None:
-                raise CliError(f"no account named {args.name!r}")
-            db.write_sync(lambda c: accounts_store.mark_account_deleted(c, found.id, time.time()))
-            print(f"deleted @{found.username}@{settings.domain}")
-            return 0
+        print(cli_accounts.run(settings, db, args))
+    except cli_accounts.AccountCommandError as exc:
+        raise CliError(str(exc)) from None
     finally:
         db.close()
-    raise CliError("unknown account command")
+    return 0
 
 
 def _token_state(token: tokens_store.TokenRow, now: float) -> str:
@@ -190,6 +185,62 @@ def cmd_token(args: argparse.Namespace) -> int:
     finally:
         db.close()
     raise CliError("unknown token command")
+
+
+_QUEUE_COLUMNS = ("pending", "retrying", "sending", "failed")
+_PURGE_STATES = {
+    "failed": ("failed",),
+    "pending": ("pending",),
+    "done": ("done",),
+    "all": ("pending", "failed", "done"),
+}
+
+
+def _host_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalise_host(value)
+    except ValueError:
+        raise CliError(f"not a host name: {value!r}") from None
+
+
+def _print_queue(rows: list[tuple[str, str, int]]) -> None:
+    if not rows:
+        print("the delivery queue is empty")
+        return
+    table: dict[str, dict[str, int]] = {}
+    for host, state, count in rows:
+        column = "sending" if state == "running" else state
+        table.setdefault(host, dict.fromkeys(_QUEUE_COLUMNS, 0))[column] = count
+    width = max(len("host"), *(len(h) for h in table))
+    print("host".ljust(width), *(c.rjust(8) for c in _QUEUE_COLUMNS))
+    for host, counts in table.items():
+        print(host.ljust(width), *(str(counts.get(c, 0)).rjust(8) for c in _QUEUE_COLUMNS))
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """The outgoing delivery queue: what waits for which host; retry or purge it."""
+    settings = _load(args.config)
+    host = _host_option(getattr(args, "host", None))
+    to_host = f" for {host}" if host else ""
+    db = _open_db(settings)
+    try:
+        if args.queue_cmd == "retry":
+            count = db.write_sync(lambda c: deliveries_store.retry_failed_deliveries(c, host))
+            print(f"requeued {count} failed deliveries{to_host}")
+            if count and host is None:
+                print("hosts marked unavailable stay paused: retry with --host to revive one")
+            return 0
+        if args.queue_cmd == "purge":
+            states = _PURGE_STATES[args.state]
+            count = db.write_sync(lambda c: deliveries_store.purge_deliveries(c, host, states))
+            print(f"purged {count} {args.state} deliveries{to_host}")
+            return 0
+        _print_queue(db.read_sync(deliveries_store.delivery_summary))
+        return 0
+    finally:
+        db.close()
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -331,14 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the config file")
 
     account = sub.add_parser("account", help="manage local accounts")
-    acc_sub = account.add_subparsers(dest="account_cmd", required=True)
-    create = acc_sub.add_parser("create")
-    create.add_argument("name")
-    create.add_argument("--admin", action="store_true")
-    create.add_argument("--password-file")
-    acc_sub.add_parser("list")
-    delete = acc_sub.add_parser("delete")
-    delete.add_argument("name")
+    cli_accounts.add_parsers(account)
 
     token = sub.add_parser("token", help="manage personal API tokens")
     tok_sub = token.add_subparsers(dest="tokens_cmd", required=True)
@@ -351,6 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
     tok_list.add_argument("name")
     tok_revoke = tok_sub.add_parser("revoke", help="revoke a token by id")
     tok_revoke.add_argument("id", type=int)
+
+    queue = sub.add_parser("queue", help="show, retry or purge outgoing deliveries")
+    queue_sub = queue.add_subparsers(dest="queue_cmd")
+    retry = queue_sub.add_parser("retry", help="send failed deliveries again")
+    retry.add_argument("--host", help="only deliveries to this host (and revive it)")
+    purge = queue_sub.add_parser("purge", help="delete deliveries from the queue")
+    purge.add_argument("--host", help="only deliveries to this host")
+    purge.add_argument("--state", default="failed", choices=sorted(_PURGE_STATES))
     return parser
 
 
@@ -361,6 +413,7 @@ COMMANDS = {
     "check-config": cmd_check_config,
     "account": cmd_account,
     "token": cmd_token,
+    "queue": cmd_queue,
 }
 
 

@@ -76,6 +76,7 @@ class DeliverySettings:
     unavailable_after_days: int = 7
     circuit_failures: int = 5
     circuit_open_seconds: int = 300
+    backoff_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ def _check(settings: Settings) -> None:
         except ValueError:
             raise ConfigError(f"federation.allowed_networks: {net!r} is not a network") from None
     dl = settings.delivery
+    if not 0 < dl.backoff_scale <= 10:
+        raise ConfigError("delivery.backoff_scale: must be > 0 and <= 10")
     for key in ("concurrency", "per_host_concurrency", "max_attempts", "unavailable_after_days"):
         if getattr(dl, key) < 1:
             raise ConfigError(f"delivery.{key}: must be >= 1")

@@ -50,10 +50,14 @@ class Outcome:
     counts_against_host: bool = False
 
 
-def backoff_delay(attempts: int) -> float:
-    """Polynomial back-off (as Mastodon's): n^4 + 15 + jitter; 16 tries ≈ 3 days."""
+def backoff_delay(attempts: int, scale: float = 1.0) -> float:
+    """Polynomial back-off (as Mastodon's): n^4 + 15 + jitter; 16 tries ≈ 3 days.
+
+    ``scale`` (``delivery.backoff_scale``) shrinks the whole schedule, for
+    local test networks that cannot wait minutes for a retry.
+    """
     jitter = random.uniform(0, 30) * (attempts + 1)  # noqa: S311 - jitter, not security
-    return float(attempts**4 + 15) + jitter
+    return (float(attempts**4 + 15) + jitter) * scale
 
 
 def classify(
@@ -69,18 +73,22 @@ def classify(
             return Outcome("give_up", counts_against_host=status == 503)
         wait = result.retry_after
         if wait is None or wait < 0:
-            wait = backoff_delay(attempts)
+            wait = backoff_delay(attempts, settings.backoff_scale)
         return Outcome("retry", now + min(wait, settings.max_retry_after), status == 503)
     if status in (401, 408):
         return (
-            Outcome("give_up") if out_of_tries else Outcome("retry", now + backoff_delay(attempts))
+            Outcome("give_up")
+            if out_of_tries
+            else Outcome("retry", now + backoff_delay(attempts, settings.backoff_scale))
         )
     if status is not None and 300 <= status < 500:
         return Outcome("give_up")
     # 5xx or a network error (status None)
     if out_of_tries:
         return Outcome("give_up", counts_against_host=True)
-    return Outcome("retry", now + backoff_delay(attempts), counts_against_host=True)
+    return Outcome(
+        "retry", now + backoff_delay(attempts, settings.backoff_scale), counts_against_host=True
+    )
 
 
 class DeliveryWorker:
@@ -163,7 +171,11 @@ class DeliveryWorker:
             log.exception("delivery crashed id=%s inbox=%s", delivery.id, delivery.inbox)
             await self._db.write(
                 lambda db: deliveries_store.retry_delivery(
-                    db, delivery.id, time.time() + backoff_delay(delivery.attempts), None, "crash"
+                    db,
+                    delivery.id,
+                    time.time() + backoff_delay(delivery.attempts, self._settings.backoff_scale),
+                    None,
+                    "crash",
                 )
             )
         finally:

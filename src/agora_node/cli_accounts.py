@@ -1,0 +1,98 @@
+"""``agora-node account ...``: create, list, delete, alias, move."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from agora_node.app import fetch_policy
+from agora_node.config import Settings
+from agora_node.errors import AgoraError
+from agora_node.federation.fetcher import Fetcher, SchemeMemory
+from agora_node.federation.http import make_client_session
+from agora_node.federation.signing import Signers
+from agora_node.processing.account_changes import delete_account, move_account, set_aliases
+from agora_node.protocol.urls import LocalUrls
+from agora_node.store import accounts as accounts_store
+from agora_node.store.accounts import AccountRow
+from agora_node.store.db import Database
+
+
+class AccountCommandError(Exception):
+    """A message for the terminal (exit status 2)."""
+
+
+def add_parsers(account: argparse.ArgumentParser) -> None:
+    acc_sub = account.add_subparsers(dest="account_cmd", required=True)
+    create = acc_sub.add_parser("create", help="create an account (keys are generated)")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--locked", action="store_true", help="approve followers by hand")
+    create.add_argument("--password-file")
+    acc_sub.add_parser("list", help="list accounts")
+    delete = acc_sub.add_parser("delete", help="delete an account and tell its followers")
+    delete.add_argument("name")
+    alias = acc_sub.add_parser("alias", help="set alsoKnownAs (before moving here)")
+    alias.add_argument("name")
+    alias.add_argument("--add", action="append", required=True, metavar="ACTOR_URL")
+    move = acc_sub.add_parser("move", help="move an account to another (Move to followers)")
+    move.add_argument("name")
+    move.add_argument("--to", required=True, metavar="ACTOR_URL")
+
+
+def _account(db: Database, name: str) -> AccountRow:
+    found = db.read_sync(lambda c: accounts_store.get_account_by_username(c, name))
+    if found is None or found.deleted_at is not None:
+        raise AccountCommandError(f"no account named {name!r}")
+    return found
+
+
+async def _fetch_actor(settings: Settings, db: Database, uri: str) -> dict[str, Any]:
+    policy = fetch_policy(settings)
+    session = make_client_session(policy)
+    try:
+        urls = LocalUrls(settings.base_url)
+        fetcher = Fetcher(session, policy, Signers(db, urls), SchemeMemory(db, settings))
+        return await fetcher.fetch_object(uri)
+    finally:
+        await session.close()
+
+
+def run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
+    """Run a non-create account command; returns what to print."""
+    urls = LocalUrls(settings.base_url)
+    if args.account_cmd == "list":
+        lines = []
+        for acc in db.read_sync(accounts_store.list_accounts):
+            flags = [
+                flag
+                for flag, on in (
+                    ("admin", acc.is_admin),
+                    ("locked", acc.actor is not None and acc.actor.manually_approves),
+                    ("moved", acc.actor is not None and acc.actor.moved_to),
+                    ("deleted", acc.deleted_at),
+                )
+                if on
+            ]
+            suffix = f" [{', '.join(flags)}]" if flags else ""
+            lines.append(f"@{acc.username}@{settings.domain}{suffix}")
+        return "\n".join(lines)
+    account = _account(db, args.name)
+    if args.account_cmd == "delete":
+        effects = db.write_sync(lambda c: delete_account(c, urls, account))
+        return f"deleted @{account.username}@{settings.domain} ({effects.deliveries} servers told)"
+    if args.account_cmd == "alias":
+        aliases = list(
+            dict.fromkeys([*(account.actor.also_known_as if account.actor else ()), *args.add])
+        )
+        db.write_sync(lambda c: set_aliases(c, account, aliases))
+        return f"@{account.username} is also known as: {', '.join(aliases)}"
+    if args.account_cmd == "move":
+        try:
+            target = asyncio.run(_fetch_actor(settings, db, args.to))
+        except AgoraError as exc:
+            raise AccountCommandError(f"cannot fetch {args.to}: {exc.public_message}") from None
+        effects = db.write_sync(lambda c: move_account(c, urls, account, target))
+        return f"moved @{account.username} to {args.to} ({effects.deliveries} servers told)"
+    raise AccountCommandError("unknown account command")
