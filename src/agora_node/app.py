@@ -13,7 +13,9 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node import __version__
-from agora_node.api import oauth
+from agora_node.api import c2s, oauth
+from agora_node.api import objects as object_views
+from agora_node.api import timelines as timeline_views
 from agora_node.config import Settings
 from agora_node.context import DB, HTTP, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
@@ -37,7 +39,7 @@ from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
-from agora_node.web import pages
+from agora_node.web import notes, pages
 from agora_node.workers.delivery import DeliveryWorker
 from agora_node.workers.inbox import InboxWorker
 
@@ -219,8 +221,16 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> web.Applicati
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())
     app.add_routes(oauth.routes())
+    app.add_routes(timeline_views.routes())
     actor_handler = negotiated(
         activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
     )
     app.router.add_get("/users/{name}", actor_handler)
+    app.add_routes(c2s.routes())
+    app.add_routes(object_views.routes())
+    note_handler = negotiated(
+        activity=object_views.note_json, html=notes.note_page, json=object_views.note_json
+    )
+    app.router.add_get("/users/{name}/statuses/{id}", note_handler)
+    app.router.add_get("/@{name}/{id}", note_handler)
     return app

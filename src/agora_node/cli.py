@@ -4,6 +4,7 @@ check-config."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import logging
@@ -13,8 +14,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from agora_node import __version__, cli_accounts
+from agora_node import __version__, cli_accounts, demo
 from agora_node.config import Settings, load_settings, render_config
+from agora_node.devnet import DevnetError
 from agora_node.errors import AgoraError
 from agora_node.processing import oauth as oauth_rules
 from agora_node.processing.accounts import new_local_account, store_new_account
@@ -380,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true")
 
     sub.add_parser("check-config", help="validate the config file")
+    demo_cmd = sub.add_parser("demo", help="run three local nodes that talk to each other")
+    demo_cmd.add_argument("--dir", default="agora-demo", help="data folder for the three nodes")
+    demo_cmd.add_argument("--port", type=int, default=8090, help="port on 127.0.0.1-3")
 
     account = sub.add_parser("account", help="manage local accounts")
     cli_accounts.add_parsers(account)
@@ -406,11 +411,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Three local nodes that follow, post, reply and boost; Ctrl-C stops them."""
+    setup_logging(None)
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        asyncio.run(demo.run(Path(args.dir).resolve(), args.port))
+    except DevnetError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "quickstart": cmd_quickstart,
     "init": cmd_init,
     "check-config": cmd_check_config,
+    "demo": cmd_demo,
     "account": cmd_account,
     "token": cmd_token,
     "queue": cmd_queue,

@@ -28,7 +28,7 @@ class DevnetError(Exception):
     """A node could not be set up or did not answer."""
 
 
-def _cli(config: Path, *args: str, stdin: str | None = None) -> str:
+def run_cli(config: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "agora_node.cli", "--config", str(config), *args],
         capture_output=True, text=True, timeout=120, input=stdin, check=False,
@@ -74,15 +74,19 @@ class LocalNode:
                 "--allow-network", "127.0.0.0/8"]  # fmt: skip
         for peer in self.peers:
             args += ["--plain-http-host", peer]
-        _cli(self.config, *args)
+        run_cli(self.config, *args)
 
-    def create_account(self, username: str, password: str, *, admin: bool = False) -> None:
+    def create_account(
+        self, username: str, password: str, *, admin: bool = False, locked: bool = False
+    ) -> None:
         pw_file = self.folder / f".{username}.pw"
         pw_file.write_text(password + "\n", encoding="utf-8")
         pw_file.chmod(0o600)
         try:
-            _cli(self.config, "account", "create", username, "--password-file", str(pw_file),
-                 *(["--admin"] if admin else []))  # fmt: skip
+            flags = [*(["--admin"] if admin else []), *(["--locked"] if locked else [])]
+            run_cli(
+                self.config, "account", "create", username, "--password-file", str(pw_file), *flags
+            )
         finally:
             pw_file.unlink()
         self.passwords[username] = password

@@ -179,25 +179,6 @@ async def collection_response(
     )
 
 
-async def outbox(request: web.Request) -> web.Response:
-    account = await load_account(request)
-    uri = account.actor.uri if account.actor else ""
-    vis = PUBLIC_VISIBILITIES
-    return await collection_response(
-        request,
-        request.app[URLS].outbox(account.username),
-        lambda db: coll_store.count_outbox(db, uri, vis),
-        lambda db, mx, mn, lim: coll_store.outbox_page(db, uri, vis, mx, mn, lim),
-        _strip_context,
-    )
-
-
-def _strip_context(item: Any) -> Any:
-    if isinstance(item, dict):
-        return {k: v for k, v in item.items() if k != "@context"}
-    return item
-
-
 async def followers(request: web.Request) -> web.Response:
     account = await load_account(request)
     uri = account.actor.uri if account.actor else ""
@@ -235,10 +216,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def routes() -> list[web.RouteDef]:
-    """Collection and instance-actor routes (the actor itself is negotiated in app.py)."""
+    """Collection and instance-actor routes (the actor itself is negotiated in app.py;
+    the outbox is served by ``api.c2s``)."""
     return [
         web.get("/actor", instance_actor),
-        web.get("/users/{name}/outbox", outbox),
         web.get("/users/{name}/followers", followers),
         web.get("/users/{name}/following", following),
         web.get("/users/{name}/collections/featured", featured),

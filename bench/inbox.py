@@ -1,0 +1,512 @@
+"""Shared-inbox ingestion: signed Create(Note) deliveries vs a bare aiohttp handler.
+
+Run: ``.venv/bin/python bench/inbox.py``. Prints::
+
+    inbox_accepted_per_s: ours=<202/s> baseline=<202/s> ratio=<ours/baseline>
+    inbox_p50_ms: ours=<ms> baseline=<ms> ratio=<baseline/ours>
+    inbox_p99_ms: ours=<ms> baseline=<ms> ratio=<baseline/ours>
+    inbox_loop_max_block_ms: ours=<ms> baseline=20 ratio=<20/ours>
+    inbox_durable_after_kill9: ours=<present> baseline=<accepted> ratio=<present/accepted>
+
+Set-up (untimed): ``ACTORS`` remote actors with distinct RSA keys, served by a
+stub on 127.0.0.1 (in this process); a real node process with
+``plain_http_hosts = [stub]`` and ``allowed_networks = ["127.0.0.0/8"]``;
+deliveries signed before each timed phase (``(request-target) host date
+digest content-type``, Host = the node's ``base_url`` host), each with a
+unique activity id and note id on the stub's host, addressed to Public,
+round-robin over the actors. One delivery per actor first warms the node's
+key cache, so the timed phases measure the steady state.
+
+Phases:
+1. throughput: ``CONNECTIONS`` keep-alive connections sending back to back
+   for ``SECONDS`` (capped); ours counts 202s, each one then checked present
+   in the node's ``jobs`` table (SQLite opened read-only after a graceful
+   stop) — a 202 that is not stored counts as not accepted. The baseline is
+   a bare aiohttp app (own process) that reads the body and answers 202, fed
+   the very same requests.
+2. latency: open loop at 80 % of the node's measured rate for ``SECONDS``;
+   latency from each request's scheduled time to the end of its response.
+   The baseline gets the same offered rate.
+3. loop blocking: the node runs with ``AGORA_LOOP_MONITOR`` (see
+   ``agora_node/loopmon.py``); its report covers phases 1-2. When the node
+   does not write one (monitor not wired), a NodeInfo probe every 25 ms
+   during phases 1-2 stands in (its worst latency: an upper bound that also
+   counts queueing behind the load, and this process's own lag).
+4. kill -9: a fresh batch of deliveries; the node is killed with SIGKILL
+   once a third of them got 202, restarted on the same database, stopped;
+   then every 202'd id must be in ``jobs`` (or processed, in ``activities``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import aiohttp
+from _common import (
+    SMOKE,
+    BareServer,
+    LoadResult,
+    NodeProcess,
+    Request,
+    closed_loop,
+    figure,
+    free_port,
+    info,
+    open_loop,
+    percentile,
+    read_lag_file,
+    temp_workdir,
+)
+from aiohttp import web
+
+from agora_node.protocol.httpsig import SigningKey, sign_request
+from agora_node.protocol.keys import generate_rsa_keypair, load_private_key
+
+ACTORS = 8 if SMOKE else 100
+CONNECTIONS = 32
+SECONDS = 1.0 if SMOKE else 5.0
+THROUGHPUT_CAP = 150 if SMOKE else 15_000
+LATENCY_SECONDS = 1.0 if SMOKE else 5.0
+KILL_BATCH = 150 if SMOKE else 3000
+LOAD_FRACTION = 0.8
+LOOP_LIMIT_MS = 20.0
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+
+
+@dataclass
+class RemoteActor:
+    uri: str
+    key: SigningKey
+    public_pem: str
+
+    def document(self) -> dict[str, Any]:
+        name = self.uri.rsplit("/", 1)[-1]
+        return {
+            "@context": [AS_CONTEXT, "https://w3id.org/security/v1"],
+            "id": self.uri,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": name.title(),
+            "inbox": f"{self.uri}/inbox",
+            "outbox": f"{self.uri}/outbox",
+            "followers": f"{self.uri}/followers",
+            "following": f"{self.uri}/following",
+            "endpoints": {"sharedInbox": self.uri.rsplit("/users/", 1)[0] + "/inbox"},
+            "publicKey": {
+                "id": f"{self.uri}#main-key",
+                "owner": self.uri,
+                "publicKeyPem": self.public_pem,
+            },
+        }
+
+
+class Stub:
+    """The remote server: serves its actors' documents (the node fetches their keys)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.actors: dict[str, RemoteActor] = {}
+        self.fetches = 0
+        self._runner: web.AppRunner | None = None
+
+    def add_actors(self, count: int) -> list[RemoteActor]:
+        made = []
+        for i in range(count):
+            pair = generate_rsa_keypair()
+            uri = f"{self.base}/users/a{i}"
+            key = SigningKey(f"{uri}#main-key", load_private_key(pair.private_pem))
+            self.actors[uri] = RemoteActor(uri, key, pair.public_pem)
+            made.append(self.actors[uri])
+        return made
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.fetches += 1
+        actor = self.actors.get(self.base + request.path)
+        if actor is None:
+            return web.Response(status=404)
+        return web.Response(
+            body=json.dumps(actor.document()).encode(), content_type="application/activity+json"
+        )
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class Deliveries:
+    """Signed inbox POSTs, made in batches before each timed phase."""
+
+    def __init__(self, actors: list[RemoteActor], inbox_url: str) -> None:
+        self.actors = actors
+        self.inbox_url = inbox_url
+        self.run_tag = uuid.uuid4().hex[:10]
+        self.seq = 0
+        self.ids: list[str] = []
+
+    def _activity(self, actor: RemoteActor, seq: int) -> dict[str, Any]:
+        note_id = f"{actor.uri}/statuses/{self.run_tag}{seq:07d}"
+        published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        content = (
+            f"<p>Post {seq} from the bench: the seedlings survived the frost "
+            f'<a href="{actor.uri.rsplit("/users/", 1)[0]}/tags/gardening" '
+            'class="mention hashtag" rel="tag">#<span>gardening</span></a></p>'
+        )
+        note = {
+            "id": note_id,
+            "type": "Note",
+            "summary": None,
+            "inReplyTo": None,
+            "published": published,
+            "url": note_id,
+            "attributedTo": actor.uri,
+            "to": [PUBLIC],
+            "cc": [f"{actor.uri}/followers"],
+            "sensitive": False,
+            "content": content,
+            "contentMap": {"en": content},
+            "attachment": [],
+            "tag": [
+                {
+                    "type": "Hashtag",
+                    "href": actor.uri.rsplit("/users/", 1)[0] + "/tags/gardening",
+                    "name": "#gardening",
+                }
+            ],
+        }
+        return {
+            "@context": AS_CONTEXT,
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": actor.uri,
+            "published": published,
+            "to": [PUBLIC],
+            "cc": [f"{actor.uri}/followers"],
+            "object": note,
+        }
+
+    def batch(self, count: int, *, one_per_actor: bool = False) -> list[tuple[str, Request]]:
+        """``count`` fresh signed deliveries: (activity id, request)."""
+        out: list[tuple[str, Request]] = []
+        for i in range(count):
+            actor = self.actors[i % len(self.actors)] if one_per_actor else self._next_actor()
+            activity = self._activity(actor, self.seq)
+            self.seq += 1
+            body = json.dumps(activity).encode()
+            headers = sign_request(
+                "POST",
+                self.inbox_url,
+                {"Content-Type": "application/activity+json"},
+                body,
+                actor.key,
+            )
+            out.append((activity["id"], ("POST", self.inbox_url, headers, body)))
+        return out
+
+    def _next_actor(self) -> RemoteActor:
+        return self.actors[self.seq % len(self.actors)]
+
+
+def retarget(requests: list[tuple[str, Request]], base: str) -> list[Request]:
+    """The same requests (same bytes, same signed Host header) sent to another server."""
+    out = []
+    for _, (method, url, headers, body) in requests:
+        path = url.split("/", 3)[3]
+        out.append((method, f"{base}/{path}", headers, body))
+    return out
+
+
+def stored_ids(db_path: Path, ids: list[str]) -> set[str]:
+    """Which activity ids are in ``jobs`` (queued) or ``activities`` (processed); read-only."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT dedupe_key FROM jobs WHERE dedupe_key IN ({marks})",
+                [f"inbox:{i}" for i in chunk],
+            ).fetchall()
+            found.update(r[0].removeprefix("inbox:") for r in rows)
+            rows = conn.execute(
+                f"SELECT uri FROM activities WHERE uri IN ({marks})", chunk
+            ).fetchall()
+            found.update(r[0] for r in rows)
+        return found
+    finally:
+        conn.close()
+
+
+def in_jobs(db_path: Path, ids: list[str]) -> set[str]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = [f"inbox:{i}" for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT dedupe_key FROM jobs WHERE dedupe_key IN ({marks})", chunk
+            ).fetchall()
+            found.update(r[0].removeprefix("inbox:") for r in rows)
+        return found
+    finally:
+        conn.close()
+
+
+class Probe:
+    """GET /.well-known/nodeinfo every ``interval`` s on its own connection; worst latency."""
+
+    def __init__(self, url: str, interval: float = 0.025) -> None:
+        self.url = url
+        self.interval = interval
+        self.latencies_ms: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        async with aiohttp.ClientSession() as session:
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    async with session.get(self.url) as resp:
+                        await resp.read()
+                    self.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(max(0.0, self.interval - (time.perf_counter() - t0)))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+
+def phase_lags(report: dict[str, Any], marks: dict[str, tuple[float, float]]) -> str:
+    """The monitor's worst lag within each phase (per-second maxima, so +-1 s at the edges)."""
+    parts = []
+    for phase, (start, end) in marks.items():
+        lags = [ms for second, ms in report.get("seconds", []) if start - 1 < second <= end]
+        parts.append(f"{phase} max {max(lags, default=0.0):.1f}ms")
+    worst = [f"{ms:.1f}ms" for ms, _ in report.get("worst", [])[:5]]
+    return ", ".join(parts) + f"; worst overall {', '.join(worst)}"
+
+
+def _describe(name: str, result: LoadResult) -> None:
+    info(
+        f"{name}: sent={result.sent} in {result.elapsed:.2f}s statuses={dict(result.statuses)} "
+        f"errors={result.errors}"
+    )
+
+
+async def _first_refusal(req: Request) -> str:
+    method, url, headers, body = req
+    async with aiohttp.ClientSession() as session:
+        async with session.request(method, url, headers=headers, data=body) as resp:
+            return f"{resp.status} {(await resp.text())[:300]}"
+
+
+def _indexed(requests: list[Request]) -> Callable[[int], Request]:
+    return requests.__getitem__
+
+
+async def run() -> int:
+    with temp_workdir("agora-bench-inbox-") as tmp:
+        tmpdir = Path(tmp)
+        stub = Stub()
+        t0 = time.perf_counter()
+        actors = stub.add_actors(ACTORS)
+        info(f"{ACTORS} actor keys in {time.perf_counter() - t0:.1f}s")
+        await stub.start()
+        node = await asyncio.to_thread(
+            NodeProcess.create,
+            tmpdir / "node",
+            accounts=["alice"],
+            plain_http_hosts=[f"127.0.0.1:{stub.port}"],
+            allowed_networks=["127.0.0.0/8"],
+        )
+        lag_file = tmpdir / "loop-1.json"
+        node.env["AGORA_LOOP_MONITOR"] = str(lag_file)
+        bare: BareServer | None = None
+        try:
+            await node.start()
+            bare = await BareServer.start(b"{}", "application/json", tmpdir)
+            deliveries = Deliveries(actors, f"{node.base}/inbox")
+            code = await phases(node, bare, stub, deliveries, lag_file)
+        finally:
+            if bare is not None:
+                bare.stop()
+            node.stop()
+            await stub.close()
+    return code
+
+
+async def phases(
+    node: NodeProcess, bare: BareServer, stub: Stub, deliveries: Deliveries, lag_file: Path
+) -> int:
+    accepted_ids: list[str] = []
+    marks: dict[str, tuple[float, float]] = {}  # phase -> wall-clock (start, end)
+
+    # warm-up: one delivery per actor fills the node's key cache (and compiles schemas)
+    warm = deliveries.batch(len(deliveries.actors), one_per_actor=True)
+    warm_reqs = [r for _, r in warm]
+    t_start = time.time()
+    result = await closed_loop(
+        _indexed(warm_reqs), connections=8, duration=60, cap=len(warm_reqs), ok_status=202
+    )
+    marks["warm-up"] = (t_start, time.time())
+    _describe("warm-up (one per actor)", result)
+    if result.statuses.get(202, 0) != len(warm_reqs):
+        info(f"warm-up refusal: {await _first_refusal(warm_reqs[0])}")
+    accepted_ids += [warm[i][0] for i in result.ok_indexes]
+    info(f"stub served {stub.fetches} key fetches")
+    bare_warm = retarget(warm, bare.base)
+    await closed_loop(_indexed(bare_warm), connections=8, duration=10, cap=len(bare_warm))
+
+    # 1. throughput
+    probe = Probe(f"{node.base}/.well-known/nodeinfo")
+    t0 = time.perf_counter()
+    batch = deliveries.batch(THROUGHPUT_CAP)
+    info(f"signed {len(batch)} deliveries in {time.perf_counter() - t0:.1f}s")
+    reqs = [r for _, r in batch]
+    probe.start()
+    t_start = time.time()
+    ours = await closed_loop(
+        _indexed(reqs), connections=CONNECTIONS, duration=SECONDS, cap=len(reqs), ok_status=202
+    )
+    marks["throughput"] = (t_start, time.time())
+    await probe.stop()
+    _describe("throughput ours", ours)
+    throughput_ids = [batch[i][0] for i in ours.ok_indexes]
+    accepted_ids += throughput_ids
+    base_reqs = retarget(batch, bare.base)  # reused round-robin: the bare handler keeps nothing
+    base = await closed_loop(
+        lambda i: base_reqs[i % len(base_reqs)],
+        connections=CONNECTIONS,
+        duration=SECONDS,
+        cap=THROUGHPUT_CAP * 20,
+        ok_status=202,
+    )
+    _describe("throughput bare", base)
+
+    # 2. latency at 80 % of our measured rate
+    rate = max(1.0, LOAD_FRACTION * ours.rate(202))
+    count = max(10, int(rate * LATENCY_SECONDS))
+    lat_batch = deliveries.batch(count)
+    lat_reqs = [r for _, r in lat_batch]
+    probe.start()
+    t_start = time.time()
+    ours_lat = await open_loop(
+        _indexed(lat_reqs),
+        rate=rate,
+        count=count,
+        max_seconds=LATENCY_SECONDS + 1,
+        ok_status=202,
+    )
+    marks["latency"] = (t_start, time.time())
+    await probe.stop()
+    _describe(f"latency ours at {rate:.0f}/s", ours_lat)
+    accepted_ids += [lat_batch[i][0] for i in ours_lat.ok_indexes]
+    base_lat = await open_loop(
+        _indexed(retarget(lat_batch, bare.base)),
+        rate=rate,
+        count=count,
+        max_seconds=LATENCY_SECONDS + 1,
+        ok_status=202,
+    )
+    _describe(f"latency bare at {rate:.0f}/s", base_lat)
+
+    # graceful stop, then check every 202 is stored; the loop monitor writes its report
+    node.stop()
+    present = in_jobs(node.db_path, accepted_ids)
+    missing = len(set(accepted_ids) - present)
+    stored_throughput = len(set(throughput_ids) & present)
+    info(f"202s so far {len(accepted_ids)}, present in jobs {len(present)}, missing {missing}")
+    ours_rate = stored_throughput / ours.elapsed
+    base_rate = base.rate(202)
+    figure("inbox_accepted_per_s", ours_rate, base_rate, ours_rate / base_rate)
+    p50, p99 = percentile(ours_lat.latencies_ms, 50), percentile(ours_lat.latencies_ms, 99)
+    b50, b99 = percentile(base_lat.latencies_ms, 50), percentile(base_lat.latencies_ms, 99)
+    figure("inbox_p50_ms", p50, b50, b50 / p50)
+    figure("inbox_p99_ms", p99, b99, b99 / p99)
+    if ours_lat.statuses.get(202, 0) != ours_lat.sent:
+        info("latency phase: not every request got 202 (see statuses above)")
+
+    report = read_lag_file(lag_file)
+    probe_max = max(probe.latencies_ms, default=float("nan"))
+    info(
+        f"nodeinfo probe during load: n={len(probe.latencies_ms)} "
+        f"p50={percentile(probe.latencies_ms, 50):.1f}ms max={probe_max:.1f}ms"
+    )
+    if report is not None:
+        block = float(report["max_ms"])
+        info(f"loop monitor ({report['samples']} x 5 ms sleep): {phase_lags(report, marks)}")
+    else:
+        block = probe_max
+        info("no loop-monitor report (AGORA_LOOP_MONITOR not wired): using the probe's worst")
+    figure("inbox_loop_max_block_ms", block, LOOP_LIMIT_MS, LOOP_LIMIT_MS / max(block, 1e-3))
+
+    # 4. durability after kill -9
+    node.env.pop("AGORA_LOOP_MONITOR", None)
+    await node.start()
+    kill_batch = deliveries.batch(KILL_BATCH)
+    kill_reqs = [r for _, r in kill_batch]
+    killed_at: list[int] = []
+
+    def maybe_kill(accepted: int) -> None:
+        if not killed_at and accepted >= KILL_BATCH // 3:
+            node.kill9()
+            killed_at.append(accepted)
+
+    kill_result = await closed_loop(
+        _indexed(kill_reqs),
+        connections=CONNECTIONS,
+        duration=60,
+        cap=len(kill_reqs),
+        ok_status=202,
+        on_progress=maybe_kill,
+        should_stop=lambda: bool(killed_at),
+    )
+    _describe("kill -9 phase", kill_result)
+    if not killed_at:
+        node.kill9()
+    kill_ids = [kill_batch[i][0] for i in kill_result.ok_indexes]
+    await node.start()  # recovery on the same database
+    node.stop()
+    kill_present = stored_ids(node.db_path, kill_ids)
+    info(f"kill -9 after {killed_at[0] if killed_at else 'all'} 202s")
+    n_ok = len(kill_ids)
+    figure("inbox_durable_after_kill9", len(kill_present), n_ok, len(kill_present) / max(n_ok, 1))
+    return 0
+
+
+def main() -> int:
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""Mastodon's JSON shapes (Account, Status, Notification) for the client API.
+
+Rendering happens in two steps: ``load_*`` runs on a reader thread and
+gathers everything a page needs in a fixed number of batched queries
+(``Rendering``); the ``*_json`` functions then build plain dicts without
+touching the database. Ids are row ids as strings: actors for accounts
+(so local and remote accounts share one id space, as in verify_credentials),
+objects for statuses, notifications for notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import sqlite_utils
+
+from agora_node.store import accounts as accounts_store
+from agora_node.store import objects as objects_store
+from agora_node.store import timelines as timelines_store
+from agora_node.store.accounts import ActorRow
+from agora_node.store.objects import ObjectRow
+from agora_node.store.timelines import ActorCounts, NotificationRow, StatusCounts, TagRow
+
+# Our notification kinds as Mastodon names them; a reply is a mention there.
+NOTIFICATION_TYPES = {
+    "follow": "follow",
+    "follow_request": "follow_request",
+    "mention": "mention",
+    "reply": "mention",
+    "favourite": "favourite",
+    "reblog": "reblog",
+    "move": "move",
+}
+
+
+def iso(when: float | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as Mastodon writes times."""
+    if when is None:
+        return None
+    moment = datetime.fromtimestamp(when, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """What rendering a page of statuses (or notifications) needs, loaded up front."""
+
+    base_url: str
+    viewer_uri: str | None
+    objects: dict[str, ObjectRow] = field(default_factory=dict)
+    actors: dict[str, ActorRow] = field(default_factory=dict)
+    actor_counts: dict[str, ActorCounts] = field(default_factory=dict)
+    tags: dict[int, list[TagRow]] = field(default_factory=dict)
+    counts: dict[str, StatusCounts] = field(default_factory=dict)
+    refs: dict[str, tuple[int, str]] = field(default_factory=dict)
+    favourited: set[str] = field(default_factory=set)
+    reblogged: set[str] = field(default_factory=set)
+
+
+def load_statuses(
+    db: sqlite_utils.Database,
+    rows: Sequence[ObjectRow],
+    viewer_uri: str | None,
+    base_url: str,
+    *,
+    extra_actors: Iterable[str] = (),
+) -> Rendering:
+    """Gather boosted posts, authors, tags, counts and the viewer's marks."""
+    boosted = [r.boost_of for r in rows if r.boost_of]
+    originals = objects_store.get_objects_by_uris(db, boosted) if boosted else {}
+    posts = [*rows, *(o for o in originals.values() if not o.is_tombstone)]
+    parents = [o.in_reply_to for o in posts if o.in_reply_to]
+    content = [o for o in posts if o.boost_of is None]
+    tags = timelines_store.tags_of(db, [o.id for o in content])
+    mentioned = [t.href for found in tags.values() for t in found if t.kind == "mention" and t.href]
+    authors = list(dict.fromkeys([*(o.actor_uri for o in posts), *extra_actors]))
+    uris = [o.uri for o in content]
+    viewer = viewer_uri if uris else None  # nothing to mark on an empty page
+    return Rendering(
+        base_url,
+        viewer_uri,
+        objects={o.uri: o for o in posts},
+        actors=accounts_store.get_actors_by_uris(db, list(dict.fromkeys(authors + mentioned))),
+        actor_counts=timelines_store.actor_counts(db, authors),
+        tags=tags,
+        counts=timelines_store.status_counts(db, uris),
+        refs=timelines_store.object_refs(db, parents),
+        favourited=timelines_store.liked_among(db, viewer, uris) if viewer else set(),
+        reblogged=timelines_store.boosted_among(db, viewer, uris) if viewer else set(),
+    )
+
+
+def load_notifications(
+    db: sqlite_utils.Database,
+    rows: Sequence[NotificationRow],
+    viewer_uri: str,
+    base_url: str,
+) -> Rendering:
+    """Senders, the posts the notifications are about, and ``move`` targets."""
+    about = [n.object_uri for n in rows if n.object_uri and n.type != "move"]
+    known = objects_store.get_objects_by_uris(db, about) if about else {}
+    posts = [o for o in known.values() if not o.is_tombstone]
+    targets = [n.object_uri for n in rows if n.object_uri and n.type == "move"]
+    senders = [n.from_actor_uri for n in rows]
+    return load_statuses(db, posts, viewer_uri, base_url, extra_actors=[*senders, *targets])
+
+
+def load_account(db: sqlite_utils.Database, actor: ActorRow, base_url: str) -> Rendering:
+    counts = timelines_store.actor_counts(db, [actor.uri])
+    return Rendering(base_url, None, actors={actor.uri: actor}, actor_counts=counts)
+
+
+# -- Account --------------------------------------------------------------------
+
+
+def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
+    counts = ctx.actor_counts.get(actor.uri, ActorCounts())
+    created = actor.published or actor.fetched_at or 0.0
+    return {
+        "id": str(actor.id),
+        "username": actor.username,
+        "acct": actor.username if actor.local else actor.acct,
+        "display_name": actor.display_name,
+        "locked": actor.manually_approves,
+        "bot": actor.type in ("Service", "Application"),
+        "discoverable": actor.discoverable,
+        "group": actor.type == "Group",
+        "created_at": iso(created),
+        "note": actor.summary,
+        "url": actor.url or actor.uri,
+        "uri": actor.uri,
+        "avatar": "",
+        "avatar_static": "",
+        "header": "",
+        "header_static": "",
+        "followers_count": counts.followers,
+        "following_count": counts.following,
+        "statuses_count": counts.statuses,
+        "last_status_at": None,
+        "emojis": [],
+        "fields": [
+            {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+            for f in actor.fields
+        ],
+    }
+
+
+def _unknown_account(uri: str) -> dict[str, Any]:
+    """Should not happen (timelines only hold known authors), but never crash a page."""
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    host = uri.split("/")[2] if uri.count("/") >= 2 else ""
+    return {
+        "id": "0", "username": name, "acct": f"{name}@{host}", "display_name": "",
+        "locked": False, "bot": False, "discoverable": False, "group": False,
+        "created_at": iso(0.0), "note": "", "url": uri, "uri": uri, "avatar": "",
+        "avatar_static": "", "header": "", "header_static": "", "followers_count": 0,
+        "following_count": 0, "statuses_count": 0, "last_status_at": None, "emojis": [],
+        "fields": [],
+    }  # fmt: skip
+
+
+def _account_of(ctx: Rendering, uri: str) -> dict[str, Any]:
+    actor = ctx.actors.get(uri)
+    return account_json(ctx, actor) if actor else _unknown_account(uri)
+
+
+# -- Status ---------------------------------------------------------------------
+
+
+def _media_type(media_type: str | None, kind: str) -> str:
+    major = (media_type or "").split("/", 1)[0]
+    if major in ("image", "video", "audio"):
+        return "gifv" if media_type == "image/gif" else major
+    return {"Image": "image", "Video": "video", "Audio": "audio"}.get(kind, "unknown")
+
+
+def _attachments(obj: ObjectRow) -> list[dict[str, Any]]:
+    out = []
+    for index, att in enumerate(obj.data.get("attachments") or []):
+        kind = _media_type(att.get("mediaType"), att.get("type") or "")
+        out.append(
+            {
+                "id": str(obj.id * 100 + index),
+                "type": kind,
+                "url": att.get("url"),
+                "preview_url": att.get("url") if kind == "image" else None,
+                "remote_url": att.get("url"),
+                "preview_remote_url": None,
+                "text_url": None,
+                "meta": {},
+                "description": att.get("name") or None,
+                "blurhash": att.get("blurhash") or None,
+            }
+        )
+    return out
+
+
+def _poll(obj: ObjectRow) -> dict[str, Any] | None:
+    poll = obj.data.get("poll")
+    if not isinstance(poll, dict):
+        return None
+    options = [
+        {"title": o.get("name", ""), "votes_count": int(o.get("votes", 0))}
+        for o in poll.get("options") or []
+    ]
+    ends = poll.get("endTime")
+    try:
+        expired = bool(ends) and datetime.fromisoformat(str(ends)).timestamp() <= time.time()
+    except ValueError:
+        ends, expired = None, False
+    return {
+        "id": str(obj.id),
+        "expires_at": ends,
+        "expired": expired,
+        "multiple": bool(poll.get("multiple")),
+        "votes_count": sum(o["votes_count"] for o in options),
+        "voters_count": None,
+        "options": options,
+        "emojis": [],
+        "voted": False,
+        "own_votes": [],
+    }
+
+
+def _tag_lists(ctx: Rendering, obj: ObjectRow) -> dict[str, list[dict[str, Any]]]:
+    mentions, hashtags, emojis = [], [], []
+    for tag in ctx.tags.get(obj.id, []):
+        if tag.kind == "mention" and tag.href in ctx.actors:
+            actor = ctx.actors[tag.href]
+            acct = actor.username if actor.local else actor.acct
+            url = actor.url or actor.uri
+            mentions.append(
+                {"id": str(actor.id), "username": actor.username, "url": url, "acct": acct}
+            )
+        elif tag.kind == "hashtag":
+            hashtags.append({"name": tag.name, "url": f"{ctx.base_url}/tags/{quote(tag.name)}"})
+        elif tag.kind == "emoji" and tag.href:
+            emojis.append(
+                {
+                    "shortcode": tag.name.strip(":"),
+                    "url": tag.href,
+                    "static_url": tag.href,
+                    "visible_in_picker": False,
+                }
+            )
+    return {"mentions": mentions, "tags": hashtags, "emojis": emojis}
+
+
+def _reply_ids(ctx: Rendering, obj: ObjectRow) -> tuple[str | None, str | None]:
+    ref = ctx.refs.get(obj.in_reply_to or "")
+    if ref is None:
+        return None, None
+    parent_author = ctx.actors.get(ref[1])
+    return str(ref[0]), str(parent_author.id) if parent_author else None
+
+
+def _viewer_marks(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
+    """Mastodon sends these only to a signed-in viewer."""
+    if ctx.viewer_uri is None:
+        return {}
+    return {
+        "favourited": obj.uri in ctx.favourited,
+        "reblogged": obj.uri in ctx.reblogged,
+        "muted": False,
+        "bookmarked": False,
+        "pinned": False,
+    }
+
+
+def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
+    counts = ctx.counts.get(obj.uri, StatusCounts())
+    reply_to, reply_to_account = _reply_ids(ctx, obj)
+    edited = obj.updated if obj.updated and obj.updated > obj.published else None
+    return {
+        "id": str(obj.id),
+        "uri": obj.uri,
+        "url": obj.url or obj.uri,
+        "created_at": iso(obj.published),
+        "edited_at": iso(edited),
+        "account": _account_of(ctx, obj.actor_uri),
+        "content": obj.content,
+        "spoiler_text": obj.summary,
+        "sensitive": obj.sensitive,
+        "visibility": obj.visibility,
+        "language": None,
+        "in_reply_to_id": reply_to,
+        "in_reply_to_account_id": reply_to_account,
+        "reblog": None,
+        "application": None,
+        "media_attachments": _attachments(obj),
+        **_tag_lists(ctx, obj),
+        "card": None,
+        "poll": _poll(obj),
+        "replies_count": counts.replies,
+        "reblogs_count": counts.reblogs,
+        "favourites_count": counts.favourites,
+        "filtered": [],
+        **_viewer_marks(ctx, obj),
+    }
+
+
+def status_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
+    """A post, or a boost wrapping the post it boosts (None if that one is gone)."""
+    if obj.boost_of is None:
+        return _post_json(ctx, obj)
+    original = ctx.objects.get(obj.boost_of)
+    if original is None or original.is_tombstone:
+        return None
+    return {
+        "id": str(obj.id),
+        "uri": obj.uri,
+        "url": obj.url or obj.uri,
+        "created_at": iso(obj.published),
+        "edited_at": None,
+        "account": _account_of(ctx, obj.actor_uri),
+        "content": "",
+        "spoiler_text": "",
+        "sensitive": False,
+        "visibility": obj.visibility,
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog": _post_json(ctx, original),
+        "application": None,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "replies_count": 0,
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "filtered": [],
+        **_viewer_marks(ctx, original),
+    }
+
+
+def statuses_json(ctx: Rendering, rows: Sequence[ObjectRow]) -> list[dict[str, Any]]:
+    return [s for s in (status_json(ctx, r) for r in rows) if s is not None]
+
+
+# -- Notification ---------------------------------------------------------------
+
+
+def notification_json(ctx: Rendering, row: NotificationRow) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(row.id),
+        "type": NOTIFICATION_TYPES.get(row.type, row.type),
+        "created_at": iso(row.created_at),
+        "account": _account_of(ctx, row.from_actor_uri),
+    }
+    if row.type == "move":
+        target = ctx.actors.get(row.object_uri or "")
+        body["target"] = account_json(ctx, target) if target else None
+    elif row.object_uri and row.object_uri in ctx.objects:
+        body["status"] = status_json(ctx, ctx.objects[row.object_uri])
+    return body

@@ -1,0 +1,102 @@
+"""Opt-in event-loop lag monitor, for benchmarks and diagnosis.
+
+A task sleeps ``interval`` seconds in a loop and records how late each wake-up
+was: anything that holds the loop (a blocking call, a long CPU-bound step, a
+pile of callbacks in one iteration) shows up as lag. Nothing else in the node
+can tell this from outside the process.
+
+Enabled by ``AGORA_LOOP_MONITOR=<path>`` (read in ``app.py``, which appends
+:func:`loop_monitor_ctx` to the app's ``cleanup_ctx`` last, so the monitor
+covers serving and not database start-up or shutdown). On shutdown it writes
+JSON to ``path``: the overall maximum, the maximum for each wall-clock second
+(so a bench can pick the phases it measured), and the worst single lags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+LOOP_MONITOR_ENV = "AGORA_LOOP_MONITOR"
+INTERVAL = 0.005
+_KEEP_SECONDS = 3600
+_KEEP_WORST = 50
+
+
+class LoopMonitor:
+    """Records the lateness of a periodic ``asyncio.sleep`` (milliseconds)."""
+
+    def __init__(self, interval: float = INTERVAL) -> None:
+        self.interval = interval
+        self.max_lag_ms = 0.0
+        self.samples = 0
+        self.started_at = time.time()
+        self._seconds: deque[list[float]] = deque(maxlen=_KEEP_SECONDS)  # [second, max_ms]
+        self._worst: list[tuple[float, float]] = []  # (lag_ms, wall time)
+
+    def record(self, lag_ms: float, wall: float) -> None:
+        self.samples += 1
+        self.max_lag_ms = max(self.max_lag_ms, lag_ms)
+        second = float(int(wall))
+        if self._seconds and self._seconds[-1][0] == second:
+            self._seconds[-1][1] = max(self._seconds[-1][1], lag_ms)
+        else:
+            self._seconds.append([second, lag_ms])
+        if len(self._worst) < _KEEP_WORST or lag_ms > self._worst[-1][0]:
+            self._worst.append((lag_ms, wall))
+            self._worst.sort(reverse=True)
+            del self._worst[_KEEP_WORST:]
+
+    async def run(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        interval = self.interval
+        while True:
+            before = clock()
+            await asyncio.sleep(interval)
+            lag = clock() - before - interval
+            self.record(max(0.0, lag) * 1000.0, time.time())
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "interval_ms": self.interval * 1000.0,
+            "started_at": self.started_at,
+            "stopped_at": time.time(),
+            "samples": self.samples,
+            "max_ms": round(self.max_lag_ms, 3),
+            "seconds": [[int(s), round(m, 3)] for s, m in self._seconds],
+            "worst": [[round(ms, 3), round(t, 3)] for ms, t in self._worst],
+        }
+
+    def write(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.report()), encoding="utf-8")
+
+
+def loop_monitor_ctx(path: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx`` entry running a :class:`LoopMonitor`; writes ``path`` on shutdown."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        monitor = LoopMonitor()
+        task = asyncio.create_task(monitor.run(), name="loop-monitor")
+        log.info("loop monitor on interval_ms=%.0f path=%s", monitor.interval * 1000, path)
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            try:
+                monitor.write(path)
+            except OSError as exc:
+                log.warning("loop monitor could not write path=%s error=%s", path, exc)
+
+    return ctx

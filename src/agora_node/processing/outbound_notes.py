@@ -1,0 +1,291 @@
+"""A local account's posts: write, edit, delete.
+
+The Note we publish is stored whole in ``objects.data`` (what we serve at
+its id and embed in activities); the columns beside it are what queries
+need. An edit keeps the previous version in the edit history and goes to
+the same audience as the post (plus anyone newly mentioned); a delete
+leaves a tombstone behind and goes to that audience too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from agora_node.errors import Forbidden, Gone, NotFound, UnprocessableEntity
+from agora_node.processing.audience import (
+    addressed,
+    addressing,
+    inboxes_for,
+    local_recipients,
+)
+from agora_node.processing.effects import Effects, new_activity_id, notify
+from agora_node.processing.outbound import (
+    OutboundContext,
+    Sent,
+    actor_of,
+    known_note,
+    new_object_id,
+    publish,
+)
+from agora_node.processing.outbound_text import MentionTarget, RenderedText, render
+from agora_node.protocol import builders
+from agora_node.protocol.sanitize import plain_text, sanitize_display_name
+from agora_node.protocol.vocab import Visibility
+from agora_node.store import objects as objects_store
+from agora_node.store import social
+from agora_node.store.accounts import AccountRow, ActorRow
+from agora_node.store.objects import ObjectRow
+
+MAX_TEXT = 5000
+MAX_SUMMARY = 500
+NOTE_CONTEXT: list[Any] = [
+    builders.AS,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+    },
+]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post as the author wrote it (plain text), with its mentions already resolved."""
+
+    text: str
+    visibility: Visibility = "public"
+    summary: str = ""
+    sensitive: bool = False
+    in_reply_to: str | None = None
+    language: str | None = None
+    # acct_key -> actor, for the handles in ``text`` that could be resolved.
+    mentions: Mapping[str, MentionTarget] = field(default_factory=dict)
+    # Actors addressed without being mentioned in the text (a C2S client's to/cc).
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Body:
+    text: RenderedText
+    summary: str
+    sensitive: bool
+
+
+def _compose(ctx: OutboundContext, draft: Draft) -> _Body:
+    text = plain_text(draft.text)
+    summary = sanitize_display_name(draft.summary, MAX_SUMMARY + 1)
+    if not text and not summary:
+        raise UnprocessableEntity("a post needs some text")
+    if len(text) > MAX_TEXT:
+        raise UnprocessableEntity(f"a post is limited to {MAX_TEXT} characters")
+    if len(summary) > MAX_SUMMARY:
+        raise UnprocessableEntity(f"a content warning is limited to {MAX_SUMMARY} characters")
+    rendered = render(text, draft.mentions, ctx.domain, f"{ctx.urls.base_url}/tags")
+    return _Body(rendered, summary, draft.sensitive or bool(summary))
+
+
+def _tags(ctx: OutboundContext, body: _Body) -> list[dict[str, str]]:
+    mentions = [
+        {"type": "Mention", "href": m.actor_uri, "name": m.name} for m in body.text.mentions
+    ]
+    hashtags = [
+        {"type": "Hashtag", "href": f"{ctx.urls.base_url}/tags/{t}", "name": f"#{t}"}
+        for t in body.text.hashtags
+    ]
+    return mentions + hashtags
+
+
+def _tag_rows(tags: list[dict[str, str]]) -> list[tuple[str, str, str | None]]:
+    """The ``tags`` table rows, shaped as ``note_record`` shapes remote ones."""
+    return [
+        ("mention", t["name"], t["href"])
+        if t["type"] == "Mention"
+        else ("hashtag", t["name"].lstrip("#"), t["href"])
+        for t in tags
+    ]
+
+
+def _apply_body(
+    note: dict[str, Any], ctx: OutboundContext, body: _Body, language: str | None
+) -> None:
+    note["summary"] = body.summary or None
+    note["sensitive"] = body.sensitive
+    note["content"] = body.text.html
+    if language:
+        note["contentMap"] = {language: body.text.html}
+    else:
+        note.pop("contentMap", None)
+    note["tag"] = _tags(ctx, body)
+
+
+def _reach_locals(
+    db: sqlite_utils.Database,
+    ctx: OutboundContext,
+    author: ActorRow,
+    note: tuple[int, str, str],
+    recipients: list[str],
+    mentioned: list[str],
+    effects: Effects,
+    parent_author: str | None = None,
+) -> None:
+    """Local accounts among ``recipients``: recorded as recipients and notified.
+
+    ``note`` is (row id, uri, activity uri). The author of the post replied
+    to hears of a "reply" unless the text mentions them.
+    """
+    row_id, uri, activity_uri = note
+    accounts = [
+        a
+        for a in local_recipients(db, ctx.urls, recipients)
+        if a.actor and a.actor.uri != author.uri
+    ]
+    objects_store.set_recipients(db, row_id, [a.actor.uri for a in accounts if a.actor])
+    for account in accounts:
+        actor_uri = account.actor.uri if account.actor else ""
+        kind = "reply" if actor_uri == parent_author and actor_uri not in mentioned else "mention"
+        notify(db, account, kind, author.uri, uri, activity_uri, ctx.now, effects)
+
+
+def post(
+    db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, draft: Draft
+) -> Sent:
+    """Publish a new Note (a reply when ``draft.in_reply_to`` is set)."""
+    actor = actor_of(account)
+    body = _compose(ctx, draft)
+    parent = known_note(db, ctx, draft.in_reply_to, actor) if draft.in_reply_to else None
+    mentioned = [m.actor_uri for m in body.text.mentions]
+    named = [*mentioned, *draft.recipients, *([parent.actor_uri] if parent else [])]
+    recipients = [uri for uri in dict.fromkeys(named) if uri != actor.uri]
+    followers = actor.followers_uri or ctx.urls.followers(account.username)
+    to, cc = addressing(draft.visibility, followers, recipients)
+    uri = new_object_id(ctx.urls, account.username)
+    url = f"{ctx.urls.profile_page(account.username)}/{uri.rsplit('/', 1)[-1]}"
+    note: dict[str, Any] = {
+        "@context": NOTE_CONTEXT,
+        "id": uri,
+        "type": "Note",
+        "attributedTo": actor.uri,
+        "inReplyTo": parent.uri if parent else None,
+        "published": builders.iso(ctx.now),
+        "url": url,
+        "to": to,
+        "cc": cc,
+    }
+    _apply_body(note, ctx, body, draft.language)
+    activity_id = new_activity_id(ctx.urls, account.username)
+    create = builders.activity(
+        "Create", activity_id=activity_id, actor=actor.uri, obj=builders.strip_context(note),
+        to=to, cc=cc, published=ctx.now,
+    )  # fmt: skip
+    row_id = objects_store.insert_object(
+        db,
+        {
+            "uri": uri, "type": "Note", "actor_uri": actor.uri, "local": 1,
+            "visibility": draft.visibility, "content": body.text.html, "summary": body.summary,
+            "sensitive": int(body.sensitive), "url": url,
+            "in_reply_to": parent.uri if parent else None,
+            "conversation": parent.conversation if parent else None,
+            "activity_uri": activity_id, "published": ctx.now, "data": note,
+        },
+    )  # fmt: skip
+    if row_id is None:
+        raise UnprocessableEntity("a post with this id exists")
+    objects_store.set_tags(db, row_id, _tag_rows(note["tag"]))
+    effects = Effects(outcome="posted")
+    parent_author = parent.actor_uri if parent is not None and parent.local else None
+    _reach_locals(
+        db, ctx, actor, (row_id, uri, activity_id), recipients, mentioned, effects, parent_author
+    )
+    inboxes = inboxes_for(db, actor, to, cc)
+    return publish(
+        db, ctx, account, create, inboxes, visibility=draft.visibility, effects=effects,
+        object_id=uri,
+    )  # fmt: skip
+
+
+def own_note(db: sqlite_utils.Database, actor: ActorRow, uri: str) -> ObjectRow:
+    """A live post of ``actor``'s (404 unknown, 403 someone else's, 410 deleted)."""
+    found = objects_store.get_object(db, uri)
+    if found is None or not found.local:
+        raise NotFound("no such post")
+    if found.actor_uri != actor.uri:
+        raise Forbidden("this post is not yours")
+    if found.is_tombstone:
+        raise Gone("the post was deleted")
+    if found.boost_of is not None or found.type != "Note":
+        raise UnprocessableEntity("only a post can be edited or deleted; undo a boost instead")
+    return found
+
+
+def edit(
+    db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, uri: str, draft: Draft
+) -> Sent:
+    """Change a post's text, content warning or sensitivity (not its audience)."""
+    actor = actor_of(account)
+    existing = own_note(db, actor, uri)
+    body = _compose(ctx, draft)
+    if (body.text.html, body.summary, body.sensitive) == (
+        existing.content, existing.summary, existing.sensitive,
+    ):  # fmt: skip
+        raise UnprocessableEntity("the post is unchanged")
+    to, cc = addressed(existing.data)
+    new = [
+        m.actor_uri
+        for m in body.text.mentions
+        if m.actor_uri not in to and m.actor_uri not in cc and m.actor_uri != actor.uri
+    ]
+    if existing.visibility == "direct":
+        to = [*to, *new]
+    else:
+        cc = [*cc, *new]
+    note = {**existing.data, "to": to, "cc": cc, "updated": builders.iso(ctx.now)}
+    _apply_body(note, ctx, body, draft.language)
+    objects_store.update_object(
+        db,
+        uri,
+        {
+            "content": body.text.html, "summary": body.summary, "sensitive": int(body.sensitive),
+            "data": note, "updated": ctx.now,
+        },
+        {
+            "content": existing.content, "summary": existing.summary,
+            "sensitive": int(existing.sensitive), "name": existing.name,
+            "updated": existing.updated or existing.published,
+        },
+        ctx.now,
+    )  # fmt: skip
+    objects_store.set_tags(db, existing.id, _tag_rows(note["tag"]))
+    activity_id = new_activity_id(ctx.urls, account.username)
+    effects = Effects(outcome="edited")
+    _reach_locals(db, ctx, actor, (existing.id, uri, activity_id), new, new, effects)
+    update = builders.activity(
+        "Update", activity_id=activity_id, actor=actor.uri, obj=builders.strip_context(note),
+        to=to, cc=cc, published=ctx.now,
+    )  # fmt: skip
+    inboxes = inboxes_for(db, actor, to, cc)
+    return publish(
+        db, ctx, account, update, inboxes, visibility=existing.visibility, effects=effects,
+        object_id=uri,
+    )  # fmt: skip
+
+
+def delete(db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, uri: str) -> Sent:
+    """Delete a post: a tombstone stays, a Delete goes to the post's audience."""
+    actor = actor_of(account)
+    existing = own_note(db, actor, uri)
+    to, cc = addressed(existing.data)
+    inboxes = inboxes_for(db, actor, to, cc)
+    objects_store.tombstone_object(db, uri, actor.uri, ctx.now)
+    social.delete_notifications_for_object(db, uri, actor.uri)
+    activity = builders.activity(
+        "Delete", activity_id=new_activity_id(ctx.urls, account.username), actor=actor.uri,
+        obj={"id": uri, "type": "Tombstone"}, to=to, cc=cc, published=ctx.now,
+    )  # fmt: skip
+    return publish(
+        db, ctx, account, activity, inboxes, visibility=existing.visibility,
+        effects=Effects(outcome="deleted"), object_id=uri,
+    )  # fmt: skip

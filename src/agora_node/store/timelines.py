@@ -1,0 +1,423 @@
+"""Timelines (home, local, federated) and notifications, one query each.
+
+Every page is keyed by row id, newest first, the way Mastodon pages: ``max_id``
+gives what is older than it, ``since_id`` the newest items newer than it, and
+``min_id`` the items immediately newer than it (read oldest first, returned
+newest first), which is how a client catches up on a gap without skipping.
+
+The home query is the one that has to stay fast on a big node, see
+``home_sql``. Besides the timelines, this module answers the batch questions
+a page of statuses raises (tags, counts, what the viewer liked or boosted),
+so rendering a page costs a fixed number of queries, not one per status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+# The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
+from agora_node.store.objects import _COLUMNS as _OBJECT_COLUMNS
+from agora_node.store.objects import ObjectRow
+from agora_node.store.objects import _object as _object_row
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+_NO_UPPER = 2**62
+
+# Above this many followed authors the home query walks the newest rows of the
+# whole table (a few hundred rows when one follows that many people); at or
+# below it, it reads the newest rows of each author from an index, which stays
+# cheap however quiet those authors are. Measured with bench/timeline.py.
+HOME_SCAN_FANOUT = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a timeline: ids are object (or notification) row ids."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def ascending(self) -> bool:
+        """``min_id`` pages are read oldest first (then reversed)."""
+        return self.min_id is not None
+
+    def bounds(self) -> dict[str, int]:
+        lower = self.min_id if self.min_id is not None else self.since_id
+        return {
+            "lower": lower if lower is not None else 0,
+            "upper": self.max_id if self.max_id is not None else _NO_UPPER,
+            "limit": max(1, min(self.limit, MAX_LIMIT)),
+        }
+
+
+def _ordered(rows: list[Any], page: Page) -> list[Any]:
+    if page.ascending:
+        rows.reverse()
+    return rows
+
+
+_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in _OBJECT_COLUMNS.split(","))
+
+
+def _visible_at_home(o: str) -> str:
+    """Whether row ``o`` (already from a source of the home timeline) may be shown.
+
+    Direct posts only to the author and their recipients; boosts only while the
+    boosted post is alive and its author is not blocked. Written as point
+    lookups so it costs the same in every branch of the home query.
+    """
+    return f"""{o}.deleted_at IS NULL
+      AND ({o}.visibility <> 'direct' OR {o}.actor_uri = :me OR EXISTS (
+            SELECT 1 FROM object_recipients r WHERE r.object_id = {o}.id AND r.actor_uri = :me))
+      AND ({o}.boost_of IS NULL OR EXISTS (
+            SELECT 1 FROM objects b WHERE b.uri = {o}.boost_of AND b.deleted_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM blocks k
+                            WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)))"""
+
+
+def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
+    """The home timeline as one statement with two strategies for its main source.
+
+    ``authors`` are the accepted followees plus the account itself, minus the
+    blocked. With many authors (``mode.scan``) the first branch walks the table
+    by rowid, newest first, keeping rows by those authors: with a thousand
+    followees that stops after a few hundred rows. With few authors that walk
+    could cross the whole table, so the second branch takes, per author, the
+    rows from the ``objects_live_by_actor`` index that fall within that
+    author's ``limit`` newest visible rows (at most authors x limit rows, read
+    from the index alone). Only one of the two does any work: the walk's rowid
+    range collapses to nothing when it is not chosen, and the per-author branch
+    stops at its guard, author by author. The third branch adds the posts that
+    address the account. ``CROSS JOIN`` and ``NOT INDEXED`` pin the plans that
+    tests/store/test_timelines.py checks; bench/timeline.py measures both
+    strategies forced against the chosen one.
+    """
+    order = "ASC" if ascending else "DESC"
+    cutoff_row = f"""SELECT o2.id FROM objects o2 WHERE o2.actor_uri = a.uri
+            AND o2.id > :lower AND o2.id < :upper AND {_visible_at_home("o2")}
+            ORDER BY o2.id {order} LIMIT 1 OFFSET :limit - 1"""
+    # One bound per side, so that SQLite seeks the index on the per-author cut-off.
+    if ascending:
+        cut = f"o.id > :lower AND o.id <= min(:upper - 1, coalesce(({cutoff_row}), :upper))"
+    else:
+        cut = f"o.id < :upper AND o.id >= max(:lower + 1, coalesce(({cutoff_row}), 0))"
+    return f"""
+    WITH authors(uri) AS MATERIALIZED (
+           SELECT followee_uri FROM follows WHERE follower_uri = :me AND state = 'accepted'
+           UNION SELECT :me
+           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me),
+         mode(scan) AS MATERIALIZED (SELECT count(*) > {int(scan_fanout)} FROM authors)
+    SELECT {_O_COLUMNS} FROM (
+      SELECT o.id FROM objects o NOT INDEXED
+      WHERE o.id > CASE WHEN (SELECT scan FROM mode) THEN :lower ELSE :upper END
+        AND o.id < :upper AND o.actor_uri IN authors AND {_visible_at_home("o")}
+      UNION
+      SELECT o.id FROM authors a CROSS JOIN objects o ON o.actor_uri = a.uri
+      WHERE NOT (SELECT scan FROM mode) AND {cut}
+        AND {_visible_at_home("o")}
+      UNION
+      SELECT r.object_id FROM object_recipients r CROSS JOIN objects o ON o.id = r.object_id
+      WHERE r.actor_uri = :me AND r.object_id > :lower AND r.object_id < :upper
+        AND {_visible_at_home("o")} AND NOT EXISTS (
+          SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)
+      ORDER BY 1 {order} LIMIT :limit
+    ) AS page CROSS JOIN objects o ON o.id = page.id
+    ORDER BY o.id {order}
+    """
+
+
+HOME_SQL = {False: home_sql(False), True: home_sql(True)}
+
+
+def home_params(actor_uri: str, page: Page) -> dict[str, Any]:
+    """The bound values of ``HOME_SQL[page.ascending]`` (shared with the benchmark)."""
+    return {"me": actor_uri, **page.bounds()}
+
+
+def home(db: sqlite_utils.Database, actor_uri: str, page: Page) -> list[ObjectRow]:
+    """Posts and boosts by the followed and oneself, and posts addressing oneself."""
+    rows = db.execute(HOME_SQL[page.ascending], home_params(actor_uri, page)).fetchall()
+    return _ordered([_object_row(r) for r in rows], page)
+
+
+def public_sql(page: Page, local: bool | None) -> str:
+    """Public posts, no boosts: all (``local=None``), local only, or remote only.
+
+    Walks ``objects_public`` / ``objects_local_public`` in id order (the unary
+    ``+`` keeps SQLite from walking ``objects_boost_of`` instead, which crosses
+    the whole table when, say, there are no local posts yet). Authors the
+    viewer blocks, or who block the viewer, are left out.
+    """
+    where = ("" if local is None else "o.local = :local AND ") + "o.visibility = 'public'"
+    return f"""SELECT {_O_COLUMNS} FROM objects o
+        WHERE {where} AND o.id > :lower AND o.id < :upper
+          AND +o.boost_of IS NULL AND +o.deleted_at IS NULL
+          AND o.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
+          AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
+                          AND k.target_uri = :me)
+        ORDER BY o.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
+
+
+def public(
+    db: sqlite_utils.Database,
+    page: Page,
+    *,
+    local: bool | None = None,
+    viewer_uri: str | None = None,
+) -> list[ObjectRow]:
+    """The federated timeline ("town square"), or its local or remote part."""
+    params = {"me": viewer_uri or "", "local": int(bool(local)), **page.bounds()}
+    rows = db.execute(public_sql(page, local), params).fetchall()
+    return _ordered([_object_row(r) for r in rows], page)
+
+
+def get_status_for(
+    db: sqlite_utils.Database, object_id: int, viewer_uri: str | None
+) -> ObjectRow | None:
+    """A live post or boost if ``viewer_uri`` (None: anyone) may see it.
+
+    Public and unlisted to all; followers-only to accepted followers; direct to
+    the recipients; everything to its author. Never to someone its author blocks.
+    """
+    row = db.execute(
+        f"""SELECT {_O_COLUMNS} FROM objects o
+        WHERE o.id = :id AND o.deleted_at IS NULL AND o.type <> 'Tombstone'
+          AND (o.visibility IN ('public', 'unlisted') OR o.actor_uri = :me
+               OR EXISTS (SELECT 1 FROM object_recipients r
+                          WHERE r.object_id = o.id AND r.actor_uri = :me)
+               OR (o.visibility = 'private' AND EXISTS (
+                   SELECT 1 FROM follows f WHERE f.follower_uri = :me
+                   AND f.followee_uri = o.actor_uri AND f.state = 'accepted')))
+          AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
+                          AND k.target_uri = :me)""",
+        {"id": object_id, "me": viewer_uri or ""},
+    ).fetchone()
+    return _object_row(row) if row else None
+
+
+# -- notifications ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: int
+    type: str
+    from_actor_uri: str
+    object_uri: str | None
+    created_at: float
+
+
+# Kinds whose object is a post: shown only while that post is alive.
+_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog")
+_NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
+
+
+def _notification(row: tuple[Any, ...]) -> NotificationRow:
+    return NotificationRow(int(row[0]), str(row[1]), str(row[2]), row[3], float(row[4]))
+
+
+def _shown_notification() -> str:
+    """From a known actor the account does not block; about a live post if any."""
+    kinds = ", ".join(f"'{k}'" for k in _ABOUT_A_POST)
+    return f"""EXISTS (SELECT 1 FROM actors x WHERE x.uri = n.from_actor_uri)
+      AND n.from_actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
+      AND (n.type NOT IN ({kinds}) OR EXISTS (
+           SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL))"""
+
+
+def notifications_sql(page: Page, kinds: str) -> str:
+    """``kinds`` is extra ``AND n.type ...`` text made of placeholders only."""
+    return f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
+        WHERE n.account_id = :account AND n.id > :lower AND n.id < :upper{kinds}
+          AND {_shown_notification()}
+        ORDER BY n.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
+
+
+def notifications(
+    db: sqlite_utils.Database,
+    account_id: int,
+    actor_uri: str,
+    page: Page,
+    *,
+    types: Sequence[str] | None = None,
+    exclude_types: Sequence[str] = (),
+) -> list[NotificationRow]:
+    """An account's notifications; ``types`` keeps only those kinds (stored names)."""
+    params: dict[str, Any] = {"account": account_id, "me": actor_uri, **page.bounds()}
+    kinds = ""
+    if types is not None:
+        names = {f"t{i}": t for i, t in enumerate(types)}
+        kinds += f" AND n.type IN ({', '.join(':' + k for k in names) or 'NULL'})"
+        params.update(names)
+    if exclude_types:
+        names = {f"x{i}": t for i, t in enumerate(exclude_types)}
+        kinds += f" AND n.type NOT IN ({', '.join(':' + k for k in names)})"
+        params.update(names)
+    rows = db.execute(notifications_sql(page, kinds), params).fetchall()
+    return _ordered([_notification(r) for r in rows], page)
+
+
+def get_notification(
+    db: sqlite_utils.Database, account_id: int, actor_uri: str, notification_id: int
+) -> NotificationRow | None:
+    row = db.execute(
+        f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
+        WHERE n.id = :id AND n.account_id = :account AND {_shown_notification()}""",
+        {"id": notification_id, "account": account_id, "me": actor_uri},
+    ).fetchone()
+    return _notification(row) if row else None
+
+
+# -- what a page of statuses needs ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TagRow:
+    kind: str
+    name: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    replies: int = 0
+    reblogs: int = 0
+    favourites: int = 0
+
+
+@dataclass(frozen=True)
+class ActorCounts:
+    followers: int = 0
+    following: int = 0
+    statuses: int = 0
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    unique = list(dict.fromkeys(values))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def tags_of(db: sqlite_utils.Database, object_ids: Sequence[int]) -> dict[int, list[TagRow]]:
+    out: dict[int, list[TagRow]] = {}
+    for chunk in _chunks(object_ids):
+        rows = db.execute(
+            f"SELECT object_id, kind, name, href FROM tags WHERE object_id IN ({_marks(chunk)}) "
+            "ORDER BY rowid",
+            list(chunk),
+        )
+        for object_id, kind, name, href in rows:
+            out.setdefault(int(object_id), []).append(TagRow(kind, name, href))
+    return out
+
+
+def _grouped_counts(db: sqlite_utils.Database, sql: str, keys: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        for key, count in db.execute(sql.format(marks=_marks(chunk)), list(chunk)):
+            out[str(key)] = int(count)
+    return out
+
+
+def status_counts(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, StatusCounts]:
+    """Replies, boosts and likes per post uri, three grouped index reads."""
+    replies = _grouped_counts(
+        db,
+        "SELECT in_reply_to, count(*) FROM objects WHERE in_reply_to IN ({marks}) "
+        "AND deleted_at IS NULL GROUP BY in_reply_to",
+        uris,
+    )
+    reblogs = _grouped_counts(
+        db,
+        "SELECT boost_of, count(*) FROM objects WHERE boost_of IN ({marks}) GROUP BY boost_of",
+        uris,
+    )
+    likes = _grouped_counts(
+        db,
+        "SELECT object_uri, count(*) FROM likes WHERE object_uri IN ({marks}) GROUP BY object_uri",
+        uris,
+    )
+    return {
+        uri: StatusCounts(replies.get(uri, 0), reblogs.get(uri, 0), likes.get(uri, 0))
+        for uri in uris
+    }
+
+
+def actor_counts(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, ActorCounts]:
+    """Followers, followings and live posts we know of, per actor uri."""
+    followers = _grouped_counts(
+        db,
+        "SELECT followee_uri, count(*) FROM follows WHERE followee_uri IN ({marks}) "
+        "AND state = 'accepted' GROUP BY followee_uri",
+        uris,
+    )
+    following = _grouped_counts(
+        db,
+        "SELECT follower_uri, count(*) FROM follows WHERE follower_uri IN ({marks}) "
+        "AND state = 'accepted' GROUP BY follower_uri",
+        uris,
+    )
+    statuses = _grouped_counts(
+        db,
+        "SELECT actor_uri, count(*) FROM objects WHERE actor_uri IN ({marks}) "
+        "AND deleted_at IS NULL GROUP BY actor_uri",
+        uris,
+    )
+    return {
+        uri: ActorCounts(followers.get(uri, 0), following.get(uri, 0), statuses.get(uri, 0))
+        for uri in uris
+    }
+
+
+def object_refs(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """(row id, author uri) of the known posts among ``uris`` (for reply links)."""
+    out: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(uris):
+        rows = db.execute(
+            f"SELECT uri, id, actor_uri FROM objects WHERE uri IN ({_marks(chunk)})", list(chunk)
+        )
+        for uri, object_id, actor_uri in rows:
+            out[str(uri)] = (int(object_id), str(actor_uri))
+    return out
+
+
+def liked_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(uris):
+        rows = db.execute(
+            f"SELECT object_uri FROM likes WHERE actor_uri = ? AND object_uri IN ({_marks(chunk)})",
+            [actor_uri, *chunk],
+        )
+        out.update(str(r[0]) for r in rows)
+    return out
+
+
+def boosted_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(uris):
+        rows = db.execute(
+            f"SELECT boost_of FROM objects WHERE actor_uri = ? AND boost_of IN ({_marks(chunk)}) "
+            "AND deleted_at IS NULL",
+            [actor_uri, *chunk],
+        )
+        out.update(str(r[0]) for r in rows)
+    return out
+
+
+def get_actor_by_id(db: sqlite_utils.Database, actor_id: int) -> str | None:
+    """The uri of a live actor by row id (the id Mastodon clients use for accounts)."""
+    row = db.execute(
+        "SELECT uri FROM actors WHERE id = ? AND deleted_at IS NULL", [actor_id]
+    ).fetchone()
+    return str(row[0]) if row else None
