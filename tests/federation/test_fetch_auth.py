@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,13 +13,6 @@ from tests.conftest import BASE_URL, add_account, make_settings
 from tests.federation.remote import FakeRemote, RemoteActor
 
 AS = "application/activity+json"
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote.start()
-    yield server
-    await server.close()
 
 
 async def make_node(aiohttp_client: Any, tmp_path: Any, remote: FakeRemote, **fed: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,6 @@ from tests.federation.remote import FakeRemote, RemoteActor, signed_post
 
 ALICE = f"{BASE_URL}/users/alice"
 INBOX_URL = f"{ALICE}/inbox"
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[FakeRemote]:
-    server = await FakeRemote.start()
-    yield server
-    await server.close()
 
 
 def node_settings(tmp_path: Path, remote: FakeRemote, **federation: Any) -> Settings:
