@@ -248,11 +248,6 @@ async def test_like_and_boost_and_their_undo(node, remotes) -> None:  # type: ig
     assert await node.rows("SELECT count(*) FROM objects WHERE boost_of IS NOT NULL") == [(0,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.collections._outbox_where still lists an Announce after its Undo "
-    "(the boost row is gone, the activity stays); not this change's file",
-)
 async def test_undone_boost_leaves_the_outbox(node, remotes) -> None:  # type: ignore[no-untyped-def]
     b = remotes[1]
     post = remote_note(b, b.add_actor("carol"))

@@ -217,3 +217,10 @@ def test_plain_http_hosts(entries: set[str], url: str, ok: bool) -> None:
     else:
         with pytest.raises(FetchError, match="plain http not allowed"):
             check_url(url, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("url", ["https://invalid..host/x", "https://a\u0000b/"])
+def test_malformed_hosts_are_invalid_urls(url: str) -> None:
+    with pytest.raises(FetchError) as err:
+        check_url(url)
+    assert err.value.public_message in ("invalid URL", "plain http not allowed")

@@ -39,14 +39,14 @@ def test_retry_after_is_honoured_and_capped(status: int) -> None:
 @pytest.mark.usefixtures("no_jitter")
 def test_429_without_retry_after_backs_off() -> None:
     outcome = classify(DeliveryResult(429), 3, NOW, SETTINGS)
-    assert outcome.action == "retry" and outcome.retry_at == NOW + 3**4 + 15
+    assert outcome.action == "retry" and outcome.retry_at == NOW + 4**4 + 15
 
 
 @pytest.mark.usefixtures("no_jitter")
 @pytest.mark.parametrize("status", [401, 408])
 def test_401_and_408_retry_without_blaming_the_host(status: int) -> None:
     outcome = classify(DeliveryResult(status), 2, NOW, SETTINGS)
-    assert outcome.action == "retry" and outcome.retry_at == NOW + 2**4 + 15
+    assert outcome.action == "retry" and outcome.retry_at == NOW + 3**4 + 15
     assert not outcome.counts_against_host
 
 
@@ -60,7 +60,7 @@ def test_other_4xx_and_redirects_give_up(status: int) -> None:
 @pytest.mark.parametrize("result", [DeliveryResult(500), DeliveryResult(None, error="timeout")])
 def test_5xx_and_network_errors_back_off_and_count(result: DeliveryResult) -> None:
     outcome = classify(result, 5, NOW, SETTINGS)
-    assert outcome.action == "retry" and outcome.retry_at == NOW + 5**4 + 15
+    assert outcome.action == "retry" and outcome.retry_at == NOW + 6**4 + 15
     assert outcome.counts_against_host
 
 
@@ -73,16 +73,16 @@ def test_the_last_attempt_gives_up() -> None:
 
 def test_jitter_is_bounded() -> None:
     for attempts in (1, 8, 15):
-        base = attempts**4 + 15
+        base = (attempts + 1) ** 4 + 15
         for _ in range(50):
             assert base <= backoff_delay(attempts) <= base + 30 * (attempts + 1)
 
 
 @pytest.mark.usefixtures("no_jitter")
-def test_schedule_spans_sixteen_attempts_over_about_two_to_three_days() -> None:
+def test_schedule_spans_sixteen_attempts_over_about_three_days() -> None:
     """A host that fails every time: 16 attempts, then the delivery is given up.
 
-    Without jitter the waits sum to 178,537 s (2.07 days); the jitter adds at
+    Without jitter the waits sum to 244,072 s (2.82 days); the jitter adds at
     most 30 s x (n + 1) per wait, about an hour in all.
     """
     now, attempts = NOW, 1
@@ -93,9 +93,9 @@ def test_schedule_spans_sixteen_attempts_over_about_two_to_three_days() -> None:
         assert outcome.retry_at is not None
         now, attempts = outcome.retry_at, attempts + 1
     assert attempts == 16
-    assert now - NOW == sum(n**4 + 15 for n in range(1, 16)) == 178_537
+    assert now - NOW == sum((n + 1) ** 4 + 15 for n in range(1, 16)) == 244_072
     jitter = sum(30 * (n + 1) for n in range(1, 16))
-    assert 2 * DAY < now - NOW + jitter < 3 * DAY
+    assert 2.5 * DAY < now - NOW + jitter < 3.5 * DAY
 
 
 # -- host health ------------------------------------------------------------------

@@ -215,11 +215,17 @@ def check_url(
     """
     try:
         parsed = URL(url)
+        host = parsed.host
+        if host and parse_ip(host) is None:
+            # Empty labels (``a..b``) and stray characters would only fail
+            # deep inside the connector; refuse them as bad URLs here.
+            host.encode("idna")
+            if any(c in host for c in "\x00 /\\"):
+                raise ValueError("bad host")
     except (ValueError, TypeError) as exc:
         raise FetchError("invalid URL") from exc
     if parsed.scheme not in ("http", "https"):
         raise FetchError("scheme not allowed")
-    host = parsed.host
     if not host or parsed.user is not None or parsed.password is not None:
         raise FetchError("invalid URL")
     if parsed.scheme == "http" and not _plain_http_allowed(parsed, plain_http_hosts):

@@ -54,7 +54,9 @@ def _outbox_where(visibilities: tuple[str, ...]) -> str:
     marks = ",".join("?" * len(visibilities))
     return (
         "actor_uri = ? AND local = 1 AND type IN ('Create','Announce') "
-        f"AND visibility IN ({marks}) AND {_NOT_DELETED}"
+        f"AND visibility IN ({marks}) AND {_NOT_DELETED} "
+        # An undone boost leaves its activity behind but not its boost row.
+        "AND (type <> 'Announce' OR uri IN (SELECT uri FROM objects))"
     )
 
 

@@ -51,13 +51,13 @@ class Outcome:
 
 
 def backoff_delay(attempts: int, scale: float = 1.0) -> float:
-    """Polynomial back-off (as Mastodon's): n^4 + 15 + jitter; 16 tries ≈ 3 days.
+    """Polynomial back-off: (n+1)^4 + 15 s + jitter; 16 attempts span about 3 days.
 
     ``scale`` (``delivery.backoff_scale``) shrinks the whole schedule, for
     local test networks that cannot wait minutes for a retry.
     """
     jitter = random.uniform(0, 30) * (attempts + 1)  # noqa: S311 - jitter, not security
-    return (float(attempts**4 + 15) + jitter) * scale
+    return (float((attempts + 1) ** 4 + 15) + jitter) * scale
 
 
 def classify(
@@ -124,6 +124,11 @@ class DeliveryWorker:
         return sem
 
     async def run(self) -> None:
+        # This worker is the only one on the database: leases still held are
+        # from a process that died (kill -9, power loss), so take them back now.
+        released = await self._db.write(deliveries_store.release_orphaned_deliveries)
+        if released:
+            log.info("released deliveries leased by a previous process count=%d", released)
         batch = self._settings.concurrency * 2
         while not self._stopping:
             self._wake.clear()
