@@ -33,6 +33,23 @@ async def follow_state(node: LocalNode, follower: str, followee: str) -> str | N
     return rows[0][0] if rows else None
 
 
+async def settled(node: LocalNode, object_uri: str) -> bool:
+    """Every delivery of every activity about ``object_uri`` has finished."""
+    rows = await stored(
+        node,
+        "SELECT count(*) FROM deliveries d JOIN activities a ON a.uri = d.activity_uri "
+        "WHERE a.object_uri = ? AND d.state IN ('pending', 'running')",
+        object_uri,
+    )
+    return rows[0][0] == 0
+
+
+async def job_done(node: LocalNode, activity_id: str) -> bool:
+    """The node's inbox worker has processed this inbound activity."""
+    rows = await stored(node, "SELECT state FROM jobs WHERE dedupe_key = ?", f"inbox:{activity_id}")
+    return bool(rows) and rows[0][0] == "done"
+
+
 async def has_object(node: LocalNode, uri: str, *, live: bool = True) -> bool:
     sql = "SELECT 1 FROM objects WHERE uri = ?" + (" AND deleted_at IS NULL" if live else "")
     return bool(await stored(node, sql, uri))
@@ -81,8 +98,10 @@ async def test_follow_by_handle_and_locked_accounts(devnet: Devnet, session) -> 
     await alice.outbox({"type": "Follow", "object": f"@{dave.handle}"})
     await eventually(lambda: _state_is(devnet["B"], alice.actor, dave.actor, "pending"))
     assert await follow_state(devnet["A"], alice.actor, dave.actor) == "pending"
-    await asyncio.sleep(0.5)
-    assert await follow_state(devnet["A"], alice.actor, dave.actor) == "pending"
+    # B processed the Follow (it is pending there) and queued no Accept with it.
+    assert not await stored(
+        devnet["B"], "SELECT 1 FROM activities WHERE type = 'Accept' AND actor_uri = ?", dave.actor
+    )
     await dave.outbox(
         {"type": "Accept", "object": {"type": "Follow", "actor": alice.actor, "object": dave.actor}}
     )
@@ -106,8 +125,8 @@ async def test_public_post_home_federated_and_boost(devnet: Devnet, session) -> 
     assert note in await eventually(lambda: _in_home(alice, note))
     public = await alice.get("/api/v1/timelines/public", limit=40)
     assert note in [s["uri"] for s in public]
-    # carol follows nobody: C has not seen it.
-    await asyncio.sleep(0.5)
+    # carol follows nobody: once B has finished delivering it, C has not seen it.
+    await eventually(lambda: settled(devnet["B"], note))
     assert not await has_object(devnet["C"], note)
     # carol follows alice; alice boosts; carol sees bob's post through the boost.
     await follow(carol, alice, devnet)
@@ -193,7 +212,7 @@ async def test_reactions_edits_and_deletes(devnet: Devnet, session) -> None:  # 
     replay = json.loads(create)
     replay["id"] = f"{replay['id']}-again"
     await deliver_as(session, devnet["B"], "bob4", devnet["A"], replay)
-    await asyncio.sleep(1.0)
+    await eventually(lambda: job_done(devnet["A"], replay["id"]))
     assert not await has_object(devnet["A"], note)
 
 
@@ -231,7 +250,8 @@ async def test_private_and_direct_audiences(devnet: Devnet, session) -> None:  #
     direct = await post(bob, "just for carol", to=[carol.actor])
     await eventually(lambda: has_object(devnet["A"], private))
     await eventually(lambda: has_object(devnet["C"], direct))
-    await asyncio.sleep(1.0)
+    await eventually(lambda: settled(devnet["B"], private))
+    await eventually(lambda: settled(devnet["B"], direct))
     assert not await has_object(devnet["C"], private)
     assert not await has_object(devnet["A"], direct)
 
@@ -263,9 +283,7 @@ async def test_blocking(devnet: Devnet, session) -> None:  # type: ignore[no-unt
         "object": note,
     }
     await deliver_as(session, devnet["C"], "carol6", devnet["B"], like)
-    await eventually(lambda: stored(devnet["B"], "SELECT 1 FROM activities WHERE uri = ?",
-                                    like["id"]))  # fmt: skip
-    await asyncio.sleep(0.5)
+    await eventually(lambda: job_done(devnet["B"], like["id"]))
     assert not await stored(
         devnet["B"],
         "SELECT 1 FROM notifications n JOIN accounts a ON a.id = n.account_id "
@@ -274,7 +292,7 @@ async def test_blocking(devnet: Devnet, session) -> None:  # type: ignore[no-unt
     )
     # bob's followers-only posts never reach C.
     private = await post(bob, "not for carol", to=[f"{bob.actor}/followers"])
-    await asyncio.sleep(1.0)
+    await eventually(lambda: settled(devnet["B"], private))
     assert not await has_object(devnet["C"], private)
 
 
