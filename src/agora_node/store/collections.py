@@ -23,7 +23,7 @@ _NOT_DELETED = " ".join(
 )
 
 
-def _page(
+def page_rows(
     db: sqlite_utils.Database,
     select: str,
     where: str,
@@ -46,7 +46,7 @@ def _page(
     return [(int(r[0]), convert(r[1])) for r in rows]
 
 
-def _count(db: sqlite_utils.Database, table: str, where: str, params: list[Any]) -> int:
+def count_rows(db: sqlite_utils.Database, table: str, where: str, params: list[Any]) -> int:
     return int(db.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
 
 
@@ -61,7 +61,7 @@ def _outbox_where(visibilities: tuple[str, ...]) -> str:
 
 
 def count_outbox(db: sqlite_utils.Database, actor_uri: str, visibilities: tuple[str, ...]) -> int:
-    return _count(db, "activities", _outbox_where(visibilities), [actor_uri, *visibilities])
+    return count_rows(db, "activities", _outbox_where(visibilities), [actor_uri, *visibilities])
 
 
 def outbox_page(
@@ -72,7 +72,7 @@ def outbox_page(
     min_id: int | None,
     limit: int,
 ) -> Page:
-    return _page(
+    return page_rows(
         db,
         "SELECT id, data FROM activities",
         _outbox_where(visibilities),
@@ -85,13 +85,13 @@ def outbox_page(
 
 
 def count_followers(db: sqlite_utils.Database, actor_uri: str) -> int:
-    return _count(db, "follows", "followee_uri = ? AND state = 'accepted'", [actor_uri])
+    return count_rows(db, "follows", "followee_uri = ? AND state = 'accepted'", [actor_uri])
 
 
 def followers_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
-    return _page(
+    return page_rows(
         db,
         "SELECT id, follower_uri FROM follows",
         "followee_uri = ? AND state = 'accepted'",
@@ -103,13 +103,13 @@ def followers_page(
 
 
 def count_following(db: sqlite_utils.Database, actor_uri: str) -> int:
-    return _count(db, "follows", "follower_uri = ? AND state = 'accepted'", [actor_uri])
+    return count_rows(db, "follows", "follower_uri = ? AND state = 'accepted'", [actor_uri])
 
 
 def following_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
-    return _page(
+    return page_rows(
         db,
         "SELECT id, followee_uri FROM follows",
         "follower_uri = ? AND state = 'accepted'",
@@ -121,13 +121,13 @@ def following_page(
 
 
 def count_featured(db: sqlite_utils.Database, actor_uri: str) -> int:
-    return _count(db, "featured", "actor_uri = ?", [actor_uri])
+    return count_rows(db, "featured", "actor_uri = ?", [actor_uri])
 
 
 def featured_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
 ) -> Page:
-    return _page(
+    return page_rows(
         db,
         "SELECT id, object_uri FROM featured",
         "actor_uri = ?",

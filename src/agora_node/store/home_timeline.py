@@ -11,7 +11,7 @@ import json
 
 import sqlite_utils
 
-from agora_node.store.collections import Page, _count, _page
+from agora_node.store.collections import Page, count_rows, page_rows
 
 _WHERE = " ".join(
     [
@@ -33,7 +33,7 @@ _WHERE = " ".join(
 
 
 def count_home_timeline(db: sqlite_utils.Database, actor_uri: str) -> int:
-    return _count(db, "activities a", _WHERE, [actor_uri] * 4)
+    return count_rows(db, "activities a", _WHERE, [actor_uri] * 4)
 
 
 def home_timeline_page(
@@ -44,7 +44,7 @@ def home_timeline_page(
     limit: int,
 ) -> Page:
     """(row id, activity JSON) pairs, newest first, keyed like the other collections."""
-    return _page(
+    return page_rows(
         db,
         "SELECT a.id, a.data FROM activities a",
         _WHERE,

@@ -36,13 +36,13 @@ class ObjectRow:
         return self.deleted_at is not None
 
 
-_COLUMNS = (
+OBJECT_COLUMNS = (
     "id, uri, type, actor_uri, local, visibility, content, summary, sensitive, name, url, "
     "in_reply_to, conversation, boost_of, activity_uri, published, updated, data, deleted_at"
 )
 
 
-def _object(row: tuple[Any, ...]) -> ObjectRow:
+def object_from_row(row: tuple[Any, ...]) -> ObjectRow:
     return ObjectRow(
         row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], bool(row[8]),
         row[9], row[10], row[11], row[12], row[13], row[14], row[15], row[16],
@@ -51,21 +51,21 @@ def _object(row: tuple[Any, ...]) -> ObjectRow:
 
 
 def get_object(db: sqlite_utils.Database, uri: str) -> ObjectRow | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE uri = ?", [uri]).fetchone()
-    return _object(row) if row else None
+    row = db.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?", [uri]).fetchone()
+    return object_from_row(row) if row else None
 
 
 def get_object_by_id(db: sqlite_utils.Database, object_id: int) -> ObjectRow | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE id = ?", [object_id]).fetchone()
-    return _object(row) if row else None
+    row = db.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE id = ?", [object_id]).fetchone()
+    return object_from_row(row) if row else None
 
 
 def get_objects_by_ids(db: sqlite_utils.Database, ids: list[int]) -> list[ObjectRow]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    rows = db.execute(f"SELECT {_COLUMNS} FROM objects WHERE id IN ({marks})", ids).fetchall()
-    return [_object(r) for r in rows]
+    rows = db.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE id IN ({marks})", ids).fetchall()
+    return [object_from_row(r) for r in rows]
 
 
 def get_objects_by_uris(db: sqlite_utils.Database, uris: list[str]) -> dict[str, ObjectRow]:
@@ -73,8 +73,9 @@ def get_objects_by_uris(db: sqlite_utils.Database, uris: list[str]) -> dict[str,
     for start in range(0, len(uris), 500):
         chunk = uris[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in db.execute(f"SELECT {_COLUMNS} FROM objects WHERE uri IN ({marks})", chunk):
-            obj = _object(row)
+        sql = f"SELECT {OBJECT_COLUMNS} FROM objects WHERE uri IN ({marks})"
+        for row in db.execute(sql, chunk):
+            obj = object_from_row(row)
             out[obj.uri] = obj
     return out
 
@@ -188,11 +189,11 @@ def count_replies(db: sqlite_utils.Database, uri: str) -> int:
 
 def replies_of(db: sqlite_utils.Database, uri: str, limit: int = 100) -> list[ObjectRow]:
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL "
+        f"SELECT {OBJECT_COLUMNS} FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL "
         "ORDER BY id LIMIT ?",
         [uri, limit],
     ).fetchall()
-    return [_object(r) for r in rows]
+    return [object_from_row(r) for r in rows]
 
 
 def count_boosts(db: sqlite_utils.Database, uri: str) -> int:

@@ -20,9 +20,9 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
-from agora_node.store.objects import _COLUMNS as _OBJECT_COLUMNS
+from agora_node.store.objects import OBJECT_COLUMNS as _OBJECT_COLUMNS
 from agora_node.store.objects import ObjectRow
-from agora_node.store.objects import _object as _object_row
+from agora_node.store.objects import object_from_row as _object_row
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
