@@ -17,21 +17,24 @@ unique activity id and note id on the stub's host, addressed to Public,
 round-robin over the actors. One delivery per actor first warms the node's
 key cache, so the timed phases measure the steady state.
 
-Phases:
+Phases (ours and the baseline alternate in ``SLICES`` slices, and the node's
+inbox queue is drained before every baseline slice and every latency slice,
+so its worker never competes with the baseline and each slice starts clean):
 1. throughput: ``CONNECTIONS`` keep-alive connections sending back to back
-   for ``SECONDS`` (capped); ours counts 202s, each one then checked present
-   in the node's ``jobs`` table (SQLite opened read-only after a graceful
-   stop) — a 202 that is not stored counts as not accepted. The baseline is
-   a bare aiohttp app (own process) that reads the body and answers 202, fed
-   the very same requests.
-2. latency: open loop at 80 % of the node's measured rate for ``SECONDS``;
-   latency from each request's scheduled time to the end of its response.
-   The baseline gets the same offered rate.
+   for ``SECONDS`` in total (capped); ours counts 202s, each one then checked
+   present in the node's ``jobs`` table (SQLite opened read-only after a
+   graceful stop) — a 202 that is not stored counts as not accepted. The
+   baseline is a bare aiohttp app (own process) that reads the body and
+   answers 202, fed the very same requests.
+2. latency: open loop at 80 % of the node's measured rate for
+   ``LATENCY_SECONDS`` in total; latency from each request's scheduled time
+   to the end of its response. The baseline gets the same offered rate.
 3. loop blocking: the node runs with ``AGORA_LOOP_MONITOR`` (see
-   ``agora_node/loopmon.py``); its report covers phases 1-2. When the node
-   does not write one (monitor not wired), a NodeInfo probe every 25 ms
-   during phases 1-2 stands in (its worst latency: an upper bound that also
-   counts queueing behind the load, and this process's own lag).
+   ``agora_node/loopmon.py``); the figure is its worst lag during phases 1-2
+   (the warm-up is printed apart). When the node does not write a report
+   (monitor not wired), a NodeInfo probe every 25 ms during phases 1-2 stands
+   in (its worst latency: an upper bound that also counts queueing behind
+   the load, and this process's own lag).
 4. kill -9: a fresh batch of deliveries; the node is killed with SIGKILL
    once a third of them got 202, restarted on the same database, stopped;
    then every 202'd id must be in ``jobs`` (or processed, in ``activities``).
@@ -78,8 +81,11 @@ CONNECTIONS = 32
 SECONDS = 1.0 if SMOKE else 5.0
 THROUGHPUT_CAP = 150 if SMOKE else 15_000
 LATENCY_SECONDS = 1.0 if SMOKE else 5.0
+LATENCY_CAP = 200 if SMOKE else 100_000
 KILL_BATCH = 150 if SMOKE else 3000
 LOAD_FRACTION = 0.8
+SLICES = 2
+DRAIN_LIMIT = 20.0 if SMOKE else 90.0
 LOOP_LIMIT_MS = 20.0
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -257,6 +263,34 @@ def stored_ids(db_path: Path, ids: list[str]) -> set[str]:
         conn.close()
 
 
+def pending_jobs(db_path: Path) -> int:
+    """Inbox jobs not processed yet (read-only, beside the running node)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM jobs WHERE kind = 'inbox' AND state IN ('pending', 'running')"
+        ).fetchone()
+        return int(row[0])
+    finally:
+        conn.close()
+
+
+async def drain(node: NodeProcess) -> None:
+    backlog = pending_jobs(node.db_path)
+    waited = await wait_drained(node.db_path, DRAIN_LIMIT)
+    info(f"  node inbox backlog {backlog} jobs, drained in {waited:.1f}s")
+
+
+async def wait_drained(db_path: Path, limit_s: float) -> float:
+    """Wait (bounded) until the node's inbox worker has caught up; seconds waited."""
+    start = time.perf_counter()
+    for _ in range(int(limit_s / 0.1)):
+        if not pending_jobs(db_path):
+            break
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - start
+
+
 def in_jobs(db_path: Path, ids: list[str]) -> set[str]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
@@ -306,12 +340,18 @@ class Probe:
                 pass
 
 
-def phase_lags(report: dict[str, Any], marks: dict[str, tuple[float, float]]) -> str:
-    """The monitor's worst lag within each phase (per-second maxima, so +-1 s at the edges)."""
+def phase_max(report: dict[str, Any], window: tuple[float, float]) -> float:
+    """The monitor's worst lag in a window (per-second maxima: whole seconds at the edges)."""
+    start, end = window
+    lags = [ms for second, ms in report.get("seconds", []) if start - 1 < second <= end]
+    return max(lags, default=0.0)
+
+
+def phase_lags(report: dict[str, Any], marks: dict[str, list[tuple[float, float]]]) -> str:
     parts = []
-    for phase, (start, end) in marks.items():
-        lags = [ms for second, ms in report.get("seconds", []) if start - 1 < second <= end]
-        parts.append(f"{phase} max {max(lags, default=0.0):.1f}ms")
+    for phase, windows in marks.items():
+        worst = max(phase_max(report, w) for w in windows)
+        parts.append(f"{phase} max {worst:.1f}ms")
     worst = [f"{ms:.1f}ms" for ms, _ in report.get("worst", [])[:5]]
     return ", ".join(parts) + f"; worst overall {', '.join(worst)}"
 
@@ -369,7 +409,7 @@ async def phases(
     node: NodeProcess, bare: BareServer, stub: Stub, deliveries: Deliveries, lag_file: Path
 ) -> int:
     accepted_ids: list[str] = []
-    marks: dict[str, tuple[float, float]] = {}  # phase -> wall-clock (start, end)
+    marks: dict[str, list[tuple[float, float]]] = {}  # phase -> wall-clock (start, end)s
 
     # warm-up: one delivery per actor fills the node's key cache (and compiles schemas)
     warm = deliveries.batch(len(deliveries.actors), one_per_actor=True)
@@ -378,7 +418,7 @@ async def phases(
     result = await closed_loop(
         _indexed(warm_reqs), connections=8, duration=60, cap=len(warm_reqs), ok_status=202
     )
-    marks["warm-up"] = (t_start, time.time())
+    marks["warm-up"] = [(t_start, time.time())]
     _describe("warm-up (one per actor)", result)
     if result.statuses.get(202, 0) != len(warm_reqs):
         info(f"warm-up refusal: {await _first_refusal(warm_reqs[0])}")
@@ -387,58 +427,84 @@ async def phases(
     bare_warm = retarget(warm, bare.base)
     await closed_loop(_indexed(bare_warm), connections=8, duration=10, cap=len(bare_warm))
 
-    # 1. throughput
+    # 1. throughput: ours and bare in alternating slices, the node's queue drained
+    # before each bare slice so its worker does not compete with the baseline.
     probe = Probe(f"{node.base}/.well-known/nodeinfo")
     t0 = time.perf_counter()
     batch = deliveries.batch(THROUGHPUT_CAP)
     info(f"signed {len(batch)} deliveries in {time.perf_counter() - t0:.1f}s")
     reqs = [r for _, r in batch]
-    probe.start()
-    t_start = time.time()
-    ours = await closed_loop(
-        _indexed(reqs), connections=CONNECTIONS, duration=SECONDS, cap=len(reqs), ok_status=202
-    )
-    marks["throughput"] = (t_start, time.time())
-    await probe.stop()
-    _describe("throughput ours", ours)
-    throughput_ids = [batch[i][0] for i in ours.ok_indexes]
-    accepted_ids += throughput_ids
     base_reqs = retarget(batch, bare.base)  # reused round-robin: the bare handler keeps nothing
-    base = await closed_loop(
-        lambda i: base_reqs[i % len(base_reqs)],
-        connections=CONNECTIONS,
-        duration=SECONDS,
-        cap=THROUGHPUT_CAP * 20,
-        ok_status=202,
-    )
-    _describe("throughput bare", base)
+    ours_runs: list[LoadResult] = []
+    base_runs: list[LoadResult] = []
+    throughput_ids: list[str] = []
+    used = 0
+    for _ in range(SLICES):
+        offset = used
+        probe.start()
+        t_start = time.time()
+        ours = await closed_loop(
+            lambda i, off=offset: reqs[off + i],
+            connections=CONNECTIONS,
+            duration=SECONDS / SLICES,
+            cap=min(len(reqs) - offset, THROUGHPUT_CAP // SLICES),
+            ok_status=202,
+        )
+        marks.setdefault("throughput", []).append((t_start, time.time()))
+        await probe.stop()
+        used += ours.sent
+        ours_runs.append(ours)
+        throughput_ids += [batch[offset + i][0] for i in ours.ok_indexes]
+        _describe("throughput ours", ours)
+        await drain(node)
+        base = await closed_loop(
+            lambda i: base_reqs[i % len(base_reqs)],
+            connections=CONNECTIONS,
+            duration=SECONDS / SLICES,
+            cap=THROUGHPUT_CAP * 20,
+            ok_status=202,
+        )
+        base_runs.append(base)
+        _describe("throughput bare", base)
+    accepted_ids += throughput_ids
+    ours_elapsed = sum(r.elapsed for r in ours_runs)
+    ours_max_rate = sum(r.statuses.get(202, 0) for r in ours_runs) / ours_elapsed
 
-    # 2. latency at 80 % of our measured rate
-    rate = max(1.0, LOAD_FRACTION * ours.rate(202))
-    count = max(10, int(rate * LATENCY_SECONDS))
-    lat_batch = deliveries.batch(count)
-    lat_reqs = [r for _, r in lat_batch]
-    probe.start()
-    t_start = time.time()
-    ours_lat = await open_loop(
-        _indexed(lat_reqs),
-        rate=rate,
-        count=count,
-        max_seconds=LATENCY_SECONDS + 1,
-        ok_status=202,
-    )
-    marks["latency"] = (t_start, time.time())
-    await probe.stop()
-    _describe(f"latency ours at {rate:.0f}/s", ours_lat)
-    accepted_ids += [lat_batch[i][0] for i in ours_lat.ok_indexes]
-    base_lat = await open_loop(
-        _indexed(retarget(lat_batch, bare.base)),
-        rate=rate,
-        count=count,
-        max_seconds=LATENCY_SECONDS + 1,
-        ok_status=202,
-    )
-    _describe(f"latency bare at {rate:.0f}/s", base_lat)
+    # 2. latency at 80 % of our measured rate, slices alternating the same way
+    rate = max(1.0, LOAD_FRACTION * ours_max_rate)
+    count = min(LATENCY_CAP, max(10, int(rate * LATENCY_SECONDS / SLICES)))
+    ours_lat_ms: list[float] = []
+    base_lat_ms: list[float] = []
+    ours_lat_sent = ours_lat_ok = 0
+    for _ in range(SLICES):
+        lat_batch = deliveries.batch(count)
+        lat_reqs = [r for _, r in lat_batch]
+        probe.start()
+        t_start = time.time()
+        ours_lat = await open_loop(
+            _indexed(lat_reqs),
+            rate=rate,
+            count=count,
+            max_seconds=LATENCY_SECONDS / SLICES + 1,
+            ok_status=202,
+        )
+        marks.setdefault("latency", []).append((t_start, time.time()))
+        await probe.stop()
+        _describe(f"latency ours at {rate:.0f}/s", ours_lat)
+        accepted_ids += [lat_batch[i][0] for i in ours_lat.ok_indexes]
+        ours_lat_ms += ours_lat.latencies_ms
+        ours_lat_sent += ours_lat.sent
+        ours_lat_ok += ours_lat.statuses.get(202, 0)
+        await drain(node)
+        base_lat = await open_loop(
+            _indexed(retarget(lat_batch, bare.base)),
+            rate=rate,
+            count=count,
+            max_seconds=LATENCY_SECONDS / SLICES + 1,
+            ok_status=202,
+        )
+        base_lat_ms += base_lat.latencies_ms
+        _describe(f"latency bare at {rate:.0f}/s", base_lat)
 
     # graceful stop, then check every 202 is stored; the loop monitor writes its report
     node.stop()
@@ -446,14 +512,14 @@ async def phases(
     missing = len(set(accepted_ids) - present)
     stored_throughput = len(set(throughput_ids) & present)
     info(f"202s so far {len(accepted_ids)}, present in jobs {len(present)}, missing {missing}")
-    ours_rate = stored_throughput / ours.elapsed
-    base_rate = base.rate(202)
+    ours_rate = stored_throughput / ours_elapsed
+    base_rate = sum(r.statuses.get(202, 0) for r in base_runs) / sum(r.elapsed for r in base_runs)
     figure("inbox_accepted_per_s", ours_rate, base_rate, ours_rate / base_rate)
-    p50, p99 = percentile(ours_lat.latencies_ms, 50), percentile(ours_lat.latencies_ms, 99)
-    b50, b99 = percentile(base_lat.latencies_ms, 50), percentile(base_lat.latencies_ms, 99)
+    p50, p99 = percentile(ours_lat_ms, 50), percentile(ours_lat_ms, 99)
+    b50, b99 = percentile(base_lat_ms, 50), percentile(base_lat_ms, 99)
     figure("inbox_p50_ms", p50, b50, b50 / p50)
     figure("inbox_p99_ms", p99, b99, b99 / p99)
-    if ours_lat.statuses.get(202, 0) != ours_lat.sent:
+    if ours_lat_ok != ours_lat_sent:
         info("latency phase: not every request got 202 (see statuses above)")
 
     report = read_lag_file(lag_file)
@@ -463,7 +529,7 @@ async def phases(
         f"p50={percentile(probe.latencies_ms, 50):.1f}ms max={probe_max:.1f}ms"
     )
     if report is not None:
-        block = float(report["max_ms"])
+        block = max(phase_max(report, w) for p in ("throughput", "latency") for w in marks[p])
         info(f"loop monitor ({report['samples']} x 5 ms sleep): {phase_lags(report, marks)}")
     else:
         block = probe_max

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import sqlite_utils
@@ -21,6 +22,7 @@ from agora_node.context import DB, HTTP, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
+from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
 from agora_node.federation.http import FetchPolicy, make_client_session
 from agora_node.federation.keys import KeyResolver
@@ -33,6 +35,8 @@ from agora_node.federation.services import (
     SIGNERS,
 )
 from agora_node.federation.signing import Signers
+from agora_node.loopmon import LOOP_MONITOR_ENV, loop_monitor_ctx
+from agora_node.protocol import validation
 from agora_node.protocol.httpsig import SignaturePolicy
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
@@ -159,6 +163,10 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     app[HTTP] = session
     signers = Signers(db, urls)
     app[SIGNERS] = signers
+    # Slow one-time work before the first request, not on its event-loop turn:
+    # compiling the schemas (~70 ms) and loading the instance key.
+    await asyncio.to_thread(validation.warm_up)
+    await signers.key_for(None)
     schemes = SchemeMemory(db, settings)
     fetcher = Fetcher(session, policy, signers, schemes)
     app[FETCHER] = fetcher
@@ -214,8 +222,11 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> web.Applicati
     app[SETTINGS] = settings
     app[URLS] = LocalUrls(settings.base_url)
     app[RUN_WORKERS] = run_workers
+    app[ACTOR_CACHE] = RenderedCache()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
+    if monitor_path := os.environ.get(LOOP_MONITOR_ENV):
+        app.cleanup_ctx.append(loop_monitor_ctx(monitor_path))  # last: stopped first
     app.add_routes(inbox.routes())
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())

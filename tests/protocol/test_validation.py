@@ -430,8 +430,10 @@ def test_depth_checks_do_not_recurse() -> None:
 @pytest.fixture
 def fresh_schema_cache() -> Iterator[None]:
     validation._validators.cache_clear()
+    validation._fast_validators.cache_clear()
     yield
     validation._validators.cache_clear()
+    validation._fast_validators.cache_clear()
 
 
 def test_every_schema_file_is_used(fresh_schema_cache: None) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-DEFAULT_TTL_SECONDS = 5.0
+DEFAULT_TTL_SECONDS = 1.0
 DEFAULT_MAX_ENTRIES = 4096
 
 ACTOR_DOCUMENT = "actor"

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
+from agora_node.federation.actor_cache import ACTOR_CACHE, ACTOR_DOCUMENT
 from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.protocol import builders
 from agora_node.protocol.keys import ed25519_pem_to_multibase
@@ -23,11 +24,12 @@ PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 def as_response(doc: dict[str, Any], status: int = 200) -> web.Response:
+    return body_response(json.dumps(doc, separators=(",", ":")).encode(), status)
+
+
+def body_response(body: bytes, status: int = 200) -> web.Response:
     return web.Response(
-        body=json.dumps(doc, separators=(",", ":")).encode(),
-        status=status,
-        content_type=ACTIVITY_JSON,
-        headers={"Vary": "Accept"},
+        body=body, status=status, content_type=ACTIVITY_JSON, headers={"Vary": "Accept"}
     )
 
 
@@ -87,8 +89,15 @@ async def actor_document_for(request: web.Request, account: AccountRow) -> dict[
 
 async def actor_json(request: web.Request) -> web.Response:
     await signed_viewer(request)
-    account = await load_account(request)
-    return as_response(await actor_document_for(request, account))
+
+    async def render() -> bytes:
+        account = await load_account(request)
+        doc = await actor_document_for(request, account)
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    cache = request.app[ACTOR_CACHE]
+    name = request.match_info["name"]
+    return body_response(await cache.get_or_render(ACTOR_DOCUMENT, name, render))
 
 
 async def instance_actor(request: web.Request) -> web.Response:

@@ -13,6 +13,7 @@ from aiohttp import web
 from agora_node import SOFTWARE_NAME, __version__
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
+from agora_node.federation.actor_cache import ACTOR_CACHE, WEBFINGER
 from agora_node.store import accounts as accounts_store
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -50,18 +51,28 @@ async def webfinger(request: web.Request) -> web.Response:
     if username.lower() == settings.domain.split(":")[0] or username == "actor":
         # The instance actor, as Mastodon resolves it.
         return _jrd(f"acct:{settings.domain}@{settings.domain}", urls.instance_actor, None)
-    account = await request.app[DB].read(
-        lambda db: accounts_store.get_account_by_username(db, username)
-    )
-    if account is None or account.actor is None:
-        raise NotFound("no such account")
-    if account.deleted_at is not None:
-        raise Gone("this account has been deleted")
-    actor = account.actor
-    return _jrd(f"acct:{account.username}@{settings.domain}", actor.uri, actor.url)
+
+    async def render() -> bytes:
+        account = await request.app[DB].read(
+            lambda db: accounts_store.get_account_by_username(db, username)
+        )
+        if account is None or account.actor is None:
+            raise NotFound("no such account")
+        if account.deleted_at is not None:
+            raise Gone("this account has been deleted")
+        actor = account.actor
+        return _jrd_body(f"acct:{account.username}@{settings.domain}", actor.uri, actor.url)
+
+    body = await request.app[ACTOR_CACHE].get_or_render(WEBFINGER, username, render)
+    return web.Response(body=body, content_type="application/jrd+json", headers=CORS)
 
 
 def _jrd(subject: str, actor_uri: str, profile_url: str | None) -> web.Response:
+    body = _jrd_body(subject, actor_uri, profile_url)
+    return web.Response(body=body, content_type="application/jrd+json", headers=CORS)
+
+
+def _jrd_body(subject: str, actor_uri: str, profile_url: str | None) -> bytes:
     links: list[dict[str, Any]] = [
         {"rel": "self", "type": "application/activity+json", "href": actor_uri},
     ]
@@ -77,7 +88,7 @@ def _jrd(subject: str, actor_uri: str, profile_url: str | None) -> web.Response:
             },
         )
     body = {"subject": subject, "aliases": aliases, "links": links}
-    return web.json_response(body, content_type="application/jrd+json", headers=CORS)
+    return json.dumps(body).encode()
 
 
 async def host_meta(request: web.Request) -> web.Response:

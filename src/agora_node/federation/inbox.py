@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -27,10 +26,12 @@ from agora_node.protocol.vocab import id_of, types_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
+from agora_node.store.db import Database
 
 log = logging.getLogger(__name__)
 
 INBOX_JOB = "inbox"
+BLOCKED_MESSAGE = "this server does not accept activities from your domain"
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes:
@@ -58,6 +59,37 @@ def is_blocked_domain(host: str, blocked: tuple[str, ...]) -> bool:
     return any(bare == d or bare.endswith("." + d) for d in blocked)
 
 
+async def refuse_blocked_hosts(
+    db: Database, uris: tuple[str | None, ...], blocked: tuple[str, ...]
+) -> None:
+    """403 when a URI's host is blocked (config or database); 400 when one is not http(s).
+
+    Same answers, in the same order, as checking each URI in turn, but with
+    one database read for all the hosts (keyId and actor usually share one):
+    a read is a thread hop, and this runs for every delivery.
+    """
+    hosts: list[str] = []
+
+    def any_blocked(conn: Any) -> bool:
+        return any(deliveries_store.is_host_blocked(conn, host) for host in hosts)
+
+    for uri in uris:
+        try:
+            host = host_of(uri or "")
+        except ValueError:
+            # A host checked before this one and blocked in the database answers first.
+            if hosts:
+                if await db.read(any_blocked):
+                    raise Forbidden(BLOCKED_MESSAGE) from None
+            raise BadRequest("actor and keyId must be http(s) URIs") from None
+        if is_blocked_domain(host, blocked):
+            raise Forbidden(BLOCKED_MESSAGE)
+        if host not in hosts:
+            hosts.append(host)
+    if await db.read(any_blocked):
+        raise Forbidden(BLOCKED_MESSAGE)
+
+
 def request_url(request: web.Request, base_url: str) -> str:
     """The URL the sender signed: our public base URL plus the raw path and query."""
     return base_url + request.raw_path
@@ -78,16 +110,7 @@ async def inbox(request: web.Request) -> web.Response:
     parsed = resolver.precheck("POST", url, request.headers, body)
     activity = parse_activity(body)
     actor = id_of(activity.get("actor"))
-    blocked = settings.federation.blocked_domains
-    for uri in (parsed.key_id, actor):
-        try:
-            host = host_of(uri or "")
-        except ValueError:
-            raise BadRequest("actor and keyId must be http(s) URIs") from None
-        if is_blocked_domain(host, blocked) or await db.read(
-            partial(deliveries_store.is_host_blocked, host=host)
-        ):
-            raise Forbidden("this server does not accept activities from your domain")
+    await refuse_blocked_hosts(db, (parsed.key_id, actor), settings.federation.blocked_domains)
     if (
         "Delete" in types_of(activity)
         and actor is not None

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
@@ -108,6 +109,33 @@ def _validators() -> dict[str, Draft202012Validator]:
     }
 
 
+@cache
+def _fast_validators() -> dict[str, Any]:
+    """The same schemas compiled by jsonschema-rs: a quick answer for valid documents.
+
+    Measured on the inbox path: about 1 ms per activity with ``jsonschema``
+    (60 % of the node's CPU per delivery) against a few microseconds here.
+    ``jsonschema`` still explains every refusal, so error paths and messages
+    do not depend on which engine said no.
+    """
+    _validators()  # checks the schemas and that none is missing
+    contents: dict[str, dict[str, Any]] = {}
+    for path in sorted(schemas_dir().glob("*.json")):
+        with path.open(encoding="utf-8") as fh:
+            contents[path.stem] = json.load(fh)
+    registry = jsonschema_rs.Registry([(s["$id"], s) for s in contents.values()])
+    return {
+        stem: jsonschema_rs.validator_for(schema, registry=registry)
+        for stem, schema in contents.items()
+    }
+
+
+def warm_up() -> None:
+    """Compile every schema now (start-up), not on the first request's event-loop turn."""
+    _validators()
+    _fast_validators()
+
+
 def _pick(types: list[str], table: Mapping[str, str], fallback: str) -> str:
     for name in types:
         if name in table:
@@ -167,6 +195,8 @@ def _describe(error: ValidationError) -> str:
 
 
 def _check(stem: str, instance: Mapping[str, Any], prefix: str, message: str) -> None:
+    if _fast_validators()[stem].is_valid(instance):
+        return
     error = best_match(_validators()[stem].iter_errors(instance))
     if error is not None:
         raise BadRequest(

@@ -14,6 +14,7 @@ beside the writer), so the event loop is never blocked by a query.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -42,6 +43,21 @@ _MAX_BATCH = 256
 class _WriteJob:
     fn: Callable[[Conn], Any]
     future: Future[Any]
+    # Set for ``await db.write``: the awaiting loop and its future, resolved
+    # with one loop wake-up per committed batch instead of one per job.
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[Any] | None = None
+
+
+def _resolve_waiters(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """On the loop: hand each awaiting caller its job's value or exception."""
+    for waiter, value, error in outcomes:
+        if waiter.done():  # cancelled after its job had started
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(value)
 
 
 def connect(path: str) -> Conn:
@@ -109,7 +125,15 @@ class Database:
         return fut
 
     async def write(self, fn: Callable[[Conn], T]) -> T:
-        return await asyncio.wrap_future(self.submit_write(fn))
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        fut: Future[T] = Future()
+        # A caller cancelled before its job starts gets nothing done (as with wrap_future).
+        waiter.add_done_callback(lambda w: fut.cancel() if w.cancelled() else None)
+        self._queue.put(_WriteJob(fn, fut, loop, waiter))
+        return await waiter
 
     def write_sync(self, fn: Callable[[Conn], T]) -> T:
         """For the CLI and tests outside an event loop."""
@@ -162,17 +186,25 @@ class Database:
             log.exception("database write batch failed")
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(exc)
+            self._deliver([(job, None, exc) for job in batch])
             return
         self.write_batches += 1
         self.write_jobs += len(batch)
+        self._deliver(results)
+
+    @staticmethod
+    def _deliver(results: list[tuple[_WriteJob, Any, BaseException | None]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for job, value, error in results:
             if error is not None:
                 job.future.set_exception(error)
             else:
                 job.future.set_result(value)
+            if job.loop is not None and job.waiter is not None:
+                by_loop.setdefault(job.loop, []).append((job.waiter, value, error))
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_resolve_waiters, outcomes)
 
     # -- reads -------------------------------------------------------------
     def _reader_conn(self) -> Conn:

@@ -117,6 +117,20 @@ def release_running_deliveries(db: sqlite_utils.Database) -> int:
     return cur.rowcount
 
 
+def release_orphaned_deliveries(db: sqlite_utils.Database) -> int:
+    """At start-up, free the leases a killed predecessor left on 'running' rows.
+
+    A node owns its database file, so before its worker claims anything every
+    'running' row belongs to a process that is gone; waiting for the lease to
+    expire would only delay the rest of a fan-out. ``attempts`` is kept (the
+    dead process may have sent the request).
+    """
+    cur = db.execute(
+        "UPDATE deliveries SET state = 'pending', locked_until = NULL WHERE state = 'running'"
+    )
+    return cur.rowcount
+
+
 def delivery_summary(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
     """(host, state, count) for the queue command; 'retrying' = pending with attempts."""
     rows = db.execute(

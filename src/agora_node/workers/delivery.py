@@ -140,6 +140,7 @@ class DeliveryWorker:
                     lease_seconds=LEASE_SECONDS,
                 )
             )
+            await self._warm_caches(jobs)
             for delivery in jobs:
                 await self._global.acquire()
                 task = asyncio.create_task(self._run_one(delivery))
@@ -153,6 +154,20 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
+
+    async def _warm_caches(self, jobs: list[Delivery]) -> None:
+        """Load each signing key and activity body once, before the batch's tasks start.
+
+        Otherwise every task of a fresh fan-out misses the caches at the same
+        moment and each parses the same PEM (~30 ms of CPU each) and body.
+        """
+        try:
+            for account_id in dict.fromkeys(d.signer_account_id for d in jobs):
+                await self._signers.key_for(account_id)
+            for activity_uri in dict.fromkeys(d.activity_uri for d in jobs):
+                await self._body(activity_uri)
+        except Exception as exc:  # each delivery meets it again, and records it as its outcome
+            log.warning("delivery cache warm-up failed error=%r", exc)
 
     async def _body(self, activity_uri: str) -> bytes | None:
         body = self._bodies.get(activity_uri)
