@@ -22,6 +22,12 @@ FIGURE = re.compile(
 )
 EXPECTED = {
     "discovery": ["discovery_actor_rps", "discovery_webfinger_rps"],
+    "fanout": [
+        "fanout_deliveries_per_s",
+        "fanout_time_s",
+        "fanout_peak_rss_mb",
+        "fanout_actor_p99_ms_during",
+    ],
     "inbox": [
         "inbox_accepted_per_s",
         "inbox_p50_ms",

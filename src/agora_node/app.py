@@ -42,6 +42,7 @@ from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
+from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
 from agora_node.web import notes, pages
 from agora_node.workers.delivery import DeliveryWorker
@@ -195,6 +196,9 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     tasks: list[asyncio.Task[None]] = []
     if app[RUN_WORKERS]:
+        # Inbox jobs claimed by a process that died (kill -9, power loss) are
+        # handed back now instead of when their lease would have expired.
+        await db.write(lambda c: jobs_store.release_running_jobs(c, inbox.INBOX_JOB))
         tasks = [
             asyncio.create_task(inbox_worker.run(), name="inbox-worker"),
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
