@@ -137,7 +137,7 @@ async def inbox(request: web.Request) -> web.Response:
             dedupe_key=f"inbox:{activity_id}",
         )
 
-    fresh = await db.write(enqueue)
+    fresh = await db.write(enqueue, urgent=True)
     if fresh:
         app[INBOX_WAKE].set()
     log.info(

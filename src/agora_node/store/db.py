@@ -7,6 +7,11 @@ The writer drains whatever is queued and commits it as one transaction
 back alone. A caller's future resolves only after COMMIT, so a 202 answered
 after ``await db.write(...)`` survives a crash of the process.
 
+Two priorities: ``urgent`` writes (a request waiting to answer, e.g. the
+inbox enqueue) all go into the next transaction; ordinary (bulk) writes,
+such as the inbox worker's processing, take at most ``_MAX_BULK`` places in
+each, so an urgent write never waits behind a long run of slow bulk jobs.
+
 Reads run on reader threads with their own connections (WAL lets them run
 beside the writer), so the event loop is never blocked by a query.
 """
@@ -20,6 +25,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +43,12 @@ Conn = sqlite_utils.Database
 WriteFn = Callable[[Conn], T]
 
 _MAX_BATCH = 256
+# Bulk (non-urgent) jobs per transaction: bounds how long an urgent write that
+# arrives meanwhile waits for the transaction in progress to commit.
+_MAX_BULK = 4
+# WAL checkpoints run on their own thread (see ``_checkpoint_loop``), not inside
+# a writer's COMMIT: one every this many commits, or every second when any.
+_CHECKPOINT_EVERY = 64
 
 
 @dataclass
@@ -47,6 +59,7 @@ class _WriteJob:
     # with one loop wake-up per committed batch instead of one per job.
     loop: asyncio.AbstractEventLoop | None = None
     waiter: asyncio.Future[Any] | None = None
+    urgent: bool = False
 
 
 def _resolve_waiters(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -89,6 +102,9 @@ class Database:
         self._lock = threading.Lock()
         self.write_batches = 0
         self.write_jobs = 0
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_wake = threading.Event()
+        self._closing = False
 
     # -- lifecycle ---------------------------------------------------------
     def open(self) -> None:
@@ -96,6 +112,13 @@ class Database:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
         migrate(conn)
+        self._closing = False
+        if self.path != ":memory:":
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="agora-db-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
         self._writer = threading.Thread(
             target=self._writer_loop, args=(conn,), name="agora-db-writer", daemon=True
         )
@@ -107,6 +130,11 @@ class Database:
             self._queue.put(None)
             self._writer.join(timeout=30)
             self._writer = None
+        if self._checkpointer is not None:
+            self._closing = True
+            self._checkpoint_wake.set()
+            self._checkpointer.join(timeout=30)
+            self._checkpointer = None
         if self._readers is not None:
             self._readers.shutdown(wait=True)
             self._readers = None
@@ -116,15 +144,20 @@ class Database:
             self._reader_conns.clear()
 
     # -- writes ------------------------------------------------------------
-    def submit_write(self, fn: Callable[[Conn], T]) -> Future[T]:
+    def submit_write(self, fn: Callable[[Conn], T], *, urgent: bool = False) -> Future[T]:
         """Queue a write; the returned future resolves after COMMIT."""
         if self._writer is None:
             raise RuntimeError("database is not open")
         fut: Future[T] = Future()
-        self._queue.put(_WriteJob(fn, fut))
+        self._queue.put(_WriteJob(fn, fut, urgent=urgent))
         return fut
 
-    async def write(self, fn: Callable[[Conn], T]) -> T:
+    async def write(self, fn: Callable[[Conn], T], *, urgent: bool = False) -> T:
+        """Run ``fn`` in a write transaction; returns after COMMIT.
+
+        ``urgent``: for short writes a request is waiting on; they go ahead of
+        ordinary ones (see the module docstring).
+        """
         if self._writer is None:
             raise RuntimeError("database is not open")
         loop = asyncio.get_running_loop()
@@ -132,7 +165,7 @@ class Database:
         fut: Future[T] = Future()
         # A caller cancelled before its job starts gets nothing done (as with wrap_future).
         waiter.add_done_callback(lambda w: fut.cancel() if w.cancelled() else None)
-        self._queue.put(_WriteJob(fn, fut, loop, waiter))
+        self._queue.put(_WriteJob(fn, fut, loop, waiter, urgent))
         return await waiter
 
     def write_sync(self, fn: Callable[[Conn], T]) -> T:
@@ -141,24 +174,31 @@ class Database:
 
     def _writer_loop(self, conn: Conn) -> None:
         raw = conn.conn
+        urgent: deque[_WriteJob] = deque()
+        bulk: deque[_WriteJob] = deque()
+        stop = False
         while True:
-            first = self._queue.get()
-            if first is None:
-                break
-            batch = [first]
-            stop = False
-            while len(batch) < _MAX_BATCH:
+            if not urgent and not bulk:
+                if stop:
+                    break
+                first = self._queue.get()
+                if first is None:
+                    break
+                (urgent if first.urgent else bulk).append(first)
+            # Everything queued so far, sorted by priority (FIFO within each).
+            while not stop:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
-                    stop = True
+                    stop = True  # finish what was queued before the stop, then exit
                     break
-                batch.append(nxt)
+                (urgent if nxt.urgent else bulk).append(nxt)
+            batch = [urgent.popleft() for _ in range(min(len(urgent), _MAX_BATCH))]
+            for _ in range(min(len(bulk), _MAX_BULK, _MAX_BATCH - len(batch))):
+                batch.append(bulk.popleft())
             self._run_batch(raw, conn, batch)
-            if stop:
-                break
         raw.close()
 
     def _run_batch(self, raw: sqlite3.Connection, conn: Conn, batch: list[_WriteJob]) -> None:
@@ -190,7 +230,30 @@ class Database:
             return
         self.write_batches += 1
         self.write_jobs += len(batch)
+        if self.write_batches % _CHECKPOINT_EVERY == 0:
+            self._checkpoint_wake.set()
         self._deliver(results)
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL back into the database beside the writer (never blocking it)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            done = self.write_batches
+            while not self._closing:
+                self._checkpoint_wake.wait(1.0)
+                self._checkpoint_wake.clear()
+                if self.write_batches == done:
+                    continue
+                done = self.write_batches
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error:
+                    log.exception("WAL checkpoint failed")
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
 
     @staticmethod
     def _deliver(results: list[tuple[_WriteJob, Any, BaseException | None]]) -> None:

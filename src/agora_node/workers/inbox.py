@@ -70,6 +70,7 @@ class InboxWorker:
             )
             for job in jobs:
                 await self._sem.acquire()
+                await asyncio.sleep(0)  # let waiting requests run between jobs
                 task = asyncio.create_task(self._run_job(job))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
