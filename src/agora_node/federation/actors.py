@@ -14,6 +14,7 @@ from agora_node.federation.actor_cache import ACTOR_CACHE, ACTOR_DOCUMENT
 from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.protocol import builders
 from agora_node.protocol.keys import ed25519_pem_to_multibase
+from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store import collections as coll_store
 from agora_node.store.accounts import AccountRow
@@ -188,40 +189,36 @@ async def collection_response(
     )
 
 
-async def followers(request: web.Request) -> web.Response:
-    account = await load_account(request)
-    uri = account.actor.uri if account.actor else ""
-    return await collection_response(
-        request,
-        request.app[URLS].followers(account.username),
-        lambda db: coll_store.count_followers(db, uri),
-        lambda db, mx, mn, lim: coll_store.followers_page(db, uri, mx, mn, lim),
-    )
-
-
-async def following(request: web.Request) -> web.Response:
-    account = await load_account(request)
-    uri = account.actor.uri if account.actor else ""
-    return await collection_response(
-        request,
-        request.app[URLS].following(account.username),
-        lambda db: coll_store.count_following(db, uri),
-        lambda db, mx, mn, lim: coll_store.following_page(db, uri, mx, mn, lim),
-    )
-
-
-async def featured(request: web.Request) -> web.Response:
-    account = await load_account(request)
-    uri = account.actor.uri if account.actor else ""
-    return await collection_response(
-        request,
-        request.app[URLS].featured(account.username),
-        lambda db: coll_store.count_featured(db, uri),
-        lambda db, mx, mn, lim: coll_store.featured_page(db, uri, mx, mn, lim),
-    )
-
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def actor_collection(
+    collection_url: Callable[[LocalUrls, str], str],
+    count: Callable[[Any, str], int],
+    page: Callable[[Any, str, int | None, int | None, int], list[tuple[int, Any]]],
+) -> Handler:
+    """A view for one of an account's collections (followers, following, featured)."""
+
+    async def view(request: web.Request) -> web.StreamResponse:
+        account = await load_account(request)
+        uri = account.actor.uri if account.actor else ""
+        return await collection_response(
+            request,
+            collection_url(request.app[URLS], account.username),
+            lambda db: count(db, uri),
+            lambda db, mx, mn, lim: page(db, uri, mx, mn, lim),
+        )
+
+    return view
+
+
+followers = actor_collection(
+    LocalUrls.followers, coll_store.count_followers, coll_store.followers_page
+)
+following = actor_collection(
+    LocalUrls.following, coll_store.count_following, coll_store.following_page
+)
+featured = actor_collection(LocalUrls.featured, coll_store.count_featured, coll_store.featured_page)
 
 
 def routes() -> list[web.RouteDef]:
