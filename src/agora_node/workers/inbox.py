@@ -30,6 +30,10 @@ MAX_ATTEMPTS = 8
 LEASE_SECONDS = 300.0
 BATCH = 32
 CONCURRENCY = 8
+# Back-off while the loop is busy (see InboxWorker._yield_to_requests).
+BUSY_LAG_SECONDS = 0.002
+DEFER_SECONDS = 0.01
+DEFER_STEPS = 5
 
 
 def inbox_retry_delay(attempts: int) -> float:
@@ -83,8 +87,24 @@ class InboxWorker:
             except TimeoutError:
                 pass
 
+    async def _yield_to_requests(self) -> None:
+        """Defer processing a little while the event loop is busy answering requests.
+
+        Accepting (the 202) is what senders wait for; processing can lag a
+        few tens of milliseconds. Bounded: a job waits at most
+        ``DEFER_STEPS * DEFER_SECONDS``, so processing is slowed, never starved.
+        """
+        loop = asyncio.get_running_loop()
+        for _ in range(DEFER_STEPS):
+            start = loop.time()
+            await asyncio.sleep(0)
+            if loop.time() - start < BUSY_LAG_SECONDS:
+                return
+            await asyncio.sleep(DEFER_SECONDS)
+
     async def _run_job(self, job: Job) -> None:
         try:
+            await self._yield_to_requests()
             await self.handle(job)
         finally:
             self._sem.release()
