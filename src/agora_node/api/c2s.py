@@ -34,6 +34,7 @@ from agora_node.federation.actors import (
     collection_response,
     load_account,
 )
+from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import DELIVERY_WAKE, FETCHER
 from agora_node.processing.audience import VISIBILITIES
@@ -42,7 +43,7 @@ from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.validation import check_depth, validate_activity
 from agora_node.protocol.vocab import ACTIVITY_TYPES, id_of, types_of
 from agora_node.store import collections as coll_store
-from agora_node.store import home_timeline
+from agora_node.store import home_timeline, social
 from agora_node.store import objects as objects_store
 from agora_node.store.accounts import AccountRow
 
@@ -171,8 +172,16 @@ async def get_outbox(request: web.Request) -> web.Response:
     account = await load_account(request)
     token = await optional_token(request)
     owner = token is not None and token.account_id == account.id and token.allows("read:statuses")
-    visibilities = VISIBILITIES if owner else PUBLIC_VISIBILITIES
     uri = account.actor.uri if account.actor else ""
+    visibilities: tuple[str, ...] = VISIBILITIES if owner else PUBLIC_VISIBILITIES
+    viewer = await signed_viewer(request)
+    follower = False
+    if viewer is not None and not owner:
+        # A signed fetch by an accepted follower's server also sees followers-only posts.
+        follow = await request.app[DB].read(lambda db: social.get_follow(db, viewer.actor_uri, uri))
+        follower = follow is not None and follow.state == "accepted"
+        if follower:
+            visibilities = (*PUBLIC_VISIBILITIES, "private")
     resp = await collection_response(
         request,
         request.app[URLS].outbox(account.username),
@@ -181,8 +190,9 @@ async def get_outbox(request: web.Request) -> web.Response:
             db, coll_store.outbox_page(db, uri, visibilities, mx, mn, lim)
         ),
         _strip,
+        viewer_checked=True,
     )
-    if owner:
+    if owner or follower:
         resp.headers["Cache-Control"] = "private, no-store"
     return resp
 

@@ -153,9 +153,12 @@ async def collection_response(
     count: CountFn,
     page: PageFn,
     render_item: Callable[[Any], Any] = lambda item: item,
+    *,
+    viewer_checked: bool = False,
 ) -> web.Response:
     """An OrderedCollection, or one of its pages when ``page``/``max_id``/``min_id`` is given."""
-    await signed_viewer(request)
+    if not viewer_checked:
+        await signed_viewer(request)
     wants_page, max_id, min_id = _page_params(request)
     db = request.app[DB]
     total = await db.read(count)
