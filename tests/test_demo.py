@@ -46,6 +46,8 @@ def test_demo_runs_three_nodes_and_stops_cleanly(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
+            # The nodes run in their own sessions: stop any the demo could not.
+            subprocess.run(["pkill", "-f", str(folder)], check=False)
     # Nothing was written outside the chosen folder.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
     assert sorted(p.name for p in folder.iterdir()) == ["node-a", "node-b", "node-c"]
