@@ -34,6 +34,23 @@ from agora_node.store.accounts import AccountRow, ActorRow
 Db = sqlite_utils.Database
 
 
+def send_direct(
+    db: Db,
+    ctx: OutboundContext,
+    account: AccountRow,
+    activity: dict[str, Any],
+    recipients: list[str],
+    effects: Effects,
+    object_id: str | None,
+) -> Sent:
+    """Publish an activity meant for a few people: their own inboxes, not shared ones."""
+    inboxes = personal_inboxes(db, recipients)
+    return publish(
+        db, ctx, account, activity, inboxes, visibility="direct", effects=effects,
+        object_id=object_id,
+    )  # fmt: skip
+
+
 def _target(db: Db, actor: ActorRow, uri: str) -> ActorRow:
     if uri == actor.uri:
         raise UnprocessableEntity("that is your own account")
@@ -84,11 +101,7 @@ def follow(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str) -
         # A repeated request (the first Accept may have been lost) is sent again.
         social.put_follow(db, actor.uri, target.uri, activity["id"], "pending", ctx.now)
         effects.outcome = "pending"
-    inboxes = personal_inboxes(db, [target.uri])
-    return publish(
-        db, ctx, account, activity, inboxes, visibility="direct", effects=effects,
-        object_id=target.uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, activity, [target.uri], effects, target.uri)
 
 
 def unfollow(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str) -> Sent:
@@ -103,10 +116,7 @@ def unfollow(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str)
     undo = _activity(ctx, account, "Undo", original, [target_uri])
     effects = Effects()
     apply_locally(db, ctx, undo, effects, expect=frozenset({"unfollowed"}))
-    inboxes = personal_inboxes(db, [target_uri])
-    return publish(
-        db, ctx, account, undo, inboxes, visibility="direct", effects=effects, object_id=target_uri
-    )
+    return send_direct(db, ctx, account, undo, [target_uri], effects, target_uri)
 
 
 def _answer_follow(
@@ -127,11 +137,7 @@ def _answer_follow(
     )
     answer = _activity(ctx, account, kind, original, [follower_uri])
     effects = Effects(outcome="accepted" if kind == "Accept" else "rejected")
-    inboxes = personal_inboxes(db, [follower_uri])
-    return publish(
-        db, ctx, account, answer, inboxes, visibility="direct", effects=effects,
-        object_id=follower_uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, answer, [follower_uri], effects, follower_uri)
 
 
 def accept_follow(db: Db, ctx: OutboundContext, account: AccountRow, follower_uri: str) -> Sent:
@@ -152,11 +158,7 @@ def like(db: Db, ctx: OutboundContext, account: AccountRow, object_uri: str) -> 
     activity = _activity(ctx, account, "Like", note.uri, [note.actor_uri])
     effects = Effects()
     apply_locally(db, ctx, activity, effects, expect=frozenset({"liked"}))
-    inboxes = personal_inboxes(db, [note.actor_uri])
-    return publish(
-        db, ctx, account, activity, inboxes, visibility="direct", effects=effects,
-        object_id=note.uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, activity, [note.actor_uri], effects, note.uri)
 
 
 def unlike(db: Db, ctx: OutboundContext, account: AccountRow, object_uri: str) -> Sent:
@@ -170,10 +172,7 @@ def unlike(db: Db, ctx: OutboundContext, account: AccountRow, object_uri: str) -
     undo = _activity(ctx, account, "Undo", original, author)
     effects = Effects()
     apply_locally(db, ctx, undo, effects, expect=frozenset({"unliked"}))
-    return publish(
-        db, ctx, account, undo, personal_inboxes(db, author), visibility="direct",
-        effects=effects, object_id=object_uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, undo, author, effects, object_uri)
 
 
 def boost(db: Db, ctx: OutboundContext, account: AccountRow, object_uri: str) -> Sent:
@@ -232,10 +231,7 @@ def block(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str) ->
         social.put_block(db, actor.uri, target.uri, activity["id"], ctx.now)
         social.delete_follows_between(db, actor.uri, target.uri)
         effects.outcome = "blocked"
-    return publish(
-        db, ctx, account, activity, personal_inboxes(db, [target.uri]), visibility="direct",
-        effects=effects, object_id=target.uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, activity, [target.uri], effects, target.uri)
 
 
 def unblock(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str) -> Sent:
@@ -247,10 +243,7 @@ def unblock(db: Db, ctx: OutboundContext, account: AccountRow, target_uri: str) 
     undo = _activity(ctx, account, "Undo", original, [target_uri])
     effects = Effects()
     apply_locally(db, ctx, undo, effects, expect=frozenset({"unblocked"}))
-    return publish(
-        db, ctx, account, undo, personal_inboxes(db, [target_uri]), visibility="direct",
-        effects=effects, object_id=target_uri,
-    )  # fmt: skip
+    return send_direct(db, ctx, account, undo, [target_uri], effects, target_uri)
 
 
 UNDOERS = {"Follow": unfollow, "Like": unlike, "Announce": unboost, "Block": unblock}
