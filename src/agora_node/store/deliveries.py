@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.leases import take_leases
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -66,13 +68,7 @@ def claim_due_deliveries(
     ).fetchall()
     if not rows:
         return []
-    ids = [r[0] for r in rows]
-    marks = ",".join("?" * len(ids))
-    db.execute(
-        f"UPDATE deliveries SET state = 'running', locked_until = ?, attempts = attempts + 1 "
-        f"WHERE id IN ({marks})",
-        [now + lease_seconds, *ids],
-    )
+    take_leases(db, "deliveries", [r[0] for r in rows], now + lease_seconds)
     return [Delivery(r[0], r[1], r[2], r[3], r[4], r[5] + 1) for r in rows]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.leases import take_leases
+
 
 @dataclass(frozen=True)
 class Job:
@@ -58,13 +60,7 @@ def claim_due_jobs(
     ).fetchall()
     if not rows:
         return []
-    ids = [r[0] for r in rows]
-    marks = ",".join("?" * len(ids))
-    db.execute(
-        f"UPDATE jobs SET state = 'running', locked_until = ?, attempts = attempts + 1 "
-        f"WHERE id IN ({marks})",
-        [now + lease_seconds, *ids],
-    )
+    take_leases(db, "jobs", [r[0] for r in rows], now + lease_seconds)
     return [Job(r[0], r[1], json.loads(r[2]), r[3] + 1) for r in rows]
 
 
