@@ -41,7 +41,7 @@ from agora_node.processing.audience import VISIBILITIES
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.validation import check_depth, validate_activity
-from agora_node.protocol.vocab import ACTIVITY_TYPES, id_of, types_of
+from agora_node.protocol.vocab import ACTIVITY_TYPES, AS_CONTEXT, id_of, types_of
 from agora_node.store import collections as coll_store
 from agora_node.store import home_timeline, social
 from agora_node.store import objects as objects_store
@@ -92,7 +92,7 @@ def _normalised(activity: dict[str, Any], account: AccountRow, urls: LocalUrls) 
     """
     assert account.actor is not None
     out = {k: v for k, v in activity.items() if k not in _SERVER_FIELDS}
-    out["@context"] = builders.AS
+    out["@context"] = AS_CONTEXT
     out["id"] = urls.activity(account.username, "new")
     out["actor"] = account.actor.uri
     obj = out.get("object")

@@ -34,7 +34,7 @@ from agora_node.processing.outbound import (
 from agora_node.processing.outbound_text import MentionTarget, RenderedText, render
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import plain_text, sanitize_display_name
-from agora_node.protocol.vocab import Visibility
+from agora_node.protocol.vocab import AS_CONTEXT, Visibility
 from agora_node.store import objects as objects_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow, ActorRow
@@ -43,7 +43,7 @@ from agora_node.store.objects import ObjectRow
 MAX_TEXT = 5000
 MAX_SUMMARY = 500
 NOTE_CONTEXT: list[Any] = [
-    builders.AS,
+    AS_CONTEXT,
     {
         "sensitive": "as:sensitive",
         "Hashtag": "as:Hashtag",

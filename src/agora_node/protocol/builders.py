@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-AS = "https://www.w3.org/ns/activitystreams"
-SEC = "https://w3id.org/security/v1"
-DATA_INTEGRITY = "https://w3id.org/security/data-integrity/v1"
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+from agora_node.protocol.vocab import AS_CONTEXT as AS
+from agora_node.protocol.vocab import DATA_INTEGRITY_CONTEXT as DATA_INTEGRITY
+from agora_node.protocol.vocab import PUBLIC as PUBLIC
+from agora_node.protocol.vocab import SECURITY_CONTEXT as SEC
 
 ACTOR_CONTEXT: list[Any] = [
     AS,
