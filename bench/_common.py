@@ -170,6 +170,7 @@ class NodeProcess:
                 stderr=subprocess.STDOUT,
                 env=_child_env(self.env),
                 cwd=self.workdir,
+                start_new_session=True,  # its own process group: see kill9
             )
         return self.proc
 
@@ -183,8 +184,9 @@ class NodeProcess:
         return code
 
     def kill9(self) -> None:
+        """The whole node dies at once: the serving process and its worker process."""
         if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         self.proc = None
 

@@ -4,7 +4,6 @@ HTTP client, workers, routes and middlewares together."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -13,20 +12,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
-from agora_node import __version__
 from agora_node.api import c2s, oauth
 from agora_node.api import objects as object_views
 from agora_node.api import timelines as timeline_views
-from agora_node.config import Settings
+from agora_node.background import (
+    DELIVERY_BYTE,
+    INBOX_BYTE,
+    BackgroundWorkers,
+    PipeWake,
+    WorkerProcess,
+)
+from agora_node.config import WORKER_MODES, Settings
 from agora_node.context import DB, HTTP, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import FetchPolicy, make_client_session
+from agora_node.federation.http import fetch_policy, make_client_session
 from agora_node.federation.keys import KeyResolver
-from agora_node.federation.prefetch import Prefetcher
 from agora_node.federation.services import (
     DELIVERY_WAKE,
     FETCHER,
@@ -42,11 +46,8 @@ from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
-from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
 from agora_node.web import notes, pages
-from agora_node.workers.delivery import DeliveryWorker
-from agora_node.workers.inbox import InboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +142,6 @@ def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
     accounts_store.put_instance_value(conn, "instance_rsa_public_pem", pair.public_pem)
 
 
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    fed = settings.federation
-    return FetchPolicy(
-        allowed_networks=settings.networks(),
-        plain_http_hosts=frozenset(h.lower() for h in fed.plain_http_hosts),
-        connect_timeout=fed.connect_timeout,
-        total_timeout=fed.total_timeout,
-        max_body_bytes=fed.max_fetch_bytes,
-        max_redirects=fed.max_redirects,
-        user_agent=f"agora/{__version__} (+{settings.base_url})",
-    )
-
-
 async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     """The HTTP client, signers, key resolver; then the workers (if enabled)."""
     settings = app[SETTINGS]
@@ -182,50 +170,51 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     app[KEY_RESOLVER] = KeyResolver(
         db, fetch_document, refetch_after=settings.federation.key_refetch_after, policy=sig_policy
     )
-    app[INBOX_WAKE] = asyncio.Event()
-    app[DELIVERY_WAKE] = asyncio.Event()
-    inbox_worker = InboxWorker(
-        db,
-        Prefetcher(db, fetcher, urls, settings.federation.thread_fetch_depth),
-        urls,
-        app[INBOX_WAKE],
-        app[DELIVERY_WAKE],
-    )
-    delivery_worker = DeliveryWorker(
-        db, session, policy, signers, schemes, settings.delivery, app[DELIVERY_WAKE]
-    )
-    tasks: list[asyncio.Task[None]] = []
-    if app[RUN_WORKERS]:
-        # Inbox jobs claimed by a process that died (kill -9, power loss) are
-        # handed back now instead of when their lease would have expired.
-        await db.write(lambda c: jobs_store.release_running_jobs(c, inbox.INBOX_JOB))
-        tasks = [
-            asyncio.create_task(inbox_worker.run(), name="inbox-worker"),
-            asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
-        ]
+    mode = app[WORKER_MODE]
+    workers: BackgroundWorkers | None = None
+    worker_process: WorkerProcess | None = None
+    if mode == "inline":
+        workers = BackgroundWorkers(db, settings, urls, session, policy, signers, schemes, fetcher)
+        app[INBOX_WAKE], app[DELIVERY_WAKE] = workers.inbox_wake, workers.delivery_wake
+        await workers.start()
+    elif mode == "process":
+        worker_process = WorkerProcess(settings)
+        app[INBOX_WAKE] = PipeWake(worker_process, INBOX_BYTE)
+        app[DELIVERY_WAKE] = PipeWake(worker_process, DELIVERY_BYTE)
+        await worker_process.start()
+    else:  # "off": work stays queued for a node that runs workers
+        app[INBOX_WAKE], app[DELIVERY_WAKE] = asyncio.Event(), asyncio.Event()
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    if tasks:
-        await inbox_worker.drain()
-        await delivery_worker.drain()
+    if workers is not None:
+        await workers.stop()
+    if worker_process is not None:
+        await worker_process.stop()
     await session.close()
 
 
-RUN_WORKERS = web.AppKey("run_workers", bool)
+WORKER_MODE = web.AppKey("worker_mode", str)
 
 
-def create_app(settings: Settings, *, run_workers: bool = True) -> web.Application:
+def create_app(
+    settings: Settings, *, run_workers: bool = True, worker_mode: str | None = None
+) -> web.Application:
+    """The node's application.
+
+    Workers: ``worker_mode`` "inline" runs them on this event loop (tests),
+    "process" in a worker process of their own (``serve``; see
+    ``background.py``), "off" not at all; by default "inline", or "off" when
+    ``run_workers`` is false.
+    """
+    mode = worker_mode or ("inline" if run_workers else "off")
+    if mode not in WORKER_MODES:
+        raise ValueError(f"worker_mode must be one of {WORKER_MODES}")
     app = web.Application(
         middlewares=[error_middleware],
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings
     app[URLS] = LocalUrls(settings.base_url)
-    app[RUN_WORKERS] = run_workers
+    app[WORKER_MODE] = mode
     app[ACTOR_CACHE] = RenderedCache()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)

@@ -304,7 +304,7 @@ def serve(settings: Settings) -> None:
     # from waiting that long for the GIL after each I/O wake-up (bench/inbox.py:
     # p99 174 -> 57 ms together with urgent writes).
     sys.setswitchinterval(0.0005)
-    app = create_app(settings)
+    app = create_app(settings, worker_mode=settings.server.workers)
     db = _open_db(settings)
     try:
         names = [a.username for a in db.read_sync(accounts_store.list_accounts) if not a.deleted_at]

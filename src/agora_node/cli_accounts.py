@@ -6,11 +6,10 @@ import argparse
 import asyncio
 from typing import Any
 
-from agora_node.app import fetch_policy
 from agora_node.config import Settings
 from agora_node.errors import AgoraError
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import make_client_session
+from agora_node.federation.http import fetch_policy, make_client_session
 from agora_node.federation.signing import Signers
 from agora_node.processing.account_changes import delete_account, move_account, set_aliases
 from agora_node.protocol.urls import LocalUrls

@@ -22,6 +22,7 @@ from agora_node.errors import ConfigError
 REGISTRATION_MODES = ("closed", "open", "approval")
 SIGNATURE_SCHEMES = ("cavage", "rfc9421")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+WORKER_MODES = ("process", "inline", "off")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ServerSettings:
     port: int = 8080
     log_level: str = "INFO"
     log_json: bool = False
+    workers: str = "process"
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ def _check(settings: Settings) -> None:
     srv = settings.server
     if not 0 <= srv.port <= 65535:
         raise ConfigError("server.port: must be between 0 and 65535")
+    if srv.workers not in WORKER_MODES:
+        raise ConfigError(f"server.workers: must be one of {', '.join(WORKER_MODES)}")
     if srv.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"server.log_level: must be one of {', '.join(LOG_LEVELS)}")
     if not settings.database.path:

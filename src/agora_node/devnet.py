@@ -119,8 +119,8 @@ class LocalNode:
         if proc is None or proc.poll() is not None:
             self.process = None
             return
-        if hard:
-            os.kill(proc.pid, signal.SIGKILL)
+        if hard:  # the whole node dies at once: serving and worker process
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         else:
             proc.send_signal(signal.SIGTERM)

@@ -33,6 +33,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from agora_node import __version__
+from agora_node.config import Settings
 from agora_node.errors import FetchError
 from agora_node.federation.netguard import (
     GuardedResolver,
@@ -410,3 +412,17 @@ def _check_url(url: str, policy: FetchPolicy) -> None:
 
 def _timeout(policy: FetchPolicy) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=policy.total_timeout, sock_connect=policy.connect_timeout)
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The fetch and delivery limits a node runs with, from its settings."""
+    fed = settings.federation
+    return FetchPolicy(
+        allowed_networks=settings.networks(),
+        plain_http_hosts=frozenset(h.lower() for h in fed.plain_http_hosts),
+        connect_timeout=fed.connect_timeout,
+        total_timeout=fed.total_timeout,
+        max_body_bytes=fed.max_fetch_bytes,
+        max_redirects=fed.max_redirects,
+        user_agent=f"agora/{__version__} (+{settings.base_url})",
+    )

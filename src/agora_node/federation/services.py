@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import Protocol
 
 from aiohttp import web
 
@@ -13,6 +13,14 @@ from agora_node.federation.signing import Signers
 KEY_RESOLVER = web.AppKey("key_resolver", KeyResolver)
 FETCHER = web.AppKey("fetcher", Fetcher)
 SIGNERS = web.AppKey("signers", Signers)
-# Set when new work is queued, so workers wake at once instead of polling.
-INBOX_WAKE = web.AppKey("inbox_wake", asyncio.Event)
-DELIVERY_WAKE = web.AppKey("delivery_wake", asyncio.Event)
+
+
+class Wake(Protocol):
+    """Set when new work is queued, so a worker wakes at once instead of polling
+    (an ``asyncio.Event`` in the same process, a pipe to a worker process)."""
+
+    def set(self) -> None: ...
+
+
+INBOX_WAKE = web.AppKey("inbox_wake", Wake)
+DELIVERY_WAKE = web.AppKey("delivery_wake", Wake)

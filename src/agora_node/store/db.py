@@ -12,6 +12,15 @@ inbox enqueue) all go into the next transaction; ordinary (bulk) writes,
 such as the inbox worker's processing, take at most ``_MAX_BULK`` places in
 each, so an urgent write never waits behind a long run of slow bulk jobs.
 
+Several processes (the serving one and its worker process) may write the
+same file. SQLite's own busy handler sleeps in steps of up to 100 ms while
+another process holds the write lock, which a request waiting on its commit
+would feel (measured: p99 wait 100 ms, max 330 ms, in bench/inbox.py). So
+the writer retries ``BEGIN IMMEDIATE`` itself every quarter millisecond at
+most, and a process whose writes are background work (``commit_pause``)
+leaves the lock free for a moment after each commit, so the serving
+process's writes get in between.
+
 Reads run on reader threads with their own connections (WAL lets them run
 beside the writer), so the event loop is never blocked by a query.
 """
@@ -49,6 +58,10 @@ _MAX_BULK = 4
 # WAL checkpoints run on their own thread (see ``_checkpoint_loop``), not inside
 # a writer's COMMIT: one every this many commits, or every second when any.
 _CHECKPOINT_EVERY = 64
+# How long the writer keeps retrying a write lock held by another process,
+# and the longest pause between two tries.
+_BUSY_TIMEOUT = 30.0
+_BUSY_POLL_MAX = 0.00025
 
 
 @dataclass
@@ -73,6 +86,21 @@ def _resolve_waiters(outcomes: list[tuple[asyncio.Future[Any], Any, BaseExceptio
             waiter.set_result(value)
 
 
+def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
+    """Run a statement that needs the write lock, retrying while another process holds it."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    pause = 0.00005
+    while True:
+        try:
+            raw.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, _BUSY_POLL_MAX)
+
+
 def connect(path: str) -> Conn:
     """Open a connection with the pragmas every connection needs."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -91,8 +119,9 @@ class Database:
     ``store/`` are written as such plain synchronous functions.
     """
 
-    def __init__(self, path: str, *, read_threads: int = 2) -> None:
+    def __init__(self, path: str, *, read_threads: int = 2, commit_pause: float = 0.0) -> None:
         self.path = path
+        self._commit_pause = commit_pause
         self._read_threads = read_threads
         self._queue: queue.SimpleQueue[_WriteJob | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -174,6 +203,7 @@ class Database:
 
     def _writer_loop(self, conn: Conn) -> None:
         raw = conn.conn
+        raw.execute("PRAGMA busy_timeout=0")  # see _execute_locking
         urgent: deque[_WriteJob] = deque()
         bulk: deque[_WriteJob] = deque()
         stop = False
@@ -199,6 +229,8 @@ class Database:
             for _ in range(min(len(bulk), _MAX_BULK, _MAX_BATCH - len(batch))):
                 batch.append(bulk.popleft())
             self._run_batch(raw, conn, batch)
+            if self._commit_pause:
+                time.sleep(self._commit_pause)
         raw.close()
 
     def _run_batch(self, raw: sqlite3.Connection, conn: Conn, batch: list[_WriteJob]) -> None:
@@ -209,7 +241,7 @@ class Database:
             return
         results: list[tuple[_WriteJob, Any, BaseException | None]] = []
         try:
-            raw.execute("BEGIN IMMEDIATE")
+            _execute_locking(raw, "BEGIN IMMEDIATE")
             for job in batch:
                 raw.execute("SAVEPOINT job")
                 try:
@@ -221,7 +253,7 @@ class Database:
                 else:
                     raw.execute("RELEASE job")
                     results.append((job, value, None))
-            raw.execute("COMMIT")
+            _execute_locking(raw, "COMMIT")
         except Exception as exc:  # the commit itself failed: nothing was written
             log.exception("database write batch failed")
             if raw.in_transaction:
