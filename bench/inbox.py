@@ -353,7 +353,10 @@ def phase_lags(report: dict[str, Any], marks: dict[str, list[tuple[float, float]
         worst = max(phase_max(report, w) for w in windows)
         parts.append(f"{phase} max {worst:.1f}ms")
     worst = [f"{ms:.1f}ms" for ms, _ in report.get("worst", [])[:5]]
-    return ", ".join(parts) + f"; worst overall {', '.join(worst)}"
+    gc_pauses = ", ".join(
+        f"gen{gen} {v['count']}x max {v['max_ms']:.1f}ms" for gen, v in report.get("gc", {}).items()
+    )
+    return ", ".join(parts) + f"; worst overall {', '.join(worst)}; gc pauses: {gc_pauses}"
 
 
 def _describe(name: str, result: LoadResult) -> None:

@@ -4,11 +4,13 @@ HTTP client, workers, routes and middlewares together."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import sqlite_utils
 from aiohttp import web
 
@@ -28,8 +30,9 @@ from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
+from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import fetch_policy, make_client_session
+from agora_node.federation.http import FetchPolicy, fetch_policy, make_client_session
 from agora_node.federation.keys import KeyResolver
 from agora_node.federation.services import (
     DELIVERY_WAKE,
@@ -39,6 +42,7 @@ from agora_node.federation.services import (
     SIGNERS,
 )
 from agora_node.federation.signing import Signers
+from agora_node.federation.turns import TURN_SHARE, TurnShare
 from agora_node.loopmon import LOOP_MONITOR_ENV, loop_monitor_ctx
 from agora_node.protocol import validation
 from agora_node.protocol.httpsig import SignaturePolicy
@@ -170,6 +174,26 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     app[KEY_RESOLVER] = KeyResolver(
         db, fetch_document, refetch_after=settings.federation.key_refetch_after, policy=sig_policy
     )
+    blocklist = HostBlocklist(db, settings.federation.blocked_domains)
+    app[HOST_BLOCKLIST] = blocklist
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(blocklist.running())
+        await stack.enter_async_context(_workers(app, session, policy, signers, schemes, fetcher))
+        yield
+    await session.close()
+
+
+@contextlib.asynccontextmanager
+async def _workers(
+    app: web.Application,
+    session: aiohttp.ClientSession,
+    policy: FetchPolicy,
+    signers: Signers,
+    schemes: SchemeMemory,
+    fetcher: Fetcher,
+) -> AsyncIterator[None]:
+    """The inbox and delivery workers, here or in a worker process (see create_app)."""
+    settings, db, urls = app[SETTINGS], app[DB], app[URLS]
     mode = app[WORKER_MODE]
     workers: BackgroundWorkers | None = None
     worker_process: WorkerProcess | None = None
@@ -184,12 +208,13 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
         await worker_process.start()
     else:  # "off": work stays queued for a node that runs workers
         app[INBOX_WAKE], app[DELIVERY_WAKE] = asyncio.Event(), asyncio.Event()
-    yield
-    if workers is not None:
-        await workers.stop()
-    if worker_process is not None:
-        await worker_process.stop()
-    await session.close()
+    try:
+        yield
+    finally:
+        if workers is not None:
+            await workers.stop()
+        if worker_process is not None:
+            await worker_process.stop()
 
 
 WORKER_MODE = web.AppKey("worker_mode", str)
@@ -216,6 +241,7 @@ def create_app(
     app[URLS] = LocalUrls(settings.base_url)
     app[WORKER_MODE] = mode
     app[ACTOR_CACHE] = RenderedCache()
+    app[TURN_SHARE] = TurnShare()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
     if monitor_path := os.environ.get(LOOP_MONITOR_ENV):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import time
@@ -44,6 +45,17 @@ class LoopMonitor:
         self.started_at = time.time()
         self._seconds: deque[list[float]] = deque(maxlen=_KEEP_SECONDS)  # [second, max_ms]
         self._worst: list[tuple[float, float]] = []  # (lag_ms, wall time)
+        # Garbage-collector pauses hold the loop too; kept apart to tell them from the rest.
+        self.gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}  # generation -> [ms]
+        self._gc_started = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            pauses = self.gc_pauses.setdefault(info.get("generation", 2), [])
+            if len(pauses) < 100_000:
+                pauses.append((time.perf_counter() - self._gc_started) * 1000.0)
 
     def record(self, lag_ms: float, wall: float) -> None:
         self.samples += 1
@@ -75,6 +87,10 @@ class LoopMonitor:
             "max_ms": round(self.max_lag_ms, 3),
             "seconds": [[int(s), round(m, 3)] for s, m in self._seconds],
             "worst": [[round(ms, 3), round(t, 3)] for ms, t in self._worst],
+            "gc": {
+                str(gen): {"count": len(p), "max_ms": round(max(p, default=0.0), 3)}
+                for gen, p in self.gc_pauses.items()
+            },
         }
 
     def write(self, path: str | Path) -> None:
@@ -86,11 +102,13 @@ def loop_monitor_ctx(path: str) -> Callable[[web.Application], AsyncIterator[Non
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         monitor = LoopMonitor()
+        gc.callbacks.append(monitor.on_gc)
         task = asyncio.create_task(monitor.run(), name="loop-monitor")
         log.info("loop monitor on interval_ms=%.0f path=%s", monitor.interval * 1000, path)
         try:
             yield
         finally:
+            gc.callbacks.remove(monitor.on_gc)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -15,8 +16,10 @@ from aiohttp.test_utils import TestClient
 from agora_node.app import create_app
 from agora_node.config import Settings
 from agora_node.context import DB
+from agora_node.federation.blocklist import HOST_BLOCKLIST
 from agora_node.protocol.httpsig import parse_signature, verify_signature
 from agora_node.protocol.keys import load_public_key
+from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store import social
 from tests.conftest import BASE_URL, add_account, make_settings
@@ -216,6 +219,26 @@ async def test_blocked_domain_refused_before_fetch(aiohttp_client, tmp_path, rem
     resp = await post(client, bob, follow_of(bob))
     assert resp.status == 403
     assert remote.requests == []
+
+
+async def test_host_blocked_in_database_refused_before_fetch(node, remote) -> None:  # type: ignore[no-untyped-def]
+    # Given a host marked blocked in the database (after the node started)
+    bob = remote.add_actor("bob")
+    host = urlsplit(bob.uri).netloc
+    await node.server.app[DB].write(lambda c: deliveries_store.set_host_blocked(c, host, True))
+    # When its list is next read, then its activities are refused before any fetch
+    await node.server.app[HOST_BLOCKLIST].refresh()
+    resp = await post(node, bob, follow_of(bob))
+    assert resp.status == 403
+    assert "does not accept activities from your domain" in (await resp.json())["error"]
+    assert remote.requests == []
+    assert await count_jobs(node) == 0
+    # And a subdomain of a blocked domain is refused too
+    assert node.server.app[HOST_BLOCKLIST].is_blocked(f"social.{host.split(':')[0]}")
+    await node.server.app[DB].write(lambda c: deliveries_store.set_host_blocked(c, host, False))
+    await node.server.app[HOST_BLOCKLIST].refresh()
+    resp = await post(node, bob, follow_of(bob))
+    assert resp.status == 202
 
 
 async def test_unknown_actor_self_delete_needs_no_fetch(node, remote) -> None:  # type: ignore[no-untyped-def]

@@ -17,8 +17,10 @@ from aiohttp import web
 
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
 from agora_node.federation.http import parse_json_object
 from agora_node.federation.services import INBOX_WAKE, KEY_RESOLVER
+from agora_node.federation.turns import TURN_SHARE
 from agora_node.protocol.authority import check_activity_authority
 from agora_node.protocol.hosts import host_of
 from agora_node.protocol.validation import check_depth, validate_activity
@@ -26,7 +28,6 @@ from agora_node.protocol.vocab import id_of, types_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
-from agora_node.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -54,40 +55,15 @@ def parse_activity(body: bytes) -> dict[str, Any]:
     return doc
 
 
-def is_blocked_domain(host: str, blocked: tuple[str, ...]) -> bool:
-    bare = host.split(":")[0]
-    return any(bare == d or bare.endswith("." + d) for d in blocked)
-
-
-async def refuse_blocked_hosts(
-    db: Database, uris: tuple[str | None, ...], blocked: tuple[str, ...]
-) -> None:
-    """403 when a URI's host is blocked (config or database); 400 when one is not http(s).
-
-    Same answers, in the same order, as checking each URI in turn, but with
-    one database read for all the hosts (keyId and actor usually share one):
-    a read is a thread hop, and this runs for every delivery.
-    """
-    hosts: list[str] = []
-
-    def any_blocked(conn: Any) -> bool:
-        return any(deliveries_store.is_host_blocked(conn, host) for host in hosts)
-
+def refuse_blocked_hosts(blocklist: HostBlocklist, uris: tuple[str | None, ...]) -> None:
+    """403 when a URI's host is blocked; 400 when one is not http(s) (checked in order)."""
     for uri in uris:
         try:
             host = host_of(uri or "")
         except ValueError:
-            # A host checked before this one and blocked in the database answers first.
-            if hosts:
-                if await db.read(any_blocked):
-                    raise Forbidden(BLOCKED_MESSAGE) from None
             raise BadRequest("actor and keyId must be http(s) URIs") from None
-        if is_blocked_domain(host, blocked):
+        if blocklist.is_blocked(host):
             raise Forbidden(BLOCKED_MESSAGE)
-        if host not in hosts:
-            hosts.append(host)
-    if await db.read(any_blocked):
-        raise Forbidden(BLOCKED_MESSAGE)
 
 
 def request_url(request: web.Request, base_url: str) -> str:
@@ -105,12 +81,13 @@ async def inbox(request: web.Request) -> web.Response:
         if account is None or account.deleted_at is not None:
             raise NotFound("no such inbox")
     body = await read_capped(request, settings.federation.max_inbox_bytes)
+    await app[TURN_SHARE].wait_turn()
     resolver = app[KEY_RESOLVER]
     url = request_url(request, settings.base_url)
     parsed = resolver.precheck("POST", url, request.headers, body)
     activity = parse_activity(body)
     actor = id_of(activity.get("actor"))
-    await refuse_blocked_hosts(db, (parsed.key_id, actor), settings.federation.blocked_domains)
+    refuse_blocked_hosts(app[HOST_BLOCKLIST], (parsed.key_id, actor))
     if (
         "Delete" in types_of(activity)
         and actor is not None
@@ -122,6 +99,7 @@ async def inbox(request: web.Request) -> web.Response:
         log.info("ignored self-delete of unknown actor actor=%s", actor)
         return web.Response(status=202)
     verified = await resolver.verify(parsed)
+    await app[TURN_SHARE].wait_turn()
     check_activity_authority(activity, verified.actor_uri)
     validate_activity(activity)
     activity_id = str(activity["id"])
