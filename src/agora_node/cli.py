@@ -311,11 +311,12 @@ def serve(settings: Settings) -> None:
 
     from agora_node.app import create_app
 
-    # The database writer thread runs Python (activity processing) beside the
-    # event loop; a 0.5 ms GIL switch interval (default 5 ms) keeps the loop
-    # from waiting that long for the GIL after each I/O wake-up (bench/inbox.py:
-    # p99 174 -> 57 ms together with urgent writes).
-    sys.setswitchinterval(0.0005)
+    # The database writer thread runs Python beside the event loop, and gives
+    # up the GIL around every SQLite call; each time it wants it back it waits
+    # up to one switch interval while the loop runs (default 5 ms). With 0.1 ms
+    # a request's commit is not stretched by a dozen such waits (bench/inbox.py,
+    # p99 at 80 % load: 0.5 ms -> 49-60 ms, 0.1 ms -> 29-43 ms).
+    sys.setswitchinterval(0.0001)
     app = create_app(settings, worker_mode=settings.server.workers)
     app.on_startup.append(_freeze_startup_objects)  # after the app's own start-up
     db = _open_db(settings)
