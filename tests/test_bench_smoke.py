@@ -27,6 +27,7 @@ EXPECTED = {
         "fanout_time_s",
         "fanout_peak_rss_mb",
         "fanout_actor_p99_ms_during",
+        "fanout_inbox_p99_ms_during",
     ],
     "inbox": [
         "inbox_accepted_per_s",

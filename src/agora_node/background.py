@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import aiohttp
 
@@ -58,6 +59,7 @@ WORKER_NICENESS = 19
 # Jobs per write transaction in the worker process: a request waiting on the
 # serving process's write waits for at most one such transaction (store/db.py).
 BACKGROUND_MAX_BULK = 2
+SIGNING_THREADS = 2
 STOP_SECONDS = 30.0
 # The serving process checks its worker this often and restarts it if it died.
 SUPERVISE_SECONDS = 1.0
@@ -77,6 +79,7 @@ class BackgroundWorkers:
         signers: Signers,
         schemes: SchemeMemory,
         fetcher: Fetcher,
+        sign_pool: Executor | None = None,
     ) -> None:
         self._db = db
         self.inbox_wake = asyncio.Event()
@@ -89,7 +92,14 @@ class BackgroundWorkers:
             self.delivery_wake,
         )
         self.delivery = DeliveryWorker(
-            db, session, policy, signers, schemes, settings.delivery, self.delivery_wake
+            db,
+            session,
+            policy,
+            signers,
+            schemes,
+            settings.delivery,
+            self.delivery_wake,
+            sign_pool=sign_pool,
         )
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -239,7 +249,12 @@ async def _run_worker_process(settings: Settings, wake_fd: int) -> None:
     signers = Signers(db, urls)
     schemes = SchemeMemory(db, settings)
     fetcher = Fetcher(session, policy, signers, schemes)
-    workers = BackgroundWorkers(db, settings, urls, session, policy, signers, schemes, fetcher)
+    # RSA signing releases the GIL: a fan-out signs on the other core while
+    # this loop sends (bench/fanout.py).
+    sign_pool = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="agora-sign")
+    workers = BackgroundWorkers(
+        db, settings, urls, session, policy, signers, schemes, fetcher, sign_pool
+    )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -272,6 +287,7 @@ async def _run_worker_process(settings: Settings, wake_fd: int) -> None:
     finally:
         await workers.stop()
         await session.close()
+        sign_pool.shutdown()
         db.close()
         log.info("worker process stopped")
 
@@ -291,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the serving
     # process handles it and stops this one in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.setswitchinterval(0.0001)  # as in the serving process (cli.serve)
     os.nice(WORKER_NICENESS)
     with contextlib.suppress(AttributeError, OSError):  # Linux only
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))

@@ -23,6 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -193,11 +194,14 @@ async def post_activity(
     *,
     policy: FetchPolicy,
     signer: Signer,
+    sign_in: Executor | None = None,
 ) -> DeliveryResult:
     """POST one activity to one inbox; never raises for network trouble.
 
     Redirects are not followed (a 3xx is the result): re-posting a signed body
-    to wherever a remote points would be an open relay.
+    to wherever a remote points would be an open relay. ``sign_in``: a thread
+    pool to sign in (RSA signing releases the GIL, so a fan-out signs on
+    another core while the loop sends).
     """
     try:
         _check_url(inbox_url, policy)
@@ -205,7 +209,11 @@ async def post_activity(
         logger.info("delivery refused inbox=%s reason=%s", inbox_url, exc.public_message)
         return DeliveryResult(status=None, error=exc.public_message)
     base = {"Content-Type": ACTIVITY_JSON, "User-Agent": policy.user_agent}
-    headers = dict(signer("POST", inbox_url, base, body))
+    if sign_in is None:
+        headers = dict(signer("POST", inbox_url, base, body))
+    else:
+        loop = asyncio.get_running_loop()
+        headers = dict(await loop.run_in_executor(sign_in, signer, "POST", inbox_url, base, body))
     try:
         with _client_errors(inbox_url):
             async with session.post(

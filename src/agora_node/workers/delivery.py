@@ -20,6 +20,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -48,6 +49,16 @@ class Outcome:
     action: str  # "done", "retry" or "give_up"
     retry_at: float | None = None
     counts_against_host: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One delivery attempt's answer and what it means, waiting to be recorded."""
+
+    delivery: Delivery
+    result: DeliveryResult
+    outcome: Outcome
+    now: float
 
 
 def backoff_delay(attempts: int, scale: float = 1.0) -> float:
@@ -101,6 +112,7 @@ class DeliveryWorker:
         schemes: SchemeMemory,
         settings: DeliverySettings,
         wake: asyncio.Event,
+        sign_pool: Executor | None = None,
     ) -> None:
         self._db = db
         self._session = session
@@ -109,11 +121,14 @@ class DeliveryWorker:
         self._schemes = schemes
         self._settings = settings
         self._wake = wake
+        self._sign_pool = sign_pool
         self._global = asyncio.Semaphore(settings.concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._bodies: OrderedDict[str, bytes] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._pending_outcomes: list[Attempt] | None = None
+        self._outcomes_flush: asyncio.Future[None] | None = None
         self.sent = 0
 
     def _host_sem(self, host: str) -> asyncio.Semaphore:
@@ -182,9 +197,10 @@ class DeliveryWorker:
         return body
 
     async def _run_one(self, delivery: Delivery) -> None:
+        attempt: Attempt | None = None
         try:
             async with self._host_sem(delivery.host):
-                await self.deliver(delivery)
+                attempt = await self.attempt(delivery)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -199,15 +215,74 @@ class DeliveryWorker:
                 )
             )
         finally:
+            # The slot is free once the request is answered: the next delivery
+            # starts while this outcome waits for its commit.
             self._global.release()
+        if attempt is not None:
+            await self._record_soon(attempt)
+
+    async def _record_soon(self, attempt: Attempt) -> None:
+        """Record this outcome together with the others answered in the same turn.
+
+        One write (one savepoint, one commit wake-up) for a turn's worth of
+        outcomes instead of one each: during a fan-out the writer thread's
+        per-write overhead, not SQLite, was what the answers waited on.
+        """
+        if self._pending_outcomes is None:
+            self._pending_outcomes = []
+            self._outcomes_flush = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._flush_outcomes)
+        self._pending_outcomes.append(attempt)
+        flushed = self._outcomes_flush
+        assert flushed is not None
+        await asyncio.shield(flushed)
+
+    def _flush_outcomes(self) -> None:
+        attempts, done = self._pending_outcomes or [], self._outcomes_flush
+        self._pending_outcomes, self._outcomes_flush = None, None
+        task = asyncio.create_task(self._write_outcomes(attempts, done))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write_outcomes(
+        self, attempts: list[Attempt], done: asyncio.Future[None] | None
+    ) -> None:
+        def record_all(db: Any) -> None:
+            for attempt in attempts:
+                self._record(db, attempt)
+
+        try:
+            await self._db.write(record_all)
+        except Exception:  # one bad row must not lose the others: one write each
+            log.exception("recording %d delivery outcomes together failed", len(attempts))
+            for attempt in attempts:
+                try:
+                    await self._db.write(partial(self._record, attempt=attempt))
+                except Exception:  # the lease expires and the delivery is tried again
+                    log.exception("recording a delivery outcome failed id=%s", attempt.delivery.id)
+        finally:
+            if done is not None and not done.done():
+                done.set_result(None)
 
     async def _post(self, delivery: Delivery, body: bytes, scheme: str) -> DeliveryResult:
         signer = await self._signers.signer(delivery.signer_account_id, scheme)
         return await post_activity(
-            self._session, delivery.inbox, body, policy=self._policy, signer=signer
+            self._session,
+            delivery.inbox,
+            body,
+            policy=self._policy,
+            signer=signer,
+            sign_in=self._sign_pool,
         )
 
     async def deliver(self, delivery: Delivery) -> None:
+        """One attempt and its recorded outcome."""
+        attempt = await self.attempt(delivery)
+        if attempt is not None:
+            await self._db.write(partial(self._record, attempt=attempt))
+
+    async def attempt(self, delivery: Delivery) -> Attempt | None:
+        """Sign and send; classify the answer (None: nothing to send, already recorded)."""
         body = await self._body(delivery.activity_uri)
         if body is None:
             await self._db.write(
@@ -215,7 +290,7 @@ class DeliveryWorker:
                     db, delivery.id, "failed", None, "activity missing"
                 )
             )
-            return
+            return None
         scheme = await self._schemes.first_choice(delivery.host)
         result = await self._post(delivery, body, scheme)
         if result.status in (401, 403) and scheme == "rfc9421":
@@ -224,17 +299,21 @@ class DeliveryWorker:
                 await self._schemes.remember(delivery.host, other_scheme(scheme))
         now = time.time()
         outcome = classify(result, delivery.attempts, now, self._settings)
-        await self._db.write(lambda db: self._record(db, delivery, result, outcome, now))
         log.info(
             "delivery activity=%s inbox=%s status=%s attempt=%d outcome=%s",
             delivery.activity_uri, delivery.inbox, result.status, delivery.attempts, outcome.action,
         )  # fmt: skip
         if outcome.action == "done":
             self.sent += 1
+        return Attempt(delivery, result, outcome, now)
 
-    def _record(
-        self, db: Any, delivery: Delivery, result: DeliveryResult, outcome: Outcome, now: float
-    ) -> None:
+    def _record(self, db: Any, attempt: Attempt) -> None:
+        delivery, result, outcome, now = (
+            attempt.delivery,
+            attempt.result,
+            attempt.outcome,
+            attempt.now,
+        )
         error = result.error or (f"HTTP {result.status}" if result.status else None)
         if outcome.action == "done":
             deliveries_store.finish_delivery(db, delivery.id, "done", result.status, None)
