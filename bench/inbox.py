@@ -5,6 +5,7 @@ Run: ``.venv/bin/python bench/inbox.py``. Prints::
     inbox_accepted_per_s: ours=<202/s> baseline=<202/s> ratio=<ours/baseline>
     inbox_p50_ms: ours=<ms> baseline=<ms> ratio=<baseline/ours>
     inbox_p99_ms: ours=<ms> baseline=<ms> ratio=<baseline/ours>
+    inbox_p99_ms_at_target_load: ours=<ms> baseline=<ms> ratio=<baseline/ours>
     inbox_loop_max_block_ms: ours=<ms> baseline=20 ratio=<20/ours>
     inbox_durable_after_kill9: ours=<present> baseline=<accepted> ratio=<present/accepted>
 
@@ -29,6 +30,8 @@ so its worker never competes with the baseline and each slice starts clean):
 2. latency: open loop at 80 % of the node's measured rate for
    ``LATENCY_SECONDS`` in total; latency from each request's scheduled time
    to the end of its response. The baseline gets the same offered rate.
+   Then the same at 80 % of the target rate (0.10 of the bare handler's
+   measured rate): ``inbox_p99_ms_at_target_load``.
 3. loop blocking: the node runs with ``AGORA_LOOP_MONITOR`` (see
    ``agora_node/loopmon.py``); the figure is its worst lag during phases 1-2
    (the warm-up is printed apart). When the node does not write a report
@@ -84,6 +87,7 @@ LATENCY_SECONDS = 1.0 if SMOKE else 5.0
 LATENCY_CAP = 200 if SMOKE else 100_000
 KILL_BATCH = 150 if SMOKE else 3000
 LOAD_FRACTION = 0.8
+TARGET_FRACTION = 0.10  # the throughput target, as a fraction of the bare handler's
 SLICES = 2
 DRAIN_LIMIT = 20.0 if SMOKE else 90.0
 LOOP_LIMIT_MS = 20.0
@@ -473,41 +477,50 @@ async def phases(
     ours_elapsed = sum(r.elapsed for r in ours_runs)
     ours_max_rate = sum(r.statuses.get(202, 0) for r in ours_runs) / ours_elapsed
 
-    # 2. latency at 80 % of our measured rate, slices alternating the same way
-    rate = max(1.0, LOAD_FRACTION * ours_max_rate)
-    count = min(LATENCY_CAP, max(10, int(rate * LATENCY_SECONDS / SLICES)))
-    ours_lat_ms: list[float] = []
-    base_lat_ms: list[float] = []
-    ours_lat_sent = ours_lat_ok = 0
-    for _ in range(SLICES):
-        lat_batch = deliveries.batch(count)
-        lat_reqs = [r for _, r in lat_batch]
-        probe.start()
-        t_start = time.time()
-        ours_lat = await open_loop(
-            _indexed(lat_reqs),
-            rate=rate,
-            count=count,
-            max_seconds=LATENCY_SECONDS / SLICES + 1,
-            ok_status=202,
-        )
-        marks.setdefault("latency", []).append((t_start, time.time()))
-        await probe.stop()
-        _describe(f"latency ours at {rate:.0f}/s", ours_lat)
-        accepted_ids += [lat_batch[i][0] for i in ours_lat.ok_indexes]
-        ours_lat_ms += ours_lat.latencies_ms
-        ours_lat_sent += ours_lat.sent
-        ours_lat_ok += ours_lat.statuses.get(202, 0)
-        await drain(node)
-        base_lat = await open_loop(
-            _indexed(retarget(lat_batch, bare.base)),
-            rate=rate,
-            count=count,
-            max_seconds=LATENCY_SECONDS / SLICES + 1,
-            ok_status=202,
-        )
-        base_lat_ms += base_lat.latencies_ms
-        _describe(f"latency bare at {rate:.0f}/s", base_lat)
+    # 2. latency at 80 % of our measured rate, then at 80 % of the target rate
+    # (TARGET_FRACTION of the bare handler's), slices alternating the same way
+    async def latency_at(rate: float) -> tuple[list[float], list[float]]:
+        nonlocal accepted_ids
+        count = min(LATENCY_CAP, max(10, int(rate * LATENCY_SECONDS / SLICES)))
+        ours_ms: list[float] = []
+        base_ms: list[float] = []
+        for _ in range(SLICES):
+            lat_batch = deliveries.batch(count)
+            lat_reqs = [r for _, r in lat_batch]
+            probe.start()
+            t_start = time.time()
+            ours_lat = await open_loop(
+                _indexed(lat_reqs),
+                rate=rate,
+                count=count,
+                max_seconds=LATENCY_SECONDS / SLICES + 1,
+                ok_status=202,
+            )
+            marks.setdefault("latency", []).append((t_start, time.time()))
+            await probe.stop()
+            _describe(f"latency ours at {rate:.0f}/s", ours_lat)
+            accepted_ids += [lat_batch[i][0] for i in ours_lat.ok_indexes]
+            ours_ms += ours_lat.latencies_ms
+            if ours_lat.statuses.get(202, 0) != ours_lat.sent:
+                info("latency phase: not every request got 202 (see statuses above)")
+            await drain(node)
+            base_lat = await open_loop(
+                _indexed(retarget(lat_batch, bare.base)),
+                rate=rate,
+                count=count,
+                max_seconds=LATENCY_SECONDS / SLICES + 1,
+                ok_status=202,
+            )
+            base_ms += base_lat.latencies_ms
+            _describe(f"latency bare at {rate:.0f}/s", base_lat)
+        return ours_ms, base_ms
+
+    ours_lat_ms, base_lat_ms = await latency_at(max(1.0, LOAD_FRACTION * ours_max_rate))
+    base_max_rate = sum(r.statuses.get(202, 0) for r in base_runs) / sum(
+        r.elapsed for r in base_runs
+    )
+    target_rate = max(1.0, LOAD_FRACTION * TARGET_FRACTION * base_max_rate)
+    ours_target_ms, base_target_ms = await latency_at(target_rate)
 
     # graceful stop, then check every 202 is stored; the loop monitor writes its report
     node.stop()
@@ -522,8 +535,10 @@ async def phases(
     b50, b99 = percentile(base_lat_ms, 50), percentile(base_lat_ms, 99)
     figure("inbox_p50_ms", p50, b50, b50 / p50)
     figure("inbox_p99_ms", p99, b99, b99 / p99)
-    if ours_lat_ok != ours_lat_sent:
-        info("latency phase: not every request got 202 (see statuses above)")
+    t99, tb99 = percentile(ours_target_ms, 99), percentile(base_target_ms, 99)
+    t50 = percentile(ours_target_ms, 50)
+    info(f"at 80 % of the target rate ({target_rate:.0f}/s): p50 {t50:.1f} ms")
+    figure("inbox_p99_ms_at_target_load", t99, tb99, tb99 / t99)
 
     report = read_lag_file(lag_file)
     probe_max = max(probe.latencies_ms, default=float("nan"))

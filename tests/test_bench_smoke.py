@@ -33,6 +33,7 @@ EXPECTED = {
         "inbox_accepted_per_s",
         "inbox_p50_ms",
         "inbox_p99_ms",
+        "inbox_p99_ms_at_target_load",
         "inbox_loop_max_block_ms",
         "inbox_durable_after_kill9",
     ],

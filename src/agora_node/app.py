@@ -129,7 +129,13 @@ def negotiated(**handlers: Handler) -> Handler:
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    db = Database(settings.database.path, read_threads=settings.database.read_threads)
+    db = Database(
+        settings.database.path,
+        read_threads=settings.database.read_threads,
+        # With a worker process, WAL checkpoints are its work (background), not
+        # a thread competing with the serving loop for a core.
+        checkpoints=app[WORKER_MODE] != "process",
+    )
     db.open()
     app[DB] = db
     await db.write(ensure_instance_keys)

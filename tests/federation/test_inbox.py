@@ -241,6 +241,31 @@ async def test_host_blocked_in_database_refused_before_fetch(node, remote) -> No
     assert resp.status == 202
 
 
+async def test_valid_activity_revives_an_unavailable_host(node, remote) -> None:  # type: ignore[no-untyped-def]
+    # Given the sender's server marked unavailable after failures on 7 days
+    bob = remote.add_actor("bob")
+    host = urlsplit(bob.uri).netloc
+    db = node.server.app[DB]
+    for day in range(1, 8):
+        await db.write(
+            lambda c, day=day: deliveries_store.record_host_failure(
+                c, host, f"2026-11-0{day}", unavailable_after_days=7,
+                circuit_failures=3, circuit_open_until=time.time() + 3600,
+            )
+        )  # fmt: skip
+    state = await db.read(lambda c: deliveries_store.get_host_state(c, host))
+    assert state is not None and state.unavailable
+    # When it sends a valid activity, then once processed its host is available again
+    resp = await post(node, bob, follow_of(bob))
+    assert resp.status == 202
+
+    async def revived() -> bool:
+        got = await db.read(lambda c: deliveries_store.get_host_state(c, host))
+        return got is not None and not got.unavailable and got.circuit_open_until is None
+
+    await wait_for(revived)
+
+
 async def test_unknown_actor_self_delete_needs_no_fetch(node, remote) -> None:  # type: ignore[no-untyped-def]
     ghost = remote.add_actor("ghost")
     delete = {

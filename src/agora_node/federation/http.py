@@ -396,6 +396,8 @@ def _parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
 
 def _nesting_exceeds(text: str, limit: int) -> bool:
     """Bracket depth outside strings, counted without recursion (linear scan)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # not enough brackets in all to nest that deep (a C-speed check)
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()

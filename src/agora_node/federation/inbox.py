@@ -9,6 +9,7 @@ JSON (400) → blocked domain (403) → key resolution and verification (401)
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -23,10 +24,9 @@ from agora_node.federation.services import INBOX_WAKE, KEY_RESOLVER
 from agora_node.federation.turns import TURN_SHARE
 from agora_node.protocol.authority import check_activity_authority
 from agora_node.protocol.hosts import host_of
-from agora_node.protocol.validation import check_depth, validate_activity
+from agora_node.protocol.validation import DEFAULT_DEPTH_LIMIT, check_depth, validate_activity
 from agora_node.protocol.vocab import id_of, types_of
 from agora_node.store import accounts as accounts_store
-from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def parse_activity(body: bytes) -> dict[str, Any]:
     except Exception as exc:  # FetchError or ValueError: every parse failure is the sender's
         message = getattr(exc, "public_message", None) or "invalid JSON"
         raise BadRequest(message) from None
-    check_depth(doc)
+    if body.count(b"{") + body.count(b"[") > DEFAULT_DEPTH_LIMIT:
+        check_depth(doc)  # else it cannot be nested that deep: no walk needed
     return doc
 
 
@@ -99,23 +100,25 @@ async def inbox(request: web.Request) -> web.Response:
         log.info("ignored self-delete of unknown actor actor=%s", actor)
         return web.Response(status=202)
     verified = await resolver.verify(parsed)
-    await app[TURN_SHARE].wait_turn()
     check_activity_authority(activity, verified.actor_uri)
     validate_activity(activity)
     activity_id = str(activity["id"])
-    sender_host = host_of(verified.actor_uri)
     recipient = app[URLS].actor(name) if name else None
+    # The job's payload holds the activity as received: the body is a JSON
+    # object that parsed and validated, so it is spliced in as it is rather
+    # than serialised again (a repeated key resolves the same way when the
+    # worker parses it: the last one wins).
+    payload_json = (
+        f'{{"activity":{body.decode()},"recipient":{json.dumps(recipient)},'
+        f'"received_at":{time.time()!r}}}'
+    )
 
     def enqueue(c: Any) -> bool:
-        deliveries_store.revive_host(c, sender_host)
-        return jobs_store.enqueue_job(
-            c,
-            INBOX_JOB,
-            {"activity": activity, "recipient": recipient, "received_at": time.time()},
-            dedupe_key=f"inbox:{activity_id}",
+        return jobs_store.enqueue_job_json(
+            c, INBOX_JOB, payload_json, dedupe_key=f"inbox:{activity_id}"
         )
 
-    fresh = await db.write(enqueue, urgent=True)
+    fresh = await db.write(enqueue, urgent=True, one_statement=True)
     if fresh:
         app[INBOX_WAKE].set()
     log.info(

@@ -289,7 +289,7 @@ def check_depth(doc: Any, limit: int = DEFAULT_DEPTH_LIMIT) -> None:
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):  # dict first: no ABC check
             children: Iterable[Any] = value.values()
         elif isinstance(value, list):
             children = value

@@ -81,6 +81,9 @@ class _WriteJob:
     loop: asyncio.AbstractEventLoop | None = None
     waiter: asyncio.Future[Any] | None = None
     urgent: bool = False
+    # One SQL statement: SQLite undoes a failed statement by itself, so the
+    # job needs no SAVEPOINT (two fewer round trips through the GIL).
+    one_statement: bool = False
 
 
 def _resolve_waiters(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -174,10 +177,12 @@ class Database:
         read_threads: int = 2,
         background: bool = False,
         max_bulk: int = _MAX_BULK,
+        checkpoints: bool = True,
     ) -> None:
         self.path = path
         self._background = background
         self._max_bulk = max_bulk
+        self._checkpoints = checkpoints
         self._intent: WriteIntent | None = None
         self._read_threads = read_threads
         self._queue: queue.SimpleQueue[_WriteJob | None] = queue.SimpleQueue()
@@ -202,10 +207,11 @@ class Database:
         if self.path != ":memory:":
             self._intent = WriteIntent(self.path + "-writers")
             conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = threading.Thread(
-                target=self._checkpoint_loop, name="agora-db-checkpoint", daemon=True
-            )
-            self._checkpointer.start()
+            if self._checkpoints:
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint_loop, name="agora-db-checkpoint", daemon=True
+                )
+                self._checkpointer.start()
         self._writer = threading.Thread(
             target=self._writer_loop, args=(conn,), name="agora-db-writer", daemon=True
         )
@@ -242,11 +248,14 @@ class Database:
         self._queue.put(_WriteJob(fn, fut, urgent=urgent))
         return fut
 
-    async def write(self, fn: Callable[[Conn], T], *, urgent: bool = False) -> T:
+    async def write(
+        self, fn: Callable[[Conn], T], *, urgent: bool = False, one_statement: bool = False
+    ) -> T:
         """Run ``fn`` in a write transaction; returns after COMMIT.
 
         ``urgent``: for short writes a request is waiting on; they go ahead of
-        ordinary ones (see the module docstring).
+        ordinary ones (see the module docstring). ``one_statement``: ``fn``
+        runs at most one SQL statement (see ``_WriteJob``).
         """
         if self._writer is None:
             raise RuntimeError("database is not open")
@@ -255,7 +264,7 @@ class Database:
         fut: Future[T] = Future()
         # A caller cancelled before its job starts gets nothing done (as with wrap_future).
         waiter.add_done_callback(lambda w: fut.cancel() if w.cancelled() else None)
-        self._queue.put(_WriteJob(fn, fut, loop, waiter, urgent))
+        self._queue.put(_WriteJob(fn, fut, loop, waiter, urgent, one_statement))
         return await waiter
 
     def write_sync(self, fn: Callable[[Conn], T]) -> T:
@@ -307,6 +316,12 @@ class Database:
                     self._intent.announce()
             _execute_locking(raw, "BEGIN IMMEDIATE")
             for job in batch:
+                if job.one_statement:
+                    try:
+                        results.append((job, job.fn(conn), None))
+                    except Exception as exc:  # the statement undid itself
+                        results.append((job, None, exc))
+                    continue
                 raw.execute("SAVEPOINT job")
                 try:
                     value = job.fn(conn)
@@ -342,8 +357,8 @@ class Database:
             while not self._closing:
                 self._checkpoint_wake.wait(1.0)
                 self._checkpoint_wake.clear()
-                if self.write_batches == done:
-                    continue
+                if self.write_batches == done and not self._background:
+                    continue  # (a background process checkpoints for the others too)
                 done = self.write_batches
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

@@ -34,11 +34,24 @@ def enqueue_job(
     run_at: float | None = None,
 ) -> bool:
     """Queue a job; returns False when one with the same dedupe key exists."""
+    payload_json = json.dumps(payload, separators=(",", ":"))
+    return enqueue_job_json(db, kind, payload_json, dedupe_key=dedupe_key, run_at=run_at)
+
+
+def enqueue_job_json(
+    db: sqlite_utils.Database,
+    kind: str,
+    payload_json: str,
+    *,
+    dedupe_key: str | None = None,
+    run_at: float | None = None,
+) -> bool:
+    """``enqueue_job`` for a payload already serialised (one statement)."""
     now = time.time()
     cur = db.execute(
         "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
         "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
-        [kind, dedupe_key, json.dumps(payload, separators=(",", ":")), run_at or now, now],
+        [kind, dedupe_key, payload_json, run_at or now, now],
     )
     return cur.rowcount == 1
 

@@ -18,7 +18,10 @@ from typing import Any
 from agora_node.federation.prefetch import Prefetcher, RetryLater
 from agora_node.processing.effects import InboundContext
 from agora_node.processing.inbound import process_inbound
+from agora_node.protocol.hosts import host_of
 from agora_node.protocol.urls import LocalUrls
+from agora_node.protocol.vocab import id_of
+from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
 from agora_node.store.jobs import Job
@@ -34,6 +37,14 @@ CONCURRENCY = 8
 BUSY_LAG_SECONDS = 0.002
 DEFER_SECONDS = 0.01
 DEFER_STEPS = 5
+
+
+def sender_host(activity: dict[str, Any]) -> str:
+    """The host of the activity's actor (the inbox checked it signed the request)."""
+    try:
+        return host_of(id_of(activity.get("actor")) or "")
+    except ValueError:
+        return ""
 
 
 def inbox_retry_delay(attempts: int) -> float:
@@ -117,6 +128,9 @@ class InboxWorker:
 
             def apply(db: Any) -> Any:
                 effects = process_inbound(db, ctx, activity)
+                # A valid inbound activity is a sign of life: deliveries to
+                # its server resume (circuit closed, no longer unavailable).
+                deliveries_store.revive_host(db, sender_host(activity))
                 jobs_store.complete_job(db, job.id)
                 return effects
 
