@@ -35,6 +35,7 @@ EXPECTED = {
         "inbox_p99_ms",
         "inbox_p99_ms_at_target_load",
         "inbox_loop_max_block_ms",
+        "inbox_loop_max_block_ms_at_target_load",
         "inbox_durable_after_kill9",
     ],
 }

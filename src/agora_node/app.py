@@ -25,7 +25,7 @@ from agora_node.background import (
     WorkerProcess,
 )
 from agora_node.config import WORKER_MODES, Settings
-from agora_node.context import DB, HTTP, SETTINGS, URLS
+from agora_node.context import DB, HTTP, LOOP_WRITER, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
@@ -51,6 +51,7 @@ from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
+from agora_node.store.loop_writer import LoopWriter
 from agora_node.web import notes, pages
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,11 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     db.open()
     app[DB] = db
+    loop_writer = LoopWriter(settings.database.path)
+    app[LOOP_WRITER] = loop_writer
     await db.write(ensure_instance_keys)
     yield
+    loop_writer.close()
     db.close()
 
 

@@ -33,6 +33,7 @@ LOOP_MONITOR_ENV = "AGORA_LOOP_MONITOR"
 INTERVAL = 0.005
 _KEEP_SECONDS = 3600
 _KEEP_WORST = 50
+_CPU_SPLIT_MS = 10.0  # lags this long or more are split into CPU and waiting
 
 
 class LoopMonitor:
@@ -48,6 +49,7 @@ class LoopMonitor:
         # Garbage-collector pauses hold the loop too; kept apart to tell them from the rest.
         self.gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}  # generation -> [ms]
         self._gc_started = 0.0
+        self.late_cpu: list[tuple[float, float]] = []  # (lag_ms, loop thread's CPU ms)
 
     def on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -73,10 +75,18 @@ class LoopMonitor:
     async def run(self, clock: Callable[[], float] = time.perf_counter) -> None:
         interval = self.interval
         while True:
-            before = clock()
+            before, cpu_before = clock(), time.thread_time()
             await asyncio.sleep(interval)
             lag = clock() - before - interval
             self.record(max(0.0, lag) * 1000.0, time.time())
+            # How much of the interval the loop's thread actually ran: a late
+            # wake-up with little CPU was the thread waiting (for a core, the
+            # GIL), not code holding the loop.
+            if lag * 1000.0 >= _CPU_SPLIT_MS:
+                cpu_ms = (time.thread_time() - cpu_before) * 1000.0
+                self.late_cpu.append((round(lag * 1000.0, 3), round(cpu_ms, 3)))
+                self.late_cpu.sort(reverse=True)
+                del self.late_cpu[_KEEP_WORST:]
 
     def report(self) -> dict[str, Any]:
         return {
@@ -87,6 +97,7 @@ class LoopMonitor:
             "max_ms": round(self.max_lag_ms, 3),
             "seconds": [[int(s), round(m, 3)] for s, m in self._seconds],
             "worst": [[round(ms, 3), round(t, 3)] for ms, t in self._worst],
+            "late_cpu": [[lag, cpu] for lag, cpu in self.late_cpu],
             "gc": {
                 str(gen): {"count": len(p), "max_ms": round(max(p, default=0.0), 3)}
                 for gen, p in self.gc_pauses.items()

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.context import DB, LOOP_WRITER, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
 from agora_node.federation.http import parse_json_object
@@ -118,7 +118,7 @@ async def inbox(request: web.Request) -> web.Response:
             c, INBOX_JOB, payload_json, dedupe_key=f"inbox:{activity_id}"
         )
 
-    fresh = await db.write(enqueue, urgent=True, one_statement=True)
+    fresh = await app[LOOP_WRITER].write(enqueue)
     if fresh:
         app[INBOX_WAKE].set()
     log.info(

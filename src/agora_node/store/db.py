@@ -109,8 +109,14 @@ class WriteIntent:
         self._held = False
 
     def announce(self) -> None:
+        """Never waits: the only exclusive holder is a background writer's
+        instant probe (``is_clear``), and a background thread preempted in that
+        instant must not hold up a serving writer; it is tried again next time."""
         if not self._held:
-            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
             self._held = True
 
     def withdraw(self) -> None:

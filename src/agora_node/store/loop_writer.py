@@ -1,0 +1,137 @@
+"""Small urgent writes committed on the event loop's own thread.
+
+The inbox answers 202 only once its job is committed. Through the writer
+thread that costs two thread hand-offs per batch, and the writer wakes,
+takes the GIL from the loop and gives it back around every SQLite call —
+under load the serving loop was preempted a thousand times a second that way
+(bench/inbox.py). A one-row INSERT and its COMMIT take tens of microseconds
+(WAL, ``synchronous=NORMAL``: no fsync at commit), less than the hand-off.
+
+So these writes run on the loop: the ones asked for during one turn are
+committed together early in the next. The loop never waits for the write
+lock: when another connection holds it (the worker process, the writer
+thread), the batch is tried again a quarter millisecond later, with the
+serving process's write intent announced (see ``db.WriteIntent``) so that
+background writers stand aside meanwhile.
+
+Only for functions that run one SQL statement on small rows (see
+``Database.write``'s ``one_statement``); everything else goes to the writer
+thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from agora_node.store.db import WriteIntent, connect
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RETRY_SECONDS = 0.00025
+LOCK_TIMEOUT = 30.0
+
+
+class LoopWriter:
+    def __init__(self, path: str) -> None:
+        self._conn = connect(path)
+        self._raw = self._conn.conn
+        self._raw.execute("PRAGMA busy_timeout=0")  # never wait on the loop
+        self._intent = WriteIntent(path + "-writers")
+        self._pending: list[tuple[Callable[[sqlite_utils.Database], Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._waiting_since: float | None = None
+        self.batches = 0
+
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """Run ``fn`` (one statement) in the next turn's transaction; returns after COMMIT."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((fn, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch = [(fn, fut) for fn, fut in self._pending if not fut.cancelled()]
+        self._pending = []
+        if not batch:
+            return
+        self._intent.announce()
+        try:
+            self._raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY and not self._timed_out():
+                self._retry(batch)
+                return
+            self._finish(batch, None, exc)
+            return
+        self._waiting_since = None
+        results: list[tuple[Any, BaseException | None]] = []
+        for fn, _ in batch:
+            try:
+                results.append((fn(self._conn), None))
+            except Exception as exc:  # one statement: it undid itself
+                results.append((None, exc))
+        try:
+            self._raw.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.exception("loop write batch failed to commit")
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+            self._finish(batch, None, exc)
+            return
+        self.batches += 1
+        self._finish(batch, results, None)
+
+    def _timed_out(self) -> bool:
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since > LOCK_TIMEOUT
+
+    def _retry(self, batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]]) -> None:
+        """The write lock is taken: put the batch back and try again shortly."""
+        self._intent.announce()  # if a probe was in the way the first time
+        self._pending = batch + self._pending
+        self._scheduled = True
+        asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush)
+
+    def _finish(
+        self,
+        batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]],
+        results: list[tuple[Any, BaseException | None]] | None,
+        failure: BaseException | None,
+    ) -> None:
+        self._waiting_since = None
+        self._intent.withdraw()
+        for i, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            if results is None:
+                assert failure is not None
+                future.set_exception(failure)
+                continue
+            value, error = results[i]
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+
+    def close(self) -> None:
+        for _, future in self._pending:
+            if not future.done():
+                future.set_exception(RuntimeError("database closed"))
+        self._pending = []
+        self._intent.withdraw()
+        self._intent.close()
+        self._raw.close()

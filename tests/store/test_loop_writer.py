@@ -1,0 +1,106 @@
+"""Small urgent writes committed on the event loop (the inbox's enqueue).
+
+Given several writes asked for in one turn, they commit as one transaction
+before any caller resumes; a write lock held by another connection makes the
+batch wait without blocking the loop; a failing statement fails alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agora_node.store import accounts as accounts_store
+from agora_node.store.db import Database, WriteIntent
+from agora_node.store.loop_writer import LoopWriter
+
+
+def put(key: str) -> Any:
+    return lambda c: accounts_store.put_instance_value(c, key, "1")
+
+
+@pytest.fixture
+async def stores(tmp_path: Path) -> AsyncIterator[tuple[Database, LoopWriter]]:
+    db = Database(str(tmp_path / "l.db"))
+    db.open()
+    writer = LoopWriter(db.path)
+    yield db, writer
+    writer.close()
+    db.close()
+
+
+async def value(db: Database, key: str) -> str | None:
+    return await db.read(lambda c: accounts_store.get_instance_value(c, key))
+
+
+async def test_writes_of_one_turn_commit_together(stores: tuple[Database, LoopWriter]) -> None:
+    db, writer = stores
+    await asyncio.gather(*(writer.write(put(f"k{i}")) for i in range(20)))
+    assert writer.batches == 1
+    # Committed: another connection sees every row.
+    assert [await value(db, f"k{i}") for i in range(20)] == ["1"] * 20
+
+
+async def test_a_failing_statement_fails_alone(stores: tuple[Database, LoopWriter]) -> None:
+    db, writer = stores
+    await writer.write(put("taken"))
+
+    def clash(c: Any) -> None:
+        c.execute("INSERT INTO instance_state (key, value) VALUES ('taken', 'again')")
+
+    results = await asyncio.gather(
+        writer.write(put("a")), writer.write(clash), writer.write(put("b")),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert await value(db, "a") == "1" and await value(db, "b") == "1"
+
+
+async def test_a_held_lock_delays_the_batch_without_blocking_the_loop(
+    stores: tuple[Database, LoopWriter],
+) -> None:
+    db, writer = stores
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's transaction
+    try:
+        pending = asyncio.ensure_future(writer.write(put("late")))
+        ticks = 0
+        began = time.monotonic()
+        while time.monotonic() - began < 0.2:  # the loop keeps turning meanwhile
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not pending.done()
+        assert ticks >= 10
+        # While it waits it has announced itself, so background writers stand aside.
+        probe = WriteIntent(db.path + "-writers")
+        try:
+            assert not probe.is_clear()
+        finally:
+            probe.close()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await asyncio.wait_for(pending, 5)
+    assert await value(db, "late") == "1"
+    probe = WriteIntent(db.path + "-writers")
+    try:
+        assert probe.is_clear()  # withdrawn once committed
+    finally:
+        probe.close()
+
+
+async def test_a_cancelled_caller_gets_nothing_written(stores: tuple[Database, LoopWriter]) -> None:
+    db, writer = stores
+    gone = asyncio.ensure_future(writer.write(put("cancelled")))
+    kept = asyncio.ensure_future(writer.write(put("kept")))
+    await asyncio.sleep(0)  # both queued for the next turn
+    gone.cancel()
+    await kept
+    assert await value(db, "cancelled") is None
+    assert await value(db, "kept") == "1"
