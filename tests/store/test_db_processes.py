@@ -147,3 +147,31 @@ async def test_a_failed_one_statement_write_is_undone_alone(db: Database) -> Non
     assert isinstance(results[1], sqlite3.IntegrityError)
     assert get(db, "before") == "1" and get(db, "after") == "1"
     assert get(db, "k") == "1"
+
+
+def test_background_checkpointer_restarts_the_wal_itself(tmp_path: Path) -> None:
+    # Given a background (worker-process) database that has written something
+    path = tmp_path / "n.db"
+    background = Database(str(path), background=True)
+    background.open()
+    try:
+        background.write_sync(put("something"))
+        # When its checkpointer has copied the whole WAL back (every second),
+        # then it has written the frame that starts the WAL over itself.
+        deadline = time.monotonic() + 10
+        while get(background, "wal_restarted_at") is None:
+            assert time.monotonic() < deadline, "the WAL was not restarted by the checkpointer"
+            time.sleep(0.1)
+    finally:
+        background.close()
+
+
+def test_serving_checkpointer_leaves_the_wal_restart_alone(tmp_path: Path) -> None:
+    serving = Database(str(tmp_path / "n.db"))
+    serving.open()
+    try:
+        serving.write_sync(put("something"))
+        time.sleep(2.5)  # two checkpoint rounds
+        assert get(serving, "wal_restarted_at") is None
+    finally:
+        serving.close()

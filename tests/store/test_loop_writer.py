@@ -18,7 +18,7 @@ import pytest
 
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database, WriteIntent
-from agora_node.store.loop_writer import LoopWriter
+from agora_node.store.loop_writer import MAX_BATCH, LoopWriter
 
 
 def put(key: str) -> Any:
@@ -41,10 +41,18 @@ async def value(db: Database, key: str) -> str | None:
 
 async def test_writes_of_one_turn_commit_together(stores: tuple[Database, LoopWriter]) -> None:
     db, writer = stores
-    await asyncio.gather(*(writer.write(put(f"k{i}")) for i in range(20)))
+    await asyncio.gather(*(writer.write(put(f"k{i}")) for i in range(MAX_BATCH)))
     assert writer.batches == 1
     # Committed: another connection sees every row.
-    assert [await value(db, f"k{i}") for i in range(20)] == ["1"] * 20
+    assert [await value(db, f"k{i}") for i in range(MAX_BATCH)] == ["1"] * MAX_BATCH
+
+
+async def test_a_burst_commits_in_bounded_batches(stores: tuple[Database, LoopWriter]) -> None:
+    db, writer = stores
+    count = 2 * MAX_BATCH + 3
+    await asyncio.gather(*(writer.write(put(f"b{i}")) for i in range(count)))
+    assert writer.batches == 3
+    assert [await value(db, f"b{i}") for i in range(count)] == ["1"] * count
 
 
 async def test_a_failing_statement_fails_alone(stores: tuple[Database, LoopWriter]) -> None:

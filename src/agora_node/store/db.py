@@ -143,6 +143,27 @@ class WriteIntent:
         os.close(self._fd)
 
 
+def _restart_wal(conn: sqlite3.Connection) -> None:
+    """After a complete checkpoint, write one frame here so the WAL restarts now.
+
+    The first write after a complete checkpoint starts the WAL over and syncs
+    its header (fdatasync, 1-12 ms measured). A background process's
+    checkpointer takes that write, so it does not fall on the serving loop's
+    next commit (bench/inbox.py: the loop's longest stalls at light load).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO instance_state (key, value) VALUES ('wal_restarted_at', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [str(time.time())],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
     """Run a statement that needs the write lock, retrying while another process holds it."""
     deadline = time.monotonic() + _BUSY_TIMEOUT
@@ -367,7 +388,11 @@ class Database:
                     continue  # (a background process checkpoints for the others too)
                 done = self.write_batches
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    _busy, frames, copied = conn.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
+                    if self._background and frames > 0 and copied == frames:
+                        _restart_wal(conn)
                 except sqlite3.Error:
                     log.exception("WAL checkpoint failed")
             with contextlib.suppress(sqlite3.Error):

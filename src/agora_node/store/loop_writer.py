@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RETRY_SECONDS = 0.00025
+MAX_BATCH = 16
 LOCK_TIMEOUT = 30.0
 
 
@@ -61,11 +62,19 @@ class LoopWriter:
         return await future
 
     def _flush(self) -> None:
+        # Runs start to end without yielding: nothing is queued meanwhile.
         self._scheduled = False
-        batch = [(fn, fut) for fn, fut in self._pending if not fut.cancelled()]
-        self._pending = []
-        if not batch:
-            return
+        live = [(fn, fut) for fn, fut in self._pending if not fut.cancelled()]
+        # Everyone in a batch resumes in the same turn: a bounded batch keeps
+        # that turn short; the rest commit in the next one.
+        batch, self._pending = live[:MAX_BATCH], live[MAX_BATCH:]
+        if batch:
+            self._commit(batch)
+        if self._pending and not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _commit(self, batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]]) -> None:
         self._intent.announce()
         try:
             self._raw.execute("BEGIN IMMEDIATE")
