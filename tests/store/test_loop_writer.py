@@ -39,18 +39,40 @@ async def value(db: Database, key: str) -> str | None:
     return await db.read(lambda c: accounts_store.get_instance_value(c, key))
 
 
-async def test_writes_of_one_turn_commit_together(stores: tuple[Database, LoopWriter]) -> None:
+async def test_a_write_with_the_lock_free_commits_within_the_callers_step(
+    stores: tuple[Database, LoopWriter],
+) -> None:
     db, writer = stores
-    await asyncio.gather(*(writer.write(put(f"k{i}")) for i in range(MAX_BATCH)))
+    coro = writer.write(put("now"))
+    with pytest.raises(StopIteration):
+        coro.send(None)  # finished without waiting for the loop even once
     assert writer.batches == 1
-    # Committed: another connection sees every row.
-    assert [await value(db, f"k{i}") for i in range(MAX_BATCH)] == ["1"] * MAX_BATCH
+    assert await value(db, "now") == "1"  # committed: another connection sees it
 
 
-async def test_a_burst_commits_in_bounded_batches(stores: tuple[Database, LoopWriter]) -> None:
+class HeldLock:
+    """Another process's transaction, as SQLite sees it."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        self.conn.execute("COMMIT")
+        self.conn.close()
+
+
+async def test_writes_queued_behind_a_held_lock_commit_in_bounded_batches(
+    stores: tuple[Database, LoopWriter],
+) -> None:
     db, writer = stores
+    lock = HeldLock(db.path)
     count = 2 * MAX_BATCH + 3
-    await asyncio.gather(*(writer.write(put(f"b{i}")) for i in range(count)))
+    writes = [asyncio.ensure_future(writer.write(put(f"b{i}"))) for i in range(count)]
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in writes)
+    lock.release()
+    await asyncio.wait_for(asyncio.gather(*writes), 5)
     assert writer.batches == 3
     assert [await value(db, f"b{i}") for i in range(count)] == ["1"] * count
 
@@ -105,10 +127,12 @@ async def test_a_held_lock_delays_the_batch_without_blocking_the_loop(
 
 async def test_a_cancelled_caller_gets_nothing_written(stores: tuple[Database, LoopWriter]) -> None:
     db, writer = stores
+    lock = HeldLock(db.path)
     gone = asyncio.ensure_future(writer.write(put("cancelled")))
     kept = asyncio.ensure_future(writer.write(put("kept")))
-    await asyncio.sleep(0)  # both queued for the next turn
+    await asyncio.sleep(0.01)  # both waiting for the lock
     gone.cancel()
-    await kept
+    lock.release()
+    await asyncio.wait_for(kept, 5)
     assert await value(db, "cancelled") is None
     assert await value(db, "kept") == "1"

@@ -40,6 +40,14 @@ MAX_BATCH = 16
 LOCK_TIMEOUT = 30.0
 
 
+_LOCKED = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 class LoopWriter:
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
@@ -52,14 +60,56 @@ class LoopWriter:
         self.batches = 0
 
     async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
-        """Run ``fn`` (one statement) in the next turn's transaction; returns after COMMIT."""
+        """Run ``fn`` (one statement) and commit; returns after COMMIT.
+
+        When nothing is queued and the lock is free it commits at once, in the
+        caller's own step: a one-row commit costs ~16 us, less than the two
+        loop turns that waiting for a batch would add to the caller's answer.
+        Otherwise it joins the batch committed early in the next turn.
+        """
+        if not self._pending and not self._scheduled:
+            now = self._try_at_once(fn)
+            if now is not _LOCKED:
+                if isinstance(now, _Failed):
+                    raise now.error
+                return now  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, future))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
+            if self._waiting_since is None:
+                loop.call_soon(self._flush)
+            else:  # the lock was just found taken: try again shortly
+                loop.call_later(RETRY_SECONDS, self._flush)
         return await future
+
+    def _try_at_once(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+        self._intent.announce()
+        try:
+            self._raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY and not self._timed_out():
+                return _LOCKED
+            self._waiting_since = None
+            self._intent.withdraw()
+            return _Failed(exc)
+        self._waiting_since = None
+        try:
+            try:
+                value: Any = fn(self._conn)
+            except Exception as exc:  # one statement: it undid itself
+                value = _Failed(exc)
+            self._raw.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.exception("loop write failed to commit")
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+            value = _Failed(exc)
+        finally:
+            self._intent.withdraw()
+        self.batches += 1
+        return value
 
     def _flush(self) -> None:
         # Runs start to end without yielding: nothing is queued meanwhile.
