@@ -283,6 +283,7 @@ def pending_jobs(db_path: Path) -> int:
 
 
 async def drain(node: NodeProcess) -> None:
+    gc.collect()  # this process's own, between timed slices (see main)
     backlog = pending_jobs(node.db_path)
     waited = await wait_drained(node.db_path, DRAIN_LIMIT)
     info(f"  node inbox backlog {backlog} jobs, drained in {waited:.1f}s")
@@ -450,9 +451,12 @@ async def phases(
     batch = deliveries.batch(THROUGHPUT_CAP)
     info(f"signed {len(batch)} deliveries in {time.perf_counter() - t0:.1f}s")
     # The load generator's own pauses count as latency (measured from each
-    # request's scheduled time): keep its GC from walking the pre-signed requests.
+    # request's scheduled time): its garbage collector, walking tens of
+    # thousands of pre-signed requests, stalled it ~100 ms at a time. It runs
+    # between slices instead (in ``drain``), as timeit does.
     gc.collect()
     gc.freeze()
+    gc.disable()
     reqs = [r for _, r in batch]
     base_reqs = retarget(batch, bare.base)  # reused round-robin: the bare handler keeps nothing
     ours_runs: list[LoadResult] = []
