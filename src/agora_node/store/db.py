@@ -164,6 +164,11 @@ def _restart_wal(conn: sqlite3.Connection) -> None:
         raise
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock (SQLITE_BUSY and its extended codes)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+
+
 def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
     """Run a statement that needs the write lock, retrying while another process holds it."""
     deadline = time.monotonic() + _BUSY_TIMEOUT
@@ -173,7 +178,7 @@ def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
             raw.execute(sql)
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+            if not is_busy(exc) or time.monotonic() > deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, _BUSY_POLL_MAX)

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from agora_node.store.db import WriteIntent, connect
+from agora_node.store.db import WriteIntent, connect, is_busy
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,14 @@ MAX_BATCH = 16
 LOCK_TIMEOUT = 30.0
 
 
-_LOCKED = object()
+Write = Callable[[sqlite_utils.Database], Any]
+
+
+class _Locked:
+    """Another connection holds the write lock: try again shortly."""
+
+
+_LOCKED = _Locked()
 
 
 class _Failed:
@@ -54,7 +61,7 @@ class LoopWriter:
         self._raw = self._conn.conn
         self._raw.execute("PRAGMA busy_timeout=0")  # never wait on the loop
         self._intent = WriteIntent(path + "-writers")
-        self._pending: list[tuple[Callable[[sqlite_utils.Database], Any], asyncio.Future[Any]]] = []
+        self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._scheduled = False
         self._waiting_since: float | None = None
         self.batches = 0
@@ -68,11 +75,14 @@ class LoopWriter:
         Otherwise it joins the batch committed early in the next turn.
         """
         if not self._pending and not self._scheduled:
-            now = self._try_at_once(fn)
-            if now is not _LOCKED:
-                if isinstance(now, _Failed):
-                    raise now.error
-                return now  # type: ignore[no-any-return]
+            outcome = self._transaction([fn])
+            if isinstance(outcome, _Failed):
+                raise outcome.error
+            if isinstance(outcome, list):
+                (value,) = outcome
+                if isinstance(value, _Failed):
+                    raise value.error
+                return value  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, future))
@@ -84,32 +94,36 @@ class LoopWriter:
                 loop.call_later(RETRY_SECONDS, self._flush)
         return await future
 
-    def _try_at_once(self, fn: Callable[[sqlite_utils.Database], Any]) -> Any:
+    def _transaction(self, fns: list[Write]) -> list[Any] | _Failed | _Locked:
+        """Each function's value (or ``_Failed``) once committed; ``_Failed`` for
+        all when the transaction itself failed; ``_LOCKED`` when the lock is taken."""
         self._intent.announce()
         try:
             self._raw.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY and not self._timed_out():
-                return _LOCKED
+            if is_busy(exc) and not self._timed_out():
+                return _LOCKED  # still announced: background writers stand aside
             self._waiting_since = None
             self._intent.withdraw()
             return _Failed(exc)
         self._waiting_since = None
         try:
-            try:
-                value: Any = fn(self._conn)
-            except Exception as exc:  # one statement: it undid itself
-                value = _Failed(exc)
+            values: list[Any] = []
+            for fn in fns:
+                try:
+                    values.append(fn(self._conn))
+                except Exception as exc:  # one statement: it undid itself
+                    values.append(_Failed(exc))
             self._raw.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("loop write failed to commit")
             if self._raw.in_transaction:
                 self._raw.execute("ROLLBACK")
-            value = _Failed(exc)
+            return _Failed(exc)
         finally:
             self._intent.withdraw()
         self.batches += 1
-        return value
+        return values
 
     def _flush(self) -> None:
         # Runs start to end without yielding: nothing is queued meanwhile.
@@ -119,72 +133,29 @@ class LoopWriter:
         # that turn short; the rest commit in the next one.
         batch, self._pending = live[:MAX_BATCH], live[MAX_BATCH:]
         if batch:
-            self._commit(batch)
+            outcome = self._transaction([fn for fn, _ in batch])
+            if isinstance(outcome, _Locked):
+                self._pending = batch + self._pending
+                self._scheduled = True
+                asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush)
+                return
+            for i, (_, future) in enumerate(batch):
+                value = outcome if isinstance(outcome, _Failed) else outcome[i]
+                if future.done():
+                    continue
+                if isinstance(value, _Failed):
+                    future.set_exception(value.error)
+                else:
+                    future.set_result(value)
         if self._pending and not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
-
-    def _commit(self, batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]]) -> None:
-        self._intent.announce()
-        try:
-            self._raw.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY and not self._timed_out():
-                self._retry(batch)
-                return
-            self._finish(batch, None, exc)
-            return
-        self._waiting_since = None
-        results: list[tuple[Any, BaseException | None]] = []
-        for fn, _ in batch:
-            try:
-                results.append((fn(self._conn), None))
-            except Exception as exc:  # one statement: it undid itself
-                results.append((None, exc))
-        try:
-            self._raw.execute("COMMIT")
-        except sqlite3.Error as exc:
-            log.exception("loop write batch failed to commit")
-            if self._raw.in_transaction:
-                self._raw.execute("ROLLBACK")
-            self._finish(batch, None, exc)
-            return
-        self.batches += 1
-        self._finish(batch, results, None)
 
     def _timed_out(self) -> bool:
         now = time.monotonic()
         if self._waiting_since is None:
             self._waiting_since = now
         return now - self._waiting_since > LOCK_TIMEOUT
-
-    def _retry(self, batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]]) -> None:
-        """The write lock is taken: put the batch back and try again shortly."""
-        self._intent.announce()  # if a probe was in the way the first time
-        self._pending = batch + self._pending
-        self._scheduled = True
-        asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush)
-
-    def _finish(
-        self,
-        batch: list[tuple[Callable[[Any], Any], asyncio.Future[Any]]],
-        results: list[tuple[Any, BaseException | None]] | None,
-        failure: BaseException | None,
-    ) -> None:
-        self._waiting_since = None
-        self._intent.withdraw()
-        for i, (_, future) in enumerate(batch):
-            if future.done():
-                continue
-            if results is None:
-                assert failure is not None
-                future.set_exception(failure)
-                continue
-            value, error = results[i]
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
 
     def close(self) -> None:
         for _, future in self._pending:

@@ -275,12 +275,6 @@ class DeliveryWorker:
             sign_in=self._sign_pool,
         )
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """One attempt and its recorded outcome."""
-        attempt = await self.attempt(delivery)
-        if attempt is not None:
-            await self._db.write(partial(self._record, attempt=attempt))
-
     async def attempt(self, delivery: Delivery) -> Attempt | None:
         """Sign and send; classify the answer (None: nothing to send, already recorded)."""
         body = await self._body(delivery.activity_uri)
