@@ -8,7 +8,6 @@ aside while a serving writer has announced itself, for a bounded time.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 import time
@@ -131,22 +130,6 @@ def test_serving_writer_announces_only_while_it_writes(db: Database, tmp_path: P
         assert probe.is_clear()  # and withdrawn after the commit
     finally:
         probe.close()
-
-
-async def test_a_failed_one_statement_write_is_undone_alone(db: Database) -> None:
-    def duplicate(c: Any) -> None:  # one statement that fails: a primary-key clash
-        c.execute("INSERT INTO instance_state (key, value) VALUES ('k', 'again')")
-
-    db.write_sync(put("k"))
-    results = await asyncio.gather(
-        db.write(put("before"), urgent=True, one_statement=True),
-        db.write(duplicate, urgent=True, one_statement=True),
-        db.write(put("after"), urgent=True, one_statement=True),
-        return_exceptions=True,
-    )
-    assert isinstance(results[1], sqlite3.IntegrityError)
-    assert get(db, "before") == "1" and get(db, "after") == "1"
-    assert get(db, "k") == "1"
 
 
 def test_background_checkpointer_restarts_the_wal_itself(tmp_path: Path) -> None:

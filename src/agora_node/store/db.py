@@ -81,9 +81,6 @@ class _WriteJob:
     loop: asyncio.AbstractEventLoop | None = None
     waiter: asyncio.Future[Any] | None = None
     urgent: bool = False
-    # One SQL statement: SQLite undoes a failed statement by itself, so the
-    # job needs no SAVEPOINT (two fewer round trips through the GIL).
-    one_statement: bool = False
 
 
 def _resolve_waiters(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -280,14 +277,11 @@ class Database:
         self._queue.put(_WriteJob(fn, fut, urgent=urgent))
         return fut
 
-    async def write(
-        self, fn: Callable[[Conn], T], *, urgent: bool = False, one_statement: bool = False
-    ) -> T:
+    async def write(self, fn: Callable[[Conn], T], *, urgent: bool = False) -> T:
         """Run ``fn`` in a write transaction; returns after COMMIT.
 
         ``urgent``: for short writes a request is waiting on; they go ahead of
-        ordinary ones (see the module docstring). ``one_statement``: ``fn``
-        runs at most one SQL statement (see ``_WriteJob``).
+        ordinary ones (see the module docstring).
         """
         if self._writer is None:
             raise RuntimeError("database is not open")
@@ -296,7 +290,7 @@ class Database:
         fut: Future[T] = Future()
         # A caller cancelled before its job starts gets nothing done (as with wrap_future).
         waiter.add_done_callback(lambda w: fut.cancel() if w.cancelled() else None)
-        self._queue.put(_WriteJob(fn, fut, loop, waiter, urgent, one_statement))
+        self._queue.put(_WriteJob(fn, fut, loop, waiter, urgent))
         return await waiter
 
     def write_sync(self, fn: Callable[[Conn], T]) -> T:
@@ -348,12 +342,6 @@ class Database:
                     self._intent.announce()
             _execute_locking(raw, "BEGIN IMMEDIATE")
             for job in batch:
-                if job.one_statement:
-                    try:
-                        results.append((job, job.fn(conn), None))
-                    except Exception as exc:  # the statement undid itself
-                        results.append((job, None, exc))
-                    continue
                 raw.execute("SAVEPOINT job")
                 try:
                     value = job.fn(conn)

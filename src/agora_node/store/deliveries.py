@@ -227,11 +227,6 @@ def set_host_signature_scheme(db: sqlite_utils.Database, host: str, scheme: str)
     db.execute("UPDATE hosts SET signature_scheme = ? WHERE host = ?", [scheme, host])
 
 
-def is_host_blocked(db: sqlite_utils.Database, host: str) -> bool:
-    row = db.execute("SELECT blocked FROM hosts WHERE host = ?", [host]).fetchone()
-    return bool(row and row[0])
-
-
 def blocked_hosts(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT host FROM hosts WHERE blocked = 1")]
 

@@ -14,9 +14,9 @@ thread), the batch is tried again a quarter millisecond later, with the
 serving process's write intent announced (see ``db.WriteIntent``) so that
 background writers stand aside meanwhile.
 
-Only for functions that run one SQL statement on small rows (see
-``Database.write``'s ``one_statement``); everything else goes to the writer
-thread.
+Only for functions that run one SQL statement on small rows: SQLite undoes
+a failed statement by itself, so no SAVEPOINT is needed around each;
+everything else goes to the writer thread.
 """
 
 from __future__ import annotations
