@@ -36,20 +36,16 @@ class HostBlocklist:
     def __init__(self, db: Database, configured: tuple[str, ...]) -> None:
         self._db = db
         self._configured = tuple(d.lower().rstrip(".") for d in configured)
-        self._stored: frozenset[str] = frozenset()
-        self._stored_bare: tuple[str, ...] = ()
+        self._domains = self._configured
 
     async def refresh(self) -> None:
         hosts = await self._db.read(deliveries_store.blocked_hosts)
-        self._stored = frozenset(hosts)
-        self._stored_bare = tuple({h.split(":")[0] for h in hosts})
+        # A host blocked in the database is blocked on every port, as configured domains are.
+        stored = {h.split(":")[0] for h in hosts}
+        self._domains = self._configured + tuple(stored - set(self._configured))
 
     def is_blocked(self, host: str) -> bool:
-        return (
-            host in self._stored
-            or is_blocked_domain(host, self._configured)
-            or is_blocked_domain(host, self._stored_bare)
-        )
+        return is_blocked_domain(host, self._domains)
 
     async def keep_fresh(self) -> None:
         while True:
