@@ -24,7 +24,7 @@ inbox queue is drained before every baseline slice and every latency slice,
 so its worker never competes with the baseline and each slice starts clean):
 1. throughput: ``CONNECTIONS`` keep-alive connections sending back to back
    for ``SECONDS`` in total (capped); ours counts 202s, each one then checked
-   present in the node's ``jobs`` table (SQLite opened read-only after a
+   present in the node's inbox spool or ``jobs`` table (SQLite opened read-only after a
    graceful stop) — a 202 that is not stored counts as not accepted. The
    baseline is a bare aiohttp app (own process) that reads the body and
    answers 202, fed the very same requests.
@@ -42,7 +42,7 @@ so its worker never competes with the baseline and each slice starts clean):
    the load, and this process's own lag).
 4. kill -9: a fresh batch of deliveries; the node is killed with SIGKILL
    once a third of them got 202, restarted on the same database, stopped;
-   then every 202'd id must be in ``jobs`` (or processed, in ``activities``).
+   then every 202'd id must be spooled, in ``jobs`` (or processed, in ``activities``).
 """
 
 from __future__ import annotations
@@ -248,38 +248,87 @@ def retarget(requests: list[tuple[str, Request]], base: str) -> list[Request]:
     return out
 
 
+def spool_segments(db_path: Path) -> list[Path]:
+    """The node's inbox spool (``agora_node/store/spool.py``): 202'd, maybe not queued yet."""
+    directory = Path(f"{db_path}-inbox")
+    return sorted(directory.glob("*.sqlite3")) if directory.is_dir() else []
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _keys_in(conn: sqlite3.Connection, table: str, column: str, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", chunk
+        ).fetchall()
+        found.update(r[0] for r in rows)
+    return found
+
+
+def in_queue(db_path: Path, ids: list[str]) -> set[str]:
+    """Which activity ids the node holds as accepted: spooled or queued as jobs."""
+    keys = [f"inbox:{i}" for i in ids]
+    found: set[str] = set()
+    sources = [(db_path, "jobs")] + [(p, "spool") for p in spool_segments(db_path)]
+    for path, table in sources:
+        try:
+            conn = _read_only(path)
+        except sqlite3.OperationalError:  # a segment removed meanwhile: its jobs are queued
+            continue
+        try:
+            found |= _keys_in(conn, table, "dedupe_key", keys)
+        except sqlite3.OperationalError:
+            continue
+        finally:
+            conn.close()
+    return {k.removeprefix("inbox:") for k in found}
+
+
 def stored_ids(db_path: Path, ids: list[str]) -> set[str]:
-    """Which activity ids are in ``jobs`` (queued) or ``activities`` (processed); read-only."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    """Which activity ids are spooled, queued, or processed (in ``activities``); read-only."""
+    conn = _read_only(db_path)
     try:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT dedupe_key FROM jobs WHERE dedupe_key IN ({marks})",
-                [f"inbox:{i}" for i in chunk],
-            ).fetchall()
-            found.update(r[0].removeprefix("inbox:") for r in rows)
-            rows = conn.execute(
-                f"SELECT uri FROM activities WHERE uri IN ({marks})", chunk
-            ).fetchall()
-            found.update(r[0] for r in rows)
-        return found
+        return in_queue(db_path, ids) | _keys_in(conn, "activities", "uri", ids)
     finally:
         conn.close()
 
 
 def pending_jobs(db_path: Path) -> int:
-    """Inbox jobs not processed yet (read-only, beside the running node)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    """Inbox activities not processed yet: spooled past the worker's cursor, or
+    queued and not done (read-only, beside the running node)."""
+    conn = _read_only(db_path)
     try:
-        row = conn.execute(
+        queued = conn.execute(
             "SELECT count(*) FROM jobs WHERE kind = 'inbox' AND state IN ('pending', 'running')"
-        ).fetchone()
-        return int(row[0])
+        ).fetchone()[0]
+        cursors = dict(conn.execute("SELECT generation, last_id FROM spool_cursor").fetchall())
     finally:
         conn.close()
+    spooled = 0
+    for path in spool_segments(db_path):
+        try:
+            segment = _read_only(path)
+        except sqlite3.OperationalError:  # removed meanwhile
+            continue
+        try:
+            row = segment.execute(
+                "SELECT value FROM spool_meta WHERE key = 'generation'"
+            ).fetchone()
+            if row is not None:
+                after = cursors.get(row[0], 0)
+                spooled += segment.execute(
+                    "SELECT count(*) FROM spool WHERE id > ?", [after]
+                ).fetchone()[0]
+        except sqlite3.OperationalError:  # removed meanwhile, or still being made
+            continue
+        finally:
+            segment.close()
+    return int(queued) + spooled
 
 
 async def drain(node: NodeProcess) -> None:
@@ -297,22 +346,6 @@ async def wait_drained(db_path: Path, limit_s: float) -> float:
             break
         await asyncio.sleep(0.1)
     return time.perf_counter() - start
-
-
-def in_jobs(db_path: Path, ids: list[str]) -> set[str]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = [f"inbox:{i}" for i in ids[start : start + 500]]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT dedupe_key FROM jobs WHERE dedupe_key IN ({marks})", chunk
-            ).fetchall()
-            found.update(r[0].removeprefix("inbox:") for r in rows)
-        return found
-    finally:
-        conn.close()
 
 
 class Probe:
@@ -541,10 +574,10 @@ async def phases(
 
     # graceful stop, then check every 202 is stored; the loop monitor writes its report
     node.stop()
-    present = in_jobs(node.db_path, accepted_ids)
+    present = in_queue(node.db_path, accepted_ids)
     missing = len(set(accepted_ids) - present)
     stored_throughput = len(set(throughput_ids) & present)
-    info(f"202s so far {len(accepted_ids)}, present in jobs {len(present)}, missing {missing}")
+    info(f"202s so far {len(accepted_ids)}, spooled or queued {len(present)}, missing {missing}")
     ours_rate = stored_throughput / ours_elapsed
     base_rate = sum(r.statuses.get(202, 0) for r in base_runs) / sum(r.elapsed for r in base_runs)
     figure("inbox_accepted_per_s", ours_rate, base_rate, ours_rate / base_rate)

@@ -25,7 +25,7 @@ from agora_node.background import (
     WorkerProcess,
 )
 from agora_node.config import WORKER_MODES, Settings
-from agora_node.context import DB, HTTP, LOOP_WRITER, SETTINGS, URLS
+from agora_node.context import DB, HTTP, INBOX_SPOOL, SETTINGS, URLS
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
@@ -51,7 +51,7 @@ from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
-from agora_node.store.loop_writer import LoopWriter
+from agora_node.store.spool import InboxSpool
 from agora_node.web import notes, pages
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,14 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     db.open()
     app[DB] = db
-    loop_writer = LoopWriter(settings.database.path)
-    app[LOOP_WRITER] = loop_writer
+    # Accepted inbound activities: committed on this loop to spool files only
+    # this process writes (store/spool.py); the workers take them from there.
+    spool = InboxSpool(settings.database.path)
+    await asyncio.to_thread(spool.open)
+    app[INBOX_SPOOL] = spool
     await db.write(ensure_instance_keys)
     yield
-    loop_writer.close()
+    await asyncio.to_thread(spool.close)
     db.close()
 
 

@@ -39,7 +39,6 @@ import aiohttp
 
 from agora_node.cli import setup_logging
 from agora_node.config import Settings
-from agora_node.federation import inbox
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
 from agora_node.federation.http import FetchPolicy, fetch_policy, make_client_session
 from agora_node.federation.prefetch import Prefetcher
@@ -47,8 +46,9 @@ from agora_node.federation.signing import Signers
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
+from agora_node.store.spool import SpoolReader
 from agora_node.workers.delivery import DeliveryWorker
-from agora_node.workers.inbox import InboxWorker
+from agora_node.workers.inbox import INBOX_JOB, InboxWorker
 
 log = logging.getLogger("agora_node.background")  # also when run as __main__
 
@@ -84,12 +84,14 @@ class BackgroundWorkers:
         self._db = db
         self.inbox_wake = asyncio.Event()
         self.delivery_wake = asyncio.Event()
+        self._spool = SpoolReader(settings.database.path)
         self.inbox = InboxWorker(
             db,
             Prefetcher(db, fetcher, urls, settings.federation.thread_fetch_depth),
             urls,
             self.inbox_wake,
             self.delivery_wake,
+            spool=self._spool,
         )
         self.delivery = DeliveryWorker(
             db,
@@ -106,7 +108,7 @@ class BackgroundWorkers:
     async def start(self) -> None:
         # Inbox jobs claimed by a process that died (kill -9, power loss) are
         # handed back now instead of when their lease would have expired.
-        await self._db.write(lambda c: jobs_store.release_running_jobs(c, inbox.INBOX_JOB))
+        await self._db.write(lambda c: jobs_store.release_running_jobs(c, INBOX_JOB))
         self._tasks = [
             asyncio.create_task(self.inbox.run(), name="inbox-worker"),
             asyncio.create_task(self.delivery.run(), name="delivery-worker"),
@@ -123,6 +125,7 @@ class BackgroundWorkers:
         self._tasks = []
         await self.inbox.drain()
         await self.delivery.drain()
+        self._spool.close()
 
 
 class WorkerProcess:

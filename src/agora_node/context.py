@@ -14,12 +14,12 @@ from aiohttp import web
 from agora_node.config import Settings
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store.db import Database
-from agora_node.store.loop_writer import LoopWriter
+from agora_node.store.spool import InboxSpool
 
 SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", Database)
-# Small urgent writes on the serving loop itself (store/loop_writer.py).
-LOOP_WRITER = web.AppKey("loop_writer", LoopWriter)
+# Accepted inbound activities, committed on the serving loop (store/spool.py).
+INBOX_SPOOL = web.AppKey("inbox_spool", InboxSpool)
 URLS = web.AppKey("urls", LocalUrls)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 # Built at start-up by app.py; typed loosely here to keep this module small.

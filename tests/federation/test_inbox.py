@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,13 +16,14 @@ from aiohttp.test_utils import TestClient
 
 from agora_node.app import create_app
 from agora_node.config import Settings
-from agora_node.context import DB
+from agora_node.context import DB, SETTINGS
 from agora_node.federation.blocklist import HOST_BLOCKLIST
 from agora_node.protocol.httpsig import parse_signature, verify_signature
 from agora_node.protocol.keys import load_public_key
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store import social
+from agora_node.store.spool import segment_files, spool_dir
 from tests.conftest import BASE_URL, add_account, make_settings
 from tests.federation.remote import FakeRemote, RemoteActor, signed_post
 
@@ -70,9 +72,18 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 async def count_jobs(client: TestClient) -> int:  # type: ignore[type-arg]
-    return await client.server.app[DB].read(
-        lambda c: c.execute("SELECT count(*) FROM jobs WHERE kind = 'inbox'").fetchone()[0]
+    """Activities stored by the inbox: spooled, queued or both (counted once)."""
+    queued = await client.server.app[DB].read(
+        lambda c: {r[0] for r in c.execute("SELECT dedupe_key FROM jobs WHERE kind = 'inbox'")}
     )
+    spooled: set[str] = set()
+    for path in segment_files(spool_dir(client.server.app[SETTINGS].database.path)):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            spooled |= {r[0] for r in conn.execute("SELECT dedupe_key FROM spool")}
+        finally:
+            conn.close()
+    return len(queued | spooled)
 
 
 async def test_follow_is_accepted_and_accept_delivered_signed(node, remote) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,8 @@ Order matters: the cheap checks that need no network come first, so a
 forged or malformed request never makes us fetch anything.
 size cap → signature header, coverage, time window and digest (401) →
 JSON (400) → blocked domain (403) → key resolution and verification (401)
-→ origin rules (401/403) → schema (400) → queued once by id → 202.
+→ origin rules (401/403) → schema (400) → spooled once by id → 202
+(store/spool.py; the inbox worker queues it as a job and processes it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agora_node.context import DB, LOOP_WRITER, SETTINGS, URLS
+from agora_node.context import DB, INBOX_SPOOL, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
 from agora_node.federation.http import parse_json_object
@@ -27,11 +28,9 @@ from agora_node.protocol.hosts import host_of
 from agora_node.protocol.validation import DEFAULT_DEPTH_LIMIT, check_depth, validate_activity
 from agora_node.protocol.vocab import id_of, types_of
 from agora_node.store import accounts as accounts_store
-from agora_node.store import jobs as jobs_store
 
 log = logging.getLogger(__name__)
 
-INBOX_JOB = "inbox"
 BLOCKED_MESSAGE = "this server does not accept activities from your domain"
 
 
@@ -108,22 +107,18 @@ async def inbox(request: web.Request) -> web.Response:
     # object that parsed and validated, so it is spliced in as it is rather
     # than serialised again (a repeated key resolves the same way when the
     # worker parses it: the last one wins).
+    received_at = time.time()
     payload_json = (
         f'{{"activity":{body.decode()},"recipient":{json.dumps(recipient)},'
-        f'"received_at":{time.time()!r}}}'
+        f'"received_at":{received_at!r}}}'
     )
 
-    def enqueue(c: Any) -> bool:
-        return jobs_store.enqueue_job_json(
-            c, INBOX_JOB, payload_json, dedupe_key=f"inbox:{activity_id}"
-        )
-
-    fresh = await app[LOOP_WRITER].write(enqueue)
-    if fresh:
+    spooled = await app[INBOX_SPOOL].add(f"inbox:{activity_id}", payload_json, received_at)
+    if spooled:
         app[INBOX_WAKE].set()
     log.info(
-        "inbox accepted activity_id=%s type=%s actor=%s scheme=%s fresh=%s",
-        activity_id, activity.get("type"), verified.actor_uri, verified.scheme, fresh,
+        "inbox accepted activity_id=%s type=%s actor=%s scheme=%s spooled=%s",
+        activity_id, activity.get("type"), verified.actor_uri, verified.scheme, spooled,
     )  # fmt: skip
     return web.Response(status=202)
 

@@ -40,6 +40,7 @@ import queue
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -166,7 +167,7 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
-def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
+def execute_locking(raw: sqlite3.Connection, sql: str) -> None:
     """Run a statement that needs the write lock, retrying while another process holds it."""
     deadline = time.monotonic() + _BUSY_TIMEOUT
     pause = 0.00005
@@ -181,9 +182,18 @@ def _execute_locking(raw: sqlite3.Connection, sql: str) -> None:
         pause = min(pause * 2, _BUSY_POLL_MAX)
 
 
-def connect(path: str) -> Conn:
-    """Open a connection with the pragmas every connection needs."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+def connect(path: str, *, must_exist: bool = False) -> Conn:
+    """Open a connection with the pragmas every connection needs.
+
+    ``must_exist``: fail (``sqlite3.OperationalError``) rather than create a
+    missing file."""
+    if must_exist:
+        uri = "file:" + urllib.parse.quote(path) + "?mode=rw"
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
+        )
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -299,7 +309,7 @@ class Database:
 
     def _writer_loop(self, conn: Conn) -> None:
         raw = conn.conn
-        raw.execute("PRAGMA busy_timeout=0")  # see _execute_locking
+        raw.execute("PRAGMA busy_timeout=0")  # see execute_locking
         urgent: deque[_WriteJob] = deque()
         bulk: deque[_WriteJob] = deque()
         stop = False
@@ -340,7 +350,7 @@ class Database:
                     self._intent.wait_until_clear()
                 else:
                     self._intent.announce()
-            _execute_locking(raw, "BEGIN IMMEDIATE")
+            execute_locking(raw, "BEGIN IMMEDIATE")
             for job in batch:
                 raw.execute("SAVEPOINT job")
                 try:
@@ -352,7 +362,7 @@ class Database:
                 else:
                     raw.execute("RELEASE job")
                     results.append((job, value, None))
-            _execute_locking(raw, "COMMIT")
+            execute_locking(raw, "COMMIT")
         except Exception as exc:  # the commit itself failed: nothing was written
             log.exception("database write batch failed")
             if raw.in_transaction:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
 from agora_node.store.leases import take_leases
+
+SPOOL_CURSOR_KEEP_SECONDS = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,66 @@ def enqueue_job_json(
         [kind, dedupe_key, payload_json, run_at or now, now],
     )
     return cur.rowcount == 1
+
+
+def move_spooled(
+    db: sqlite_utils.Database,
+    kind: str,
+    generation: str,
+    rows: Sequence[tuple[int, str, str, float]],
+) -> int:
+    """Queue spooled activities (``store/spool.py``) and advance the cursor past
+    them, in the caller's transaction; a key queued before is skipped. Returns
+    how many were queued."""
+    if not rows:
+        return 0
+    cur = db.conn.executemany(
+        "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
+        "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
+        [(kind, key, payload, received_at, received_at) for _, key, payload, received_at in rows],
+    )
+    db.execute(
+        "INSERT INTO spool_cursor (generation, last_id) VALUES (?, ?) "
+        "ON CONFLICT(generation) DO UPDATE SET last_id = max(last_id, excluded.last_id)",
+        [generation, rows[-1][0]],
+    )
+    return cur.rowcount
+
+
+def finish_spool_segment(db: sqlite_utils.Database, generation: str, now: float) -> None:
+    """Every row of that (sealed) spool segment is queued: the segment may go.
+
+    Cursors of segments finished long ago are dropped here too; should such a
+    segment still be on disk, reading it again queues nothing new."""
+    db.execute(
+        "INSERT INTO spool_cursor (generation, last_id, finished_at) VALUES (?, 0, ?) "
+        "ON CONFLICT(generation) DO UPDATE SET finished_at = excluded.finished_at",
+        [generation, now],
+    )
+    db.execute("DELETE FROM spool_cursor WHERE finished_at < ?", [now - SPOOL_CURSOR_KEEP_SECONDS])
+
+
+def spool_cursors(db: sqlite_utils.Database) -> tuple[dict[str, int], set[str]]:
+    """The last row queued from each spool segment, and the finished segments."""
+    cursors: dict[str, int] = {}
+    finished: set[str] = set()
+    for generation, last_id, finished_at in db.execute(
+        "SELECT generation, last_id, finished_at FROM spool_cursor"
+    ).fetchall():
+        cursors[str(generation)] = int(last_id)
+        if finished_at is not None:
+            finished.add(str(generation))
+    return cursors, finished
+
+
+def finished_spool_segments(db: sqlite_utils.Database, generations: list[str]) -> set[str]:
+    marks = ",".join("?" * len(generations))
+    rows = db.execute(
+        "SELECT generation FROM spool_cursor "
+        f"WHERE finished_at IS NOT NULL AND generation IN ({marks})",
+        generations,
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def job_exists(db: sqlite_utils.Database, dedupe_key: str) -> bool:

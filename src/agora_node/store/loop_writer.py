@@ -1,22 +1,21 @@
 """Small urgent writes committed on the event loop's own thread.
 
-The inbox answers 202 only once its job is committed. Through the writer
+The inbox answers 202 only once its activity is committed to a spool segment
+(``store/spool.py``), which only the serving loop writes. Through a writer
 thread that costs two thread hand-offs per batch, and the writer wakes,
-takes the GIL from the loop and gives it back around every SQLite call —
-under load the serving loop was preempted a thousand times a second that way
-(bench/inbox.py). A one-row INSERT and its COMMIT take tens of microseconds
-(WAL, ``synchronous=NORMAL``: no fsync at commit), less than the hand-off.
+takes the GIL from the loop and gives it back around every SQLite call:
+under load the serving loop was preempted a thousand times a second that
+way (bench/inbox.py). A one-row INSERT and its COMMIT take tens of
+microseconds (WAL, ``synchronous=NORMAL``: no fsync at commit), less than
+the hand-off.
 
 So these writes run on the loop: the ones asked for during one turn are
 committed together early in the next. The loop never waits for the write
-lock: when another connection holds it (the worker process, the writer
-thread), the batch is tried again a quarter millisecond later, with the
-serving process's write intent announced (see ``db.WriteIntent``) so that
-background writers stand aside meanwhile.
+lock: should another connection hold it, the batch is tried again a quarter
+millisecond later.
 
 Only for functions that run one SQL statement on small rows: SQLite undoes
-a failed statement by itself, so no SAVEPOINT is needed around each;
-everything else goes to the writer thread.
+a failed statement by itself, so no SAVEPOINT is needed around each.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from agora_node.store.db import WriteIntent, connect, is_busy
+from agora_node.store.db import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +55,10 @@ class _Failed:
 
 
 class LoopWriter:
-    def __init__(self, path: str) -> None:
-        self._conn = connect(path)
-        self._raw = self._conn.conn
+    def __init__(self, conn: sqlite_utils.Database) -> None:
+        self._conn = conn
+        self._raw = conn.conn
         self._raw.execute("PRAGMA busy_timeout=0")  # never wait on the loop
-        self._intent = WriteIntent(path + "-writers")
         self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
         self._scheduled = False
         self._waiting_since: float | None = None
@@ -69,20 +67,11 @@ class LoopWriter:
     async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         """Run ``fn`` (one statement) and commit; returns after COMMIT.
 
-        When nothing is queued and the lock is free it commits at once, in the
-        caller's own step: a one-row commit costs ~16 us, less than the two
-        loop turns that waiting for a batch would add to the caller's answer.
-        Otherwise it joins the batch committed early in the next turn.
+        It joins the batch committed early in the next turn. Committing each
+        write at once in its caller's step was tried: every answer then left
+        on its own, each waking the peer separately, and the inbox accepted a
+        third less (bench/inbox.py: 2,400/s against 3,390/s).
         """
-        if not self._pending and not self._scheduled:
-            outcome = self._transaction([fn])
-            if isinstance(outcome, _Failed):
-                raise outcome.error
-            if isinstance(outcome, list):
-                (value,) = outcome
-                if isinstance(value, _Failed):
-                    raise value.error
-                return value  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((fn, future))
@@ -97,14 +86,12 @@ class LoopWriter:
     def _transaction(self, fns: list[Write]) -> list[Any] | _Failed | _Locked:
         """Each function's value (or ``_Failed``) once committed; ``_Failed`` for
         all when the transaction itself failed; ``_LOCKED`` when the lock is taken."""
-        self._intent.announce()
         try:
             self._raw.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if is_busy(exc) and not self._timed_out():
-                return _LOCKED  # still announced: background writers stand aside
+                return _LOCKED
             self._waiting_since = None
-            self._intent.withdraw()
             return _Failed(exc)
         self._waiting_since = None
         try:
@@ -120,8 +107,6 @@ class LoopWriter:
             if self._raw.in_transaction:
                 self._raw.execute("ROLLBACK")
             return _Failed(exc)
-        finally:
-            self._intent.withdraw()
         self.batches += 1
         return values
 
@@ -151,6 +136,16 @@ class LoopWriter:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
+    def swap(self, conn: sqlite_utils.Database) -> sqlite_utils.Database:
+        """Write to ``conn`` from the next transaction on; returns the previous one.
+
+        Between transactions (on the loop, like every transaction here), so
+        nothing is half written to either; what is queued goes to ``conn``."""
+        old = self._conn
+        conn.conn.execute("PRAGMA busy_timeout=0")
+        self._conn, self._raw = conn, conn.conn
+        return old
+
     def _timed_out(self) -> bool:
         now = time.monotonic()
         if self._waiting_since is None:
@@ -162,6 +157,4 @@ class LoopWriter:
             if not future.done():
                 future.set_exception(RuntimeError("database closed"))
         self._pending = []
-        self._intent.withdraw()
-        self._intent.close()
         self._raw.close()

@@ -320,8 +320,19 @@ V3 = [
     "WHERE deleted_at IS NULL",
 ]
 
+# The worker's place in each segment of the inbox spool (store/spool.py).
+V4 = [
+    """
+    CREATE TABLE spool_cursor (
+        generation TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL,
+        finished_at REAL
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -1,5 +1,7 @@
 """The inbox worker: claims queued inbound activities and processes them.
 
+The inbox spools what it accepts (``store/spool.py``); the worker queues
+those as jobs first, moving its cursor in the same transaction.
 Each job: fetch what it needs (I/O, outside the transaction), then one write
 transaction that applies the activity, stores its effects and marks the job
 done. A failure is recorded and retried with exponential back-off; after
@@ -25,6 +27,7 @@ from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
 from agora_node.store.jobs import Job
+from agora_node.store.spool import SpoolReader
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,9 @@ INBOX_JOB = "inbox"
 MAX_ATTEMPTS = 8
 LEASE_SECONDS = 300.0
 BATCH = 32
+# Spooled activities queued as jobs per transaction, and per turn of run().
+SPOOL_BATCH = 64
+SPOOL_TAKE_MAX = 1024
 CONCURRENCY = 8
 # Back-off while the loop is busy (see InboxWorker._yield_to_requests).
 BUSY_LAG_SECONDS = 0.002
@@ -61,8 +67,12 @@ class InboxWorker:
         urls: LocalUrls,
         wake: asyncio.Event,
         on_deliveries: asyncio.Event | None = None,
+        *,
+        spool: SpoolReader | None = None,
     ) -> None:
         self._db = db
+        self._spool = spool
+        self._spool_cursors: tuple[dict[str, int], set[str]] | None = None
         self._prefetcher = prefetcher
         self._urls = urls
         self._wake = wake
@@ -74,6 +84,7 @@ class InboxWorker:
     async def run(self) -> None:
         while True:
             self._wake.clear()
+            taken = await self.take_spooled()
             jobs = await self._db.write(
                 partial(
                     jobs_store.claim_due_jobs,
@@ -89,7 +100,7 @@ class InboxWorker:
                 task = asyncio.create_task(self._run_job(job))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if len(jobs) == BATCH:
+            if len(jobs) == BATCH or taken >= SPOOL_TAKE_MAX:
                 continue
             due = await self._db.read(lambda db: jobs_store.next_job_due_at(db, INBOX_JOB))
             timeout = 5.0 if due is None else max(0.05, min(5.0, due - time.time()))
@@ -97,6 +108,34 @@ class InboxWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
+
+    async def take_spooled(self) -> int:
+        """Queue what the inbox has spooled (``store/spool.py``) as jobs; how many rows."""
+        spool = self._spool
+        if spool is None:
+            return 0
+        if self._spool_cursors is None:
+            self._spool_cursors = await self._db.read(jobs_store.spool_cursors)
+        cursors, finished = self._spool_cursors
+        taken = 0
+        while True:
+            found = await spool.next_rows(cursors, finished, SPOOL_BATCH)
+            if found is None:
+                return taken
+            generation, rows, done = found
+            if done:
+                await self._db.write(
+                    partial(jobs_store.finish_spool_segment, generation=generation, now=time.time())
+                )
+                finished.add(generation)
+                continue
+            await self._db.write(
+                partial(jobs_store.move_spooled, kind=INBOX_JOB, generation=generation, rows=rows)
+            )
+            cursors[generation] = rows[-1].id
+            taken += len(rows)
+            if taken >= SPOOL_TAKE_MAX:
+                return taken  # some processing in between; run() comes back at once
 
     async def _yield_to_requests(self) -> None:
         """Defer processing a little while the event loop is busy answering requests.
