@@ -1,4 +1,4 @@
-"""Small urgent writes committed on the event loop (the inbox's enqueue).
+"""Small urgent writes committed on the event loop (the inbox's spool).
 
 Given several writes asked for in one turn, they commit as one transaction
 before any caller resumes; a swapped connection takes the writes after it;
