@@ -2,7 +2,8 @@
 
 Given activities spooled across several segments, the worker queues each
 once, in order; a sealed segment it has read to the end is finished and then
-removed; the live one never is; a segment left by a process that died is
+removed; the live one never is; rows in a newer segment are taken while an
+older one waits to be sealed; a segment left by a process that died is
 sealed at the next start and taken like any other; nothing is lost when the
 worker stops between moving rows and finishing a segment.
 """
@@ -184,6 +185,25 @@ async def test_a_worker_stopped_before_finishing_a_segment_loses_nothing(
             reader.close()
         assert await queued_keys(main_db) == [f"inbox:{i}" for i in range(9)]
     finally:
+        await asyncio.to_thread(spool.close)
+
+
+async def test_rows_in_a_newer_segment_are_taken_before_the_older_one_is_sealed(
+    main_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(InboxSpool, "_seal_retired", lambda self: None)  # the keeper is late
+    spool = await small_segments(main_db, monkeypatch, 2)
+    reader = SpoolReader(main_db.path)
+    worker = worker_for(main_db, reader)
+    try:
+        await spool_many(spool, 0, 2)  # fills the first segment
+        await asyncio.sleep(0.05)
+        assert await worker.take_spooled() == 2
+        await spool_many(spool, 2, 1)  # into the next one; the first is not sealed
+        assert await worker.take_spooled() == 1
+        assert await queued_keys(main_db) == ["inbox:0", "inbox:1", "inbox:2"]
+    finally:
+        reader.close()
         await asyncio.to_thread(spool.close)
 
 

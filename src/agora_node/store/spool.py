@@ -353,7 +353,9 @@ class SpoolReader:
             if sealed:
                 self._close(path, done=True)
                 return generation, [], True
-            return None  # the live segment, read to its end
+            # Read to its end but not sealed: the live segment, or one the
+            # loop has just left and the keeper not yet sealed. Later
+            # segments may hold rows already; this one is read again next time.
         return None
 
     def _open(self, path: Path) -> tuple[sqlite_utils.Database, str] | None:
