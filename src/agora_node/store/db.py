@@ -8,16 +8,14 @@ back alone. A caller's future resolves only after COMMIT, so a 202 answered
 after ``await db.write(...)`` survives a crash of the process.
 
 Two priorities: ``urgent`` writes (a request waiting to answer) all go
-into the next transaction; ordinary (bulk) writes,
-such as the inbox worker's processing, take at most ``_MAX_BULK`` places in
-each, so an urgent write never waits behind a long run of slow bulk jobs.
+into the next transaction; ordinary (bulk) writes, such as the inbox
+worker's processing, take at most ``_MAX_BULK`` places in each, so an
+urgent write never waits behind a long run of slow bulk jobs.
 
 Several processes (the serving one and its worker process) may write the
 same file. SQLite's own busy handler sleeps in steps of up to 100 ms while
 another process holds the write lock, which a request waiting on its commit
-would feel (measured: p99 wait 100 ms, max 330 ms, in bench/inbox.py, when
-the inbox still committed here; it has a spool of its own now, see
-``store/spool.py``). So
+would feel (measured in bench/inbox.py: p99 wait 100 ms, max 330 ms). So
 the writer retries ``BEGIN IMMEDIATE`` itself every quarter millisecond at
 most. And writers announce themselves: a serving process's writer holds a
 shared ``flock`` on ``<database>-writers`` from before it asks for the write

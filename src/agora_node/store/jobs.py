@@ -119,11 +119,6 @@ def finished_spool_segments(db: sqlite_utils.Database, generations: list[str]) -
     return {str(r[0]) for r in rows}
 
 
-def job_exists(db: sqlite_utils.Database, dedupe_key: str) -> bool:
-    row = db.execute("SELECT 1 FROM jobs WHERE dedupe_key = ?", [dedupe_key]).fetchone()
-    return row is not None
-
-
 def claim_due_jobs(
     db: sqlite_utils.Database, kind: str, now: float, limit: int, lease_seconds: float
 ) -> list[Job]:

@@ -184,7 +184,6 @@ class InboxSpool:
         self._rows = 0
         self._opened_at = 0.0
         self._ready: queue.SimpleQueue[tuple[Path, sqlite_utils.Database]] = queue.SimpleQueue()
-        self._preparing = False
         self._retired: queue.SimpleQueue[tuple[Path, sqlite_utils.Database]] = queue.SimpleQueue()
         self._generations: dict[Path, str] = {}
         self._wake = threading.Event()

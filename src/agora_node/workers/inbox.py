@@ -2,6 +2,7 @@
 
 The inbox spools what it accepts (``store/spool.py``); the worker queues
 those as jobs first, moving its cursor in the same transaction.
+
 Each job: fetch what it needs (I/O, outside the transaction), then one write
 transaction that applies the activity, stores its effects and marks the job
 done. A failure is recorded and retried with exponential back-off; after
