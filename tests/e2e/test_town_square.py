@@ -345,3 +345,38 @@ async def test_account_move_takes_followers_along(devnet: Devnet, session) -> No
     )
     await eventually(lambda: _accepted(bob, new_home), timeout=60)
     assert await follow_state(devnet["B"], bob.actor, alice.actor) is None
+
+
+# -- 9. a crash of the receiving node ------------------------------------------------------
+
+
+async def test_202s_survive_kill_9_of_the_receiver(devnet: Devnet, session) -> None:  # type: ignore[no-untyped-def]
+    alice = await person(session, devnet["A"], "alice9")
+    node_a, node_c = devnet["A"], devnet["C"]
+
+    def create(i: int) -> dict[str, Any]:
+        note = {
+            "id": f"{alice.actor}/crash-notes/{i}",
+            "type": "Note",
+            "attributedTo": alice.actor,
+            "content": f"<p>before the crash {i}</p>",
+            "to": [PUBLIC],
+            "published": "2026-11-26T00:00:00Z",
+        }
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note['id']}/activity",
+            "type": "Create",
+            "actor": alice.actor,
+            "object": note,
+            "to": [PUBLIC],
+        }
+
+    creates = [create(i) for i in range(60)]
+    # All at once: most are answered 202 before the worker has processed them.
+    await asyncio.gather(*(deliver_as(session, node_a, "alice9", node_c, c) for c in creates))
+    node_c.stop(hard=True)  # SIGKILL, serving and worker process, right after the last 202
+    node_c.start()
+    await node_c.wait_ready(session)
+    for c in creates:
+        await eventually(lambda uri=c["object"]["id"]: has_object(node_c, uri), timeout=60)
