@@ -66,6 +66,8 @@ SUFFIX = ".sqlite3"
 # A segment takes this many rows, or lives this long, before the next one.
 SEGMENT_ROWS = 10_000
 SEGMENT_SECONDS = 30.0
+# Page cache of each segment connection (KiB).
+SEGMENT_CACHE_KIB = 2048
 # How often the keeper looks for segments to seal, make ready and delete.
 KEEP_SECONDS = 0.5
 
@@ -99,11 +101,13 @@ def open_segment(path: Path) -> sqlite_utils.Database:
     """A connection to a segment, giving it its schema and generation when new.
 
     Automatic checkpoints are off: one inside a commit would run on the
-    thread that commits (the serving loop).
+    thread that commits (the serving loop). Rows are written once and read
+    once, so a small page cache does (the main database's is 32 MB).
     """
     conn = connect(str(path))
     raw = conn.conn
     raw.execute("PRAGMA wal_autocheckpoint=0")
+    raw.execute(f"PRAGMA cache_size=-{SEGMENT_CACHE_KIB}")
     if segment_generation(conn) is None:
         execute_locking(raw, "BEGIN IMMEDIATE")
         try:
@@ -366,6 +370,7 @@ class SpoolReader:
             conn = connect(str(path), must_exist=True)
         except sqlite3.OperationalError:
             return None
+        conn.conn.execute(f"PRAGMA cache_size=-{SEGMENT_CACHE_KIB}")
         generation = segment_generation(conn)
         if generation is None:  # being made by the serving process
             conn.conn.close()
