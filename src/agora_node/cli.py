@@ -25,8 +25,11 @@ from agora_node.protocol.hosts import normalise_host
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store import deliveries as deliveries_store
+from agora_node.store import jobs as jobs_store
+from agora_node.store import spool as spool_store
 from agora_node.store import tokens as tokens_store
 from agora_node.store.db import Database
+from agora_node.workers.inbox import INBOX_JOB
 
 DEFAULT_CONFIG = "agora-data/agora.toml"
 
@@ -223,7 +226,8 @@ def _print_queue(rows: list[tuple[str, str, int]]) -> None:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    """The outgoing delivery queue: what waits for which host; retry or purge it."""
+    """The outgoing delivery queue: what waits for which host; retry or purge it.
+    Also one line for inbound activities not processed yet, and those given up on."""
     settings = _load(args.config)
     host = _host_option(getattr(args, "host", None))
     to_host = f" for {host}" if host else ""
@@ -241,6 +245,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
             print(f"purged {count} {args.state} deliveries{to_host}")
             return 0
         _print_queue(db.read_sync(deliveries_store.delivery_summary))
+        cursors, finished = db.read_sync(jobs_store.spool_cursors)
+        spooled = spool_store.count_waiting(settings.database.path, cursors, finished)
+        jobs = db.read_sync(lambda c: jobs_store.job_counts(c, INBOX_JOB))
+        print(
+            f"inbox: {spooled} spooled, {jobs.get('pending', 0)} pending, "
+            f"{jobs.get('running', 0)} running, {jobs.get('failed', 0)} failed"
+        )
         return 0
     finally:
         db.close()

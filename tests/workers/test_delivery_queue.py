@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,10 @@ import sqlite_utils
 
 from agora_node.config import load_settings
 from agora_node.store import deliveries as deliveries_store
+from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
+from agora_node.store.spool import InboxSpool, SpoolReader
+from agora_node.workers.inbox import INBOX_JOB
 
 NOW = 1_732_600_000.0
 
@@ -63,6 +67,33 @@ def fill(config: Path) -> None:
 def test_empty_queue(config: Path) -> None:
     result = cli(config, "queue")
     assert result.returncode == 0 and "the delivery queue is empty" in result.stdout
+    assert "inbox: 0 spooled, 0 pending, 0 running, 0 failed" in result.stdout
+
+
+async def test_inbox_line_counts_spooled_queued_and_failed(config: Path) -> None:
+    path = load_settings(config).database.path
+    db = Database(path)
+    db.open()
+    spool = InboxSpool(path)
+    await asyncio.to_thread(spool.open)
+    try:
+        for i in range(3):
+            await spool.add(f"inbox:https://remote.example/a/{i}", "{}", NOW)
+        # Two of them taken by a worker: queued as jobs, one of which has failed for good.
+        reader = SpoolReader(path)
+        found = await reader.next_rows({}, set(), 2)
+        reader.close()
+        assert found is not None
+        generation, rows, _ = found
+        await db.write(lambda c: jobs_store.move_spooled(c, INBOX_JOB, generation, rows))
+        job_id = (await db.read(lambda c: c.execute("SELECT min(id) FROM jobs").fetchone()))[0]
+        await db.write(lambda c: jobs_store.fail_job(c, job_id, "ValueError: broken"))
+    finally:
+        await asyncio.to_thread(spool.close)
+        db.close()
+    result = await asyncio.to_thread(cli, config, "queue")
+    assert result.returncode == 0, result.stderr
+    assert "inbox: 1 spooled, 1 pending, 0 running, 1 failed" in result.stdout
 
 
 def test_summary_retry_and_purge(config: Path) -> None:

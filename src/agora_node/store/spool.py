@@ -166,6 +166,28 @@ def spooled_keys(conn: sqlite_utils.Database) -> set[str]:
     return {str(r[0]) for r in conn.execute("SELECT dedupe_key FROM spool")}
 
 
+def count_waiting(db_path: str, cursors: dict[str, int], finished: set[str]) -> int:
+    """Rows spooled and not yet queued as jobs (``cursors``/``finished`` from
+    ``jobs.spool_cursors``), read beside a running node."""
+    waiting = 0
+    for path in segment_files(spool_dir(db_path)):
+        try:
+            conn = connect(str(path), must_exist=True)
+        except sqlite3.OperationalError:  # removed meanwhile: its rows are queued
+            continue
+        try:
+            generation = segment_generation(conn)
+            if generation is None or generation in finished:
+                continue
+            row = conn.execute(
+                "SELECT count(*) FROM spool WHERE id > ?", [cursors.get(generation, 0)]
+            ).fetchone()
+            waiting += int(row[0])
+        finally:
+            conn.conn.close()
+    return waiting
+
+
 def _remove_segment(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
