@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from agora_node.errors import SignatureError
 from agora_node.protocol.httpsig.algorithms import (
@@ -52,6 +53,12 @@ def _parse_params(value: str) -> dict[str, str]:
         params[name] = quoted if quoted is not None else match.group(3)
         pos = match.end()
     return params
+
+
+@lru_cache(maxsize=64)
+def _covered(header_list: str) -> tuple[str, ...]:
+    """The ``headers`` parameter as names; cached, senders repeat theirs."""
+    return tuple(header_list.lower().split())
 
 
 def _time_param(value: str | None, pattern: re.Pattern[str]) -> int | None:
@@ -103,7 +110,7 @@ def parse_cavage(method: str, target: Target, headers: Headers, raw: str) -> Par
     if algorithm is not None and algorithm.lower() not in CAVAGE_ALGORITHMS:
         raise SignatureError("unsupported_algorithm")
     header_list = params.get("headers")
-    covered = DEFAULT_COVERED if header_list is None else tuple(header_list.lower().split())
+    covered = DEFAULT_COVERED if header_list is None else _covered(header_list)
     if not covered or len(covered) > MAX_COVERED:
         raise unparsable("empty or oversized headers list")
     created_raw, expires_raw = params.get("created"), params.get("expires")

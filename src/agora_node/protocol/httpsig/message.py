@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -121,6 +122,13 @@ class Target:
     def request_target(self) -> str:
         """Origin form: path plus ``?query`` when there is one."""
         return f"{self.path}?{self.query}" if self.query else self.path
+
+
+@lru_cache(maxsize=64)
+def target_of(url: str) -> Target:
+    """``Target(url)``, cached: a node is asked at a few URLs (its inboxes) over
+    and over. Targets are never modified after they are made."""
+    return Target(url)
 
 
 def host_header_for(url: str) -> str:

@@ -20,9 +20,9 @@ from agora_node.protocol.httpsig.algorithms import (
 from agora_node.protocol.httpsig.cavage import parse_cavage
 from agora_node.protocol.httpsig.message import (
     HeaderSource,
-    Target,
     normalise_headers,
     signature_field,
+    target_of,
     unparsable,
 )
 from agora_node.protocol.httpsig.model import (
@@ -48,7 +48,7 @@ def parse_signature(
     """
     try:
         hdrs = normalise_headers(headers)
-        target = Target(url)
+        target = target_of(url)
         if "signature-input" in hdrs:
             return parse_rfc9421(method, target, hdrs, label=label)
         raw = signature_field(hdrs, "signature")
