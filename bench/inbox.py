@@ -33,7 +33,8 @@ so its worker never competes with the baseline and each slice starts clean):
    to the end of its response. The baseline gets the same offered rate.
    Then the same at 80 % of the target rate (0.10 of the bare handler's
    measured rate): ``inbox_p99_ms_at_target_load``.
-3. loop blocking: the node runs with ``AGORA_LOOP_MONITOR`` (see
+3. loop blocking: the node runs with ``AGORA_LOOP_MONITOR`` and
+   ``AGORA_LOOP_MONITOR_CALLBACKS`` (the slowest callbacks are printed; see
    ``agora_node/loopmon.py``); the figure is its worst lag during phases 1-2
    at full and 80 % load, and apart at the target load (the warm-up is
    printed apart). When the node does not write a report
@@ -388,6 +389,23 @@ def phase_max(report: dict[str, Any], window: tuple[float, float]) -> float:
     return max(lags, default=0.0)
 
 
+def slow_callbacks(report: dict[str, Any], marks: dict[str, list[tuple[float, float]]]) -> str:
+    """The node's slowest callbacks during the timed phases, with what they ran."""
+
+    def phase_of(wall: float) -> str | None:
+        for phase, windows in marks.items():
+            if any(start <= wall <= end for start, end in windows):
+                return phase
+        return None
+
+    found = [
+        f"{ms:.1f}ms ({phase}: {what})"
+        for ms, wall, what in report.get("slow_callbacks", [])
+        if (phase := phase_of(wall)) is not None
+    ]
+    return "; ".join(found[:5]) or "none of 5 ms or more"
+
+
 def phase_lags(report: dict[str, Any], marks: dict[str, list[tuple[float, float]]]) -> str:
     parts = []
     for phase, windows in marks.items():
@@ -441,6 +459,7 @@ async def run() -> int:
         )
         lag_file = tmpdir / "loop-1.json"
         node.env["AGORA_LOOP_MONITOR"] = str(lag_file)
+        node.env["AGORA_LOOP_MONITOR_CALLBACKS"] = "1"  # names the slowest callbacks
         bare: BareServer | None = None
         try:
             await node.start()
@@ -600,6 +619,7 @@ async def phases(
         block = max(phase_max(report, w) for p in ("throughput", "latency") for w in marks[p])
         target_block = max(phase_max(report, w) for w in marks["target load"])
         info(f"loop monitor ({report['samples']} x 5 ms sleep): {phase_lags(report, marks)}")
+        info(f"slowest loop callbacks: {slow_callbacks(report, marks)}")
     else:
         block = target_block = probe_max
         info("no loop-monitor report (AGORA_LOOP_MONITOR not wired): using the probe's worst")

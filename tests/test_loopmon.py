@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from agora_node.loopmon import LoopMonitor
+from agora_node.loopmon import CallbackTimer, LoopMonitor
 
 
 async def test_a_blocking_step_shows_as_lag(tmp_path: Path) -> None:
@@ -39,3 +39,21 @@ def test_gc_pauses_are_recorded_by_generation() -> None:
     report = monitor.report()["gc"]
     assert report["2"]["count"] >= 1 and report["0"]["count"] >= 1
     assert report["2"]["max_ms"] > 0
+
+
+async def test_the_callback_timer_names_the_slow_callback() -> None:
+    async def holds_the_loop() -> None:
+        await asyncio.sleep(0)
+        time.sleep(0.03)
+
+    async def quick() -> None:
+        await asyncio.sleep(0)
+
+    with CallbackTimer(threshold_ms=10) as timer:
+        await asyncio.gather(holds_the_loop(), quick())
+    assert len(timer.slowest) == 1
+    ms, _wall, what = timer.slowest[0]
+    assert ms >= 25 and "holds_the_loop" in what
+    # Restored on exit: nothing is timed any more.
+    await holds_the_loop()
+    assert len(timer.slowest) == 1

@@ -10,6 +10,10 @@ Enabled by ``AGORA_LOOP_MONITOR=<path>`` (read in ``app.py``, which appends
 covers serving and not database start-up or shutdown). On shutdown it writes
 JSON to ``path``: the overall maximum, the maximum for each wall-clock second
 (so a bench can pick the phases it measured), and the worst single lags.
+
+With ``AGORA_LOOP_MONITOR_CALLBACKS=1`` as well, every callback the loop runs
+is timed (:class:`CallbackTimer`, ~0.3 us each) and the slowest are reported
+with what they ran: a lag then names its cause.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import gc
 import json
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +35,7 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 LOOP_MONITOR_ENV = "AGORA_LOOP_MONITOR"
+CALLBACKS_ENV = "AGORA_LOOP_MONITOR_CALLBACKS"
 INTERVAL = 0.005
 _KEEP_SECONDS = 3600
 _KEEP_WORST = 50
@@ -50,6 +56,7 @@ class LoopMonitor:
         self.gc_pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}  # generation -> [ms]
         self._gc_started = 0.0
         self.late_cpu: list[tuple[float, float]] = []  # (lag_ms, loop thread's CPU ms)
+        self.slow_callbacks: list[tuple[float, float, str]] = []  # see CallbackTimer
 
     def on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -98,6 +105,7 @@ class LoopMonitor:
             "seconds": [[int(s), round(m, 3)] for s, m in self._seconds],
             "worst": [[round(ms, 3), round(t, 3)] for ms, t in self._worst],
             "late_cpu": [[lag, cpu] for lag, cpu in self.late_cpu],
+            "slow_callbacks": [list(entry) for entry in self.slow_callbacks],
             "gc": {
                 str(gen): {"count": len(p), "max_ms": round(max(p, default=0.0), 3)}
                 for gen, p in self.gc_pauses.items()
@@ -108,18 +116,73 @@ class LoopMonitor:
         Path(path).write_text(json.dumps(self.report()), encoding="utf-8")
 
 
+def _describe(handle: asyncio.Handle) -> str:
+    """What a callback ran: the task's coroutine for task steps and wake-ups."""
+    callback = getattr(handle, "_callback", None)
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        coro = owner.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f" at line {frame.f_lineno}" if frame is not None else ""
+        return f"task {getattr(coro, '__qualname__', coro)!s}{where}"
+    return repr(handle)[:200]
+
+
+class CallbackTimer:
+    """Times every ``asyncio.Handle`` run in this process while in use; keeps
+    the slowest (over ``threshold_ms``) as (ms, wall time, what ran)."""
+
+    def __init__(self, threshold_ms: float = 5.0, keep: int = 20) -> None:
+        self.threshold_ms = threshold_ms
+        self.keep = keep
+        self.slowest: list[tuple[float, float, str]] = []
+        self._original: Callable[[asyncio.Handle], None] | None = None
+
+    def __enter__(self) -> CallbackTimer:
+        original: Callable[[asyncio.Handle], None] = getattr(asyncio.Handle, "_run")  # noqa: B009
+        self._original = original
+        timer = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            started = time.perf_counter()
+            original(handle)
+            ms = (time.perf_counter() - started) * 1000.0
+            if ms >= timer.threshold_ms:
+                timer.record(ms, handle)
+
+        setattr(asyncio.Handle, "_run", timed_run)  # noqa: B010 - a private method
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._original is not None:
+            setattr(asyncio.Handle, "_run", self._original)  # noqa: B010
+            self._original = None
+
+    def record(self, ms: float, handle: asyncio.Handle) -> None:
+        if len(self.slowest) < self.keep or ms > self.slowest[-1][0]:
+            self.slowest.append((round(ms, 3), round(time.time(), 3), _describe(handle)))
+            self.slowest.sort(reverse=True)
+            del self.slowest[self.keep :]
+
+
 def loop_monitor_ctx(path: str) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` entry running a :class:`LoopMonitor`; writes ``path`` on shutdown."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         monitor = LoopMonitor()
         gc.callbacks.append(monitor.on_gc)
+        timer = CallbackTimer() if os.environ.get(CALLBACKS_ENV) else None
+        if timer is not None:
+            timer.__enter__()
         task = asyncio.create_task(monitor.run(), name="loop-monitor")
         log.info("loop monitor on interval_ms=%.0f path=%s", monitor.interval * 1000, path)
         try:
             yield
         finally:
             gc.callbacks.remove(monitor.on_gc)
+            if timer is not None:
+                timer.__exit__()
+                monitor.slow_callbacks = timer.slowest
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
