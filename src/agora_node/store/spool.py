@@ -12,11 +12,13 @@ A segment is written and read, never updated: rows are appended until it
 is full or old (``SEGMENT_ROWS``, ``SEGMENT_SECONDS``), then the loop moves on
 to the next one, which the keeper thread made ready beforehand. The keeper
 seals the old one (nothing more will come) and deletes it once the worker
-has taken all of it. No segment is ever checkpointed or deleted from:
-checkpoints copy pages and sync, and deleting rows would take the write
-lock beside the loop (measured: 14-60 ms per half second of deletes, and
-the WAL never restarted under steady load). Creating a file and its WAL
-(the header sync) happens on the keeper's thread, not the loop's.
+has taken all of it. Nothing is ever deleted from a segment, and the loop
+never checkpoints one (checkpoints copy pages and sync); deleting rows
+would take the write lock beside the loop (measured with a single spool
+file: 14-60 ms per half second of deletes, and its WAL never restarted
+under steady load). Creating a file and its WAL (the header sync), and
+closing a sealed one (its last connection checkpoints it), happen on the
+keeper's or the worker's thread, not the loop's.
 
 The worker process reads each segment in order (``SpoolReader``) and moves
 the rows into ``jobs`` together with its cursor in one transaction of the
@@ -161,9 +163,6 @@ def spooled_after(conn: sqlite_utils.Database, after_id: int, limit: int) -> lis
     ).fetchall()
     return [Spooled(*row) for row in rows]
 
-
-def spooled_keys(conn: sqlite_utils.Database) -> set[str]:
-    return {str(r[0]) for r in conn.execute("SELECT dedupe_key FROM spool")}
 
 
 def count_waiting(db_path: str, cursors: dict[str, int], finished: set[str]) -> int:
