@@ -164,7 +164,6 @@ def spooled_after(conn: sqlite_utils.Database, after_id: int, limit: int) -> lis
     return [Spooled(*row) for row in rows]
 
 
-
 def count_waiting(db_path: str, cursors: dict[str, int], finished: set[str]) -> int:
     """Rows spooled and not yet queued as jobs (``cursors``/``finished`` from
     ``jobs.spool_cursors``), read beside a running node."""
