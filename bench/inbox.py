@@ -63,6 +63,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
+import sqlite_utils
 from _common import (
     SMOKE,
     BareServer,
@@ -82,6 +83,8 @@ from aiohttp import web
 
 from agora_node.protocol.httpsig import SigningKey, sign_request
 from agora_node.protocol.keys import generate_rsa_keypair, load_private_key
+from agora_node.store.jobs import spool_cursors
+from agora_node.store.spool import count_waiting
 
 ACTORS = 8 if SMOKE else 100
 CONNECTIONS = 32
@@ -301,35 +304,16 @@ def stored_ids(db_path: Path, ids: list[str]) -> set[str]:
 
 def pending_jobs(db_path: Path) -> int:
     """Inbox activities not processed yet: spooled past the worker's cursor, or
-    queued and not done (read-only, beside the running node)."""
+    queued and not done (read beside the running node)."""
     conn = _read_only(db_path)
     try:
         queued = conn.execute(
             "SELECT count(*) FROM jobs WHERE kind = 'inbox' AND state IN ('pending', 'running')"
         ).fetchone()[0]
-        cursors = dict(conn.execute("SELECT generation, last_id FROM spool_cursor").fetchall())
+        cursors, finished = spool_cursors(sqlite_utils.Database(conn))
     finally:
         conn.close()
-    spooled = 0
-    for path in spool_segments(db_path):
-        try:
-            segment = _read_only(path)
-        except sqlite3.OperationalError:  # removed meanwhile
-            continue
-        try:
-            row = segment.execute(
-                "SELECT value FROM spool_meta WHERE key = 'generation'"
-            ).fetchone()
-            if row is not None:
-                after = cursors.get(row[0], 0)
-                spooled += segment.execute(
-                    "SELECT count(*) FROM spool WHERE id > ?", [after]
-                ).fetchone()[0]
-        except sqlite3.OperationalError:  # removed meanwhile, or still being made
-            continue
-        finally:
-            segment.close()
-    return int(queued) + spooled
+    return int(queued) + count_waiting(str(db_path), cursors, finished)
 
 
 async def drain(node: NodeProcess) -> None:
