@@ -84,7 +84,7 @@ from aiohttp import web
 from agora_node.protocol.httpsig import SigningKey, sign_request
 from agora_node.protocol.keys import generate_rsa_keypair, load_private_key
 from agora_node.store.jobs import spool_cursors
-from agora_node.store.spool import count_waiting
+from agora_node.store.spool import count_waiting, segment_files, spool_dir
 
 ACTORS = 8 if SMOKE else 100
 CONNECTIONS = 32
@@ -252,12 +252,6 @@ def retarget(requests: list[tuple[str, Request]], base: str) -> list[Request]:
     return out
 
 
-def spool_segments(db_path: Path) -> list[Path]:
-    """The node's inbox spool (``agora_node/store/spool.py``): 202'd, maybe not queued yet."""
-    directory = Path(f"{db_path}-inbox")
-    return sorted(directory.glob("*.sqlite3")) if directory.is_dir() else []
-
-
 def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
@@ -278,7 +272,9 @@ def in_queue(db_path: Path, ids: list[str]) -> set[str]:
     """Which activity ids the node holds as accepted: spooled or queued as jobs."""
     keys = [f"inbox:{i}" for i in ids]
     found: set[str] = set()
-    sources = [(db_path, "jobs")] + [(p, "spool") for p in spool_segments(db_path)]
+    # The node's inbox spool holds what was answered 202 and is not queued yet.
+    segments = segment_files(spool_dir(str(db_path)))
+    sources = [(db_path, "jobs")] + [(p, "spool") for p in segments]
     for path, table in sources:
         try:
             conn = _read_only(path)

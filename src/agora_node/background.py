@@ -14,8 +14,10 @@ ms, SCHED_IDLE 60 ms). Processing may fall behind during a burst; the jobs
 are durable and it catches up when the burst ends.
 
 The two processes share only the SQLite file (WAL: both read at once; writes
-take turns under ``busy_timeout``) and a pipe. The serving process writes one
-byte to the pipe when it queued work (``b"i"`` inbox job, ``b"d"`` delivery),
+take turns under ``busy_timeout``), the inbox spool (``store/spool.py``: the
+serving process appends, the child reads) and a pipe. The serving process
+writes one byte to the pipe when it queued work (``b"i"`` inbox activity
+spooled, ``b"d"`` delivery),
 so the child wakes at once instead of polling; the child also reads the end
 of the pipe as its parent's death (kill -9 included) and then stops the way
 it stops on SIGTERM: in-flight work finished (bounded) or handed back.

@@ -28,6 +28,12 @@ class Job:
     attempts: int
 
 
+_INSERT_JOB = (
+    "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
+    "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING"
+)
+
+
 def enqueue_job(
     db: sqlite_utils.Database,
     kind: str,
@@ -37,25 +43,9 @@ def enqueue_job(
     run_at: float | None = None,
 ) -> bool:
     """Queue a job; returns False when one with the same dedupe key exists."""
-    payload_json = json.dumps(payload, separators=(",", ":"))
-    return enqueue_job_json(db, kind, payload_json, dedupe_key=dedupe_key, run_at=run_at)
-
-
-def enqueue_job_json(
-    db: sqlite_utils.Database,
-    kind: str,
-    payload_json: str,
-    *,
-    dedupe_key: str | None = None,
-    run_at: float | None = None,
-) -> bool:
-    """``enqueue_job`` for a payload already serialised (one statement)."""
     now = time.time()
-    cur = db.execute(
-        "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
-        "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
-        [kind, dedupe_key, payload_json, run_at or now, now],
-    )
+    payload_json = json.dumps(payload, separators=(",", ":"))
+    cur = db.execute(_INSERT_JOB, [kind, dedupe_key, payload_json, run_at or now, now])
     return cur.rowcount == 1
 
 
@@ -71,8 +61,7 @@ def move_spooled(
     if not rows:
         return 0
     cur = db.conn.executemany(
-        "INSERT INTO jobs (kind, dedupe_key, payload, state, run_at, created_at) "
-        "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
+        _INSERT_JOB,
         [(kind, key, payload, received_at, received_at) for _, key, payload, received_at in rows],
     )
     db.execute(

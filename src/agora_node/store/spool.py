@@ -111,18 +111,27 @@ def open_segment(path: Path) -> sqlite_utils.Database:
     raw.execute("PRAGMA wal_autocheckpoint=0")
     raw.execute(f"PRAGMA cache_size=-{SEGMENT_CACHE_KIB}")
     if segment_generation(conn) is None:
-        execute_locking(raw, "BEGIN IMMEDIATE")
-        try:
-            for statement in SCHEMA:
-                raw.execute(statement)
-            raw.execute(
-                "INSERT OR IGNORE INTO spool_meta (key, value) VALUES ('generation', ?)",
-                [uuid.uuid4().hex],
-            )
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
+        _write(conn, partial(_create_schema, conn))
+    return conn
+
+
+def _create_schema(conn: sqlite_utils.Database) -> None:
+    for statement in SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT OR IGNORE INTO spool_meta (key, value) VALUES ('generation', ?)",
+        [uuid.uuid4().hex],
+    )
+
+
+def _open_existing(path: Path) -> sqlite_utils.Database | None:
+    """A reading connection to a segment, or None when the file is gone (never
+    re-created: the serving process may just have removed it)."""
+    try:
+        conn = connect(str(path), must_exist=True)
+    except sqlite3.OperationalError:
+        return None
+    conn.conn.execute(f"PRAGMA cache_size=-{SEGMENT_CACHE_KIB}")
     return conn
 
 
@@ -169,9 +178,8 @@ def count_waiting(db_path: str, cursors: dict[str, int], finished: set[str]) -> 
     ``jobs.spool_cursors``), read beside a running node."""
     waiting = 0
     for path in segment_files(spool_dir(db_path)):
-        try:
-            conn = connect(str(path), must_exist=True)
-        except sqlite3.OperationalError:  # removed meanwhile: its rows are queued
+        conn = _open_existing(path)
+        if conn is None:  # removed meanwhile: its rows are queued
             continue
         try:
             generation = segment_generation(conn)
@@ -327,9 +335,8 @@ class InboxSpool:
 
     @staticmethod
     def _sealed_on_disk(path: Path) -> bool:
-        try:
-            conn = connect(str(path), must_exist=True)
-        except sqlite3.OperationalError:
+        conn = _open_existing(path)
+        if conn is None:
             return False
         try:
             return is_sealed(conn)
@@ -385,12 +392,9 @@ class SpoolReader:
         known = self._conns.get(path)
         if known is not None:
             return known
-        try:
-            # Never creating the file: the serving process may just have removed it.
-            conn = connect(str(path), must_exist=True)
-        except sqlite3.OperationalError:
+        conn = _open_existing(path)
+        if conn is None:
             return None
-        conn.conn.execute(f"PRAGMA cache_size=-{SEGMENT_CACHE_KIB}")
         generation = segment_generation(conn)
         if generation is None:  # being made by the serving process
             conn.conn.close()
