@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("AGORA_SHARED_DIR", REPO.parent / "shared"))
 DOMAIN = "agora.test"
 BASE_URL = f"https://{DOMAIN}"
 

@@ -23,6 +23,8 @@ from agora_node.background import DELIVERY_BYTE, INBOX_BYTE, PipeWake, WorkerPro
 from agora_node.config import ConfigError, load_settings
 from agora_node.devnet import LocalNode, run_cli
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 WAIT = 15.0
 
 

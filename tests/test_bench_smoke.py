@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 REPO = Path(__file__).resolve().parents[1]
 FIGURE = re.compile(
     r"^(?P<name>[a-z0-9_]+): ours=(?P<ours>[0-9.]+) baseline=(?P<baseline>[0-9.]+) "

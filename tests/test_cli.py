@@ -11,6 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 
 def cli(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -62,6 +62,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e
 def test_check_config_cli(tmp_path: Path) -> None:
     good = _cli("--config", str(REPO / "config.example.toml"), "check-config")
     assert good.returncode == 0, good.stderr

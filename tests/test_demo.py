@@ -11,7 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import free_port
+
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
 
 
 def test_demo_runs_three_nodes_and_stops_cleanly(tmp_path: Path) -> None:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -301,6 +301,7 @@ def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e
 async def test_cli_token_lifecycle(tmp_path: Path, aiohttp_client: Callable[..., Any]) -> None:
     config = tmp_path / "node" / "agora.toml"
     assert (

@@ -13,10 +13,13 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 
 from agora_node.devnet import Devnet, DevnetError, LocalNode, NodeClient, run_cli
 from agora_node.protocol.httpsig import SigningKey, sign_request
 from tests.e2e.conftest import PUBLIC, eventually, person, stored
+
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
 
 
 async def object_of(node: LocalNode, activity_id: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlite_utils
 from aiohttp.test_utils import TestClient
 
 from agora_node.app import create_app
@@ -23,7 +23,7 @@ from agora_node.protocol.keys import load_public_key
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store import social
-from agora_node.store.spool import segment_files, spool_dir
+from agora_node.store.spool import count_waiting
 from tests.conftest import BASE_URL, add_account, make_settings
 from tests.federation.remote import FakeRemote, RemoteActor, signed_post
 
@@ -72,18 +72,19 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 async def count_jobs(client: TestClient) -> int:  # type: ignore[type-arg]
-    """Activities stored by the inbox: spooled, queued or both (counted once)."""
-    queued = await client.server.app[DB].read(
-        lambda c: {r[0] for r in c.execute("SELECT dedupe_key FROM jobs WHERE kind = 'inbox'")}
-    )
-    spooled: set[str] = set()
-    for path in segment_files(spool_dir(client.server.app[SETTINGS].database.path)):
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            spooled |= {r[0] for r in conn.execute("SELECT dedupe_key FROM spool")}
-        finally:
-            conn.close()
-    return len(queued | spooled)
+    """Activities stored by the inbox: queued as jobs, or spooled and not yet queued.
+
+    Read the way ``agora-node queue`` reads them: the queue and the spool
+    cursors in one transaction, then the rows past those cursors.
+    """
+
+    def queued(c: sqlite_utils.Database) -> tuple[int, dict[str, int], set[str]]:
+        cursors, finished = jobs_store.spool_cursors(c)
+        return sum(jobs_store.job_counts(c, "inbox").values()), cursors, finished
+
+    total, cursors, finished = await client.server.app[DB].read(queued)
+    db_path = client.server.app[SETTINGS].database.path
+    return total + count_waiting(db_path, cursors, finished)
 
 
 async def test_follow_is_accepted_and_accept_delivered_signed(node, remote) -> None:  # type: ignore[no-untyped-def]

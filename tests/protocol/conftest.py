@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,14 @@ ACTOR_KEY_ID = "https://local.example/users/alice#main-key"
 
 
 def _vectors_dir() -> Path:
-    """Locate /work/shared/fixtures/signature-vectors (or $AGORA_SHARED_DIR's).
+    """The published vectors, copied into the repository (tests/fixtures/).
 
-    The vectors live beside the repository, in CI too; a missing directory
-    is a broken checkout, so it fails the run rather than skipping.
+    A missing directory is a broken checkout, so it fails the run rather
+    than skipping.
     """
-    override = os.environ.get("AGORA_SHARED_DIR")
-    shared = Path(override) if override else Path(__file__).resolve().parents[3] / "shared"
-    directory = shared / "fixtures" / "signature-vectors"
+    directory = Path(__file__).resolve().parents[1] / "fixtures" / "signature-vectors"
     if not (directory / "README.md").is_file():
-        pytest.fail(
-            f"signature test vectors not found at {directory}: check out the shared "
-            "directory beside the repository or set AGORA_SHARED_DIR to it",
-            pytrace=False,
-        )
+        pytest.fail(f"signature test vectors not found at {directory}", pytrace=False)
     return directory
 
 

@@ -20,6 +20,8 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store import db as db_module
 from agora_node.store.db import Database, WriteIntent
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 
 def hold_write_lock(path: Path, seconds: float, started: threading.Event) -> None:
     """Another process's transaction, as SQLite sees it: a connection in BEGIN IMMEDIATE."""

@@ -126,6 +126,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.e2e
 async def test_segments_of_a_killed_process_are_sealed_and_taken_at_the_next_start(
     main_db: Database,
 ) -> None:

@@ -17,6 +17,8 @@ from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool, SpoolReader
 from agora_node.workers.inbox import INBOX_JOB
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 NOW = 1_732_600_000.0
 
 

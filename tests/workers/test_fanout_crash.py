@@ -35,6 +35,8 @@ from agora_node.store import deliveries as deliveries_store
 from agora_node.store import social
 from agora_node.store.db import Database
 
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
 SERVERS = 10
 INBOXES_PER_SERVER = 10
 SLOW_SERVERS = range(6, 10)  # answer after 0.3-1.0 s, so deliveries are in flight
