@@ -10,7 +10,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import aiohttp
 import sqlite_utils
 from aiohttp import web
 
@@ -31,9 +30,6 @@ from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
-from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import FetchPolicy, fetch_policy, make_client_session
-from agora_node.federation.keys import KeyResolver
 from agora_node.federation.services import (
     DELIVERY_WAKE,
     FETCHER,
@@ -41,14 +37,13 @@ from agora_node.federation.services import (
     KEY_RESOLVER,
     SIGNERS,
 )
-from agora_node.federation.signing import Signers
 from agora_node.federation.turns import TURN_SHARE, TurnShare
 from agora_node.loopmon import LOOP_MONITOR_ENV, loop_monitor_ctx
 from agora_node.protocol import validation
-from agora_node.protocol.httpsig import SignaturePolicy
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
+from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
@@ -160,62 +155,37 @@ def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
 
 
 async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The HTTP client, signers, key resolver; then the workers (if enabled)."""
+    """The process's services (HTTP client, signers, key resolver); then the workers."""
     settings = app[SETTINGS]
-    db = app[DB]
-    urls = app[URLS]
-    policy = fetch_policy(settings)
-    session = make_client_session(policy)
-    app[HTTP] = session
-    signers = Signers(db, urls)
-    app[SIGNERS] = signers
-    # Slow one-time work before the first request, not on its event-loop turn:
-    # compiling the schemas (~70 ms) and loading the instance key.
-    await asyncio.to_thread(validation.warm_up)
-    await signers.key_for(None)
-    schemes = SchemeMemory(db, settings)
-    fetcher = Fetcher(session, policy, signers, schemes)
-    app[FETCHER] = fetcher
-
-    async def fetch_document(url: str) -> dict[str, object]:
-        return (await fetcher.fetch(url)).document
-
-    sig_policy = SignaturePolicy(
-        max_age_seconds=settings.federation.signature_max_age,
-        max_future_seconds=settings.federation.signature_max_future,
-    )
-    app[KEY_RESOLVER] = KeyResolver(
-        db, fetch_document, refetch_after=settings.federation.key_refetch_after, policy=sig_policy
-    )
-    blocklist = HostBlocklist(db, settings.federation.blocked_domains)
-    app[HOST_BLOCKLIST] = blocklist
     async with contextlib.AsyncExitStack() as stack:
+        services = await stack.enter_async_context(running_services(settings, app[DB]))
+        app[HTTP] = services.session
+        app[SIGNERS] = services.signers
+        app[FETCHER] = services.fetcher
+        app[KEY_RESOLVER] = services.key_resolver
+        # Slow one-time work before the first request, not on its event-loop turn:
+        # compiling the schemas (~70 ms) and loading the instance key.
+        await asyncio.to_thread(validation.warm_up)
+        await services.signers.key_for(None)
+        blocklist = HostBlocklist(app[DB], settings.federation.blocked_domains)
+        app[HOST_BLOCKLIST] = blocklist
         await stack.enter_async_context(blocklist.running())
-        await stack.enter_async_context(_workers(app, session, policy, signers, schemes, fetcher))
+        await stack.enter_async_context(_workers(app, services))
         yield
-    await session.close()
 
 
 @contextlib.asynccontextmanager
-async def _workers(
-    app: web.Application,
-    session: aiohttp.ClientSession,
-    policy: FetchPolicy,
-    signers: Signers,
-    schemes: SchemeMemory,
-    fetcher: Fetcher,
-) -> AsyncIterator[None]:
+async def _workers(app: web.Application, services: Services) -> AsyncIterator[None]:
     """The inbox and delivery workers, here or in a worker process (see create_app)."""
-    settings, db, urls = app[SETTINGS], app[DB], app[URLS]
     mode = app[WORKER_MODE]
     workers: BackgroundWorkers | None = None
     worker_process: WorkerProcess | None = None
     if mode == "inline":
-        workers = BackgroundWorkers(db, settings, urls, session, policy, signers, schemes, fetcher)
+        workers = BackgroundWorkers(services)
         app[INBOX_WAKE], app[DELIVERY_WAKE] = workers.inbox_wake, workers.delivery_wake
         await workers.start()
     elif mode == "process":
-        worker_process = WorkerProcess(settings)
+        worker_process = WorkerProcess(services.settings)
         app[INBOX_WAKE] = PipeWake(worker_process, INBOX_BYTE)
         app[DELIVERY_WAKE] = PipeWake(worker_process, DELIVERY_BYTE)
         await worker_process.start()

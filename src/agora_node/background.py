@@ -37,15 +37,10 @@ import sys
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 
-import aiohttp
-
-from agora_node.cli import setup_logging
 from agora_node.config import Settings
-from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import FetchPolicy, fetch_policy, make_client_session
 from agora_node.federation.prefetch import Prefetcher
-from agora_node.federation.signing import Signers
-from agora_node.protocol.urls import LocalUrls
+from agora_node.logs import setup_logging
+from agora_node.services import Services, running_services
 from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
 from agora_node.store.spool import SpoolReader
@@ -71,36 +66,26 @@ RESTART_BACKOFF_MAX = 30.0
 class BackgroundWorkers:
     """The inbox and delivery workers of one process, started and stopped together."""
 
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        urls: LocalUrls,
-        session: aiohttp.ClientSession,
-        policy: FetchPolicy,
-        signers: Signers,
-        schemes: SchemeMemory,
-        fetcher: Fetcher,
-        sign_pool: Executor | None = None,
-    ) -> None:
+    def __init__(self, services: Services, sign_pool: Executor | None = None) -> None:
+        settings, db = services.settings, services.db
         self._db = db
         self.inbox_wake = asyncio.Event()
         self.delivery_wake = asyncio.Event()
         self._spool = SpoolReader(settings.database.path)
         self.inbox = InboxWorker(
             db,
-            Prefetcher(db, fetcher, urls, settings.federation.thread_fetch_depth),
-            urls,
+            Prefetcher(db, services.fetcher, services.urls, settings.federation.thread_fetch_depth),
+            services.urls,
             self.inbox_wake,
             self.delivery_wake,
             spool=self._spool,
         )
         self.delivery = DeliveryWorker(
             db,
-            session,
-            policy,
-            signers,
-            schemes,
+            services.session,
+            services.policy,
+            services.signers,
+            services.schemes,
             settings.delivery,
             self.delivery_wake,
             sign_pool=sign_pool,
@@ -247,19 +232,20 @@ async def _run_worker_process(settings: Settings, wake_fd: int) -> None:
         background=True,
         max_bulk=BACKGROUND_MAX_BULK,
     )
-    db.open()
-    urls = LocalUrls(settings.base_url)
-    policy = fetch_policy(settings)
-    session = make_client_session(policy)
-    signers = Signers(db, urls)
-    schemes = SchemeMemory(db, settings)
-    fetcher = Fetcher(session, policy, signers, schemes)
-    # RSA signing releases the GIL: a fan-out signs on the other core while
-    # this loop sends (bench/fanout.py).
-    sign_pool = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="agora-sign")
-    workers = BackgroundWorkers(
-        db, settings, urls, session, policy, signers, schemes, fetcher, sign_pool
-    )
+    async with contextlib.AsyncExitStack() as stack:
+        db.open()
+        stack.callback(db.close)  # last: after the workers and the HTTP client
+        services = await stack.enter_async_context(running_services(settings, db))
+        # RSA signing releases the GIL: a fan-out signs on the other core while
+        # this loop sends (bench/fanout.py).
+        sign_pool = ThreadPoolExecutor(SIGNING_THREADS, thread_name_prefix="agora-sign")
+        stack.callback(sign_pool.shutdown)
+        await _serve_workers(services, BackgroundWorkers(services, sign_pool), wake_fd)
+    log.info("worker process stopped")
+
+
+async def _serve_workers(services: Services, workers: BackgroundWorkers, wake_fd: int) -> None:
+    """Run ``workers`` until SIGTERM or the serving process's end of the pipe closes."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -283,7 +269,7 @@ async def _run_worker_process(settings: Settings, wake_fd: int) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     started = time.monotonic()
     try:
-        await signers.key_for(None)
+        await services.signers.key_for(None)
         await workers.start()
         gc.collect()
         gc.freeze()  # as the serving process does (cli.py)
@@ -291,10 +277,6 @@ async def _run_worker_process(settings: Settings, wake_fd: int) -> None:
         await stop.wait()
     finally:
         await workers.stop()
-        await session.close()
-        sign_pool.shutdown()
-        db.close()
-        log.info("worker process stopped")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,6 @@ They live in their own module so that views can name them without importing
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 from aiohttp import web
 
@@ -22,5 +20,3 @@ DB = web.AppKey("db", Database)
 INBOX_SPOOL = web.AppKey("inbox_spool", InboxSpool)
 URLS = web.AppKey("urls", LocalUrls)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-# Built at start-up by app.py; typed loosely here to keep this module small.
-SERVICES = web.AppKey("services", dict[str, Any])

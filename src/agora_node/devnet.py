@@ -21,10 +21,12 @@ from typing import Any
 
 import aiohttp
 
+from agora_node.errors import ServiceUnavailable
+
 READY_TIMEOUT = 30.0
 
 
-class DevnetError(Exception):
+class DevnetError(ServiceUnavailable):
     """A node could not be set up or did not answer."""
 
 

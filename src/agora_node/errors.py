@@ -108,6 +108,14 @@ class ConfigError(AgoraError):
     default_message = "invalid configuration"
 
 
+class CommandError(AgoraError):
+    """A command-line request that cannot be carried out; the CLI prints the
+    message and exits with status 2 (as it does for every ``AgoraError``)."""
+
+    status = 400
+    default_message = "the command cannot be carried out"
+
+
 class SignatureError(Unauthorized):
     """An HTTP signature could not be accepted; ``reason`` is a stable code.
 

@@ -1,4 +1,8 @@
-"""``agora-node account ...``: create, list, delete, alias, move."""
+"""``agora-node account ...``: create, list, delete, alias, move.
+
+Each command is one call of the processing layer over the node's database;
+``move`` fetches the target actor through the same services as the node.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,20 @@ import argparse
 import asyncio
 from typing import Any
 
+from agora_node.cli.common import load, open_db, read_password
 from agora_node.config import Settings
-from agora_node.errors import AgoraError
-from agora_node.federation.fetcher import Fetcher, SchemeMemory
-from agora_node.federation.http import fetch_policy, make_client_session
-from agora_node.federation.signing import Signers
+from agora_node.errors import AgoraError, CommandError
 from agora_node.processing.account_changes import delete_account, move_account, set_aliases
+from agora_node.processing.accounts import new_local_account, store_new_account
 from agora_node.protocol.urls import LocalUrls
+from agora_node.services import running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
 
 
-class AccountCommandError(Exception):
-    """A message for the terminal (exit status 2)."""
-
-
-def add_parsers(account: argparse.ArgumentParser) -> None:
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    account = sub.add_parser("account", help="manage local accounts")
     acc_sub = account.add_subparsers(dest="account_cmd", required=True)
     create = acc_sub.add_parser("create", help="create an account (keys are generated)")
     create.add_argument("name")
@@ -43,22 +44,51 @@ def add_parsers(account: argparse.ArgumentParser) -> None:
 def _account(db: Database, name: str) -> AccountRow:
     found = db.read_sync(lambda c: accounts_store.get_account_by_username(c, name))
     if found is None or found.deleted_at is not None:
-        raise AccountCommandError(f"no account named {name!r}")
+        raise CommandError(f"no account named {name!r}")
     return found
 
 
 async def _fetch_actor(settings: Settings, db: Database, uri: str) -> dict[str, Any]:
-    policy = fetch_policy(settings)
-    session = make_client_session(policy)
+    async with running_services(settings, db) as services:
+        return await services.fetcher.fetch_object(uri)
+
+
+def create_account(
+    settings: Settings, username: str, password: str, *, admin: bool, locked: bool = False
+) -> str:
+    """Create an account (CLI and quickstart); returns the actor URI."""
+    urls = LocalUrls(settings.base_url)
+    new = new_local_account(
+        urls, settings.domain, username, password, is_admin=admin, locked=locked
+    )
+    db = open_db(settings)
     try:
-        urls = LocalUrls(settings.base_url)
-        fetcher = Fetcher(session, policy, Signers(db, urls), SchemeMemory(db, settings))
-        return await fetcher.fetch_object(uri)
+        if db.read_sync(lambda c: accounts_store.get_account_by_username(c, username)):
+            raise CommandError(f"account {username!r} already exists")
+        if db.read_sync(lambda c: accounts_store.get_actor_by_uri(c, new.actor["uri"])):
+            raise CommandError(f"the name {username!r} was used by a deleted account")
+        db.write_sync(lambda c: store_new_account(c, new))
     finally:
-        await session.close()
+        db.close()
+    return str(new.actor["uri"])
 
 
-def run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
+def cmd_account(args: argparse.Namespace) -> int:
+    settings = load(args.config)
+    if args.account_cmd == "create":
+        password = read_password(args)
+        uri = create_account(settings, args.name, password, admin=args.admin, locked=args.locked)
+        print(f"created @{args.name}@{settings.domain} ({uri})")
+        return 0
+    db = open_db(settings)
+    try:
+        print(_run(settings, db, args))
+    finally:
+        db.close()
+    return 0
+
+
+def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
     """Run a non-create account command; returns what to print."""
     urls = LocalUrls(settings.base_url)
     if args.account_cmd == "list":
@@ -91,7 +121,7 @@ def run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
         try:
             target = asyncio.run(_fetch_actor(settings, db, args.to))
         except AgoraError as exc:
-            raise AccountCommandError(f"cannot fetch {args.to}: {exc.public_message}") from None
+            raise CommandError(f"cannot fetch {args.to}: {exc.public_message}") from None
         effects = db.write_sync(lambda c: move_account(c, urls, account, target))
         return f"moved @{account.username} to {args.to} ({effects.deliveries} servers told)"
-    raise AccountCommandError("unknown account command")
+    raise CommandError("unknown account command")
