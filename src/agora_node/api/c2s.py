@@ -24,20 +24,16 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
+from agora_node.actions.caller import Caller
 from agora_node.api.auth import TokenInfo, optional_token, require_token
-from agora_node.api.c2s_actions import ACTIONS, Action, Request
+from agora_node.api.c2s_actions import ACTIONS, Action
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, UnprocessableEntity, UnsupportedMediaType
-from agora_node.federation.actors import (
-    PUBLIC_VISIBILITIES,
-    as_response,
-    collection_response,
-    load_account,
-)
+from agora_node.federation.actors import as_response, collection_response, load_account
 from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import DELIVERY_WAKE, FETCHER
-from agora_node.processing.audience import VISIBILITIES
+from agora_node.processing.visibility import outbox_visibilities
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.validation import check_depth, validate_activity
@@ -126,7 +122,7 @@ async def post_outbox(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     urls = request.app[URLS]
     resolver = Resolver(request.app[DB], request.app[FETCHER], urls, settings.domain)
-    call = Request(request.app[DB], resolver, urls, settings.domain, account, time.time())
+    call = Caller(request.app[DB], resolver, urls, settings.domain, account, time.time())
     scope = await action.scope(call, activity)
     if not token.allows(scope):
         raise _forbidden_scope(scope)
@@ -173,15 +169,13 @@ async def get_outbox(request: web.Request) -> web.Response:
     token = await optional_token(request)
     owner = token is not None and token.account_id == account.id and token.allows("read:statuses")
     uri = account.actor.uri if account.actor else ""
-    visibilities: tuple[str, ...] = VISIBILITIES if owner else PUBLIC_VISIBILITIES
     viewer = await signed_viewer(request)
     follower = False
     if viewer is not None and not owner:
         # A signed fetch by an accepted follower's server also sees followers-only posts.
         follow = await request.app[DB].read(lambda db: social.get_follow(db, viewer.actor_uri, uri))
         follower = follow is not None and follow.state == "accepted"
-        if follower:
-            visibilities = (*PUBLIC_VISIBILITIES, "private")
+    visibilities = outbox_visibilities(owner=owner, follower=follower)
     resp = await collection_response(
         request,
         request.app[URLS].outbox(account.username),

@@ -1,33 +1,25 @@
 """What each C2S activity type means as a local action.
 
 Every action has three steps: ``prepare`` (turn a handle into a URI, before
-the schemas), ``scope`` (the token scope it needs) and ``run`` (resolve what
-it names over the network, then one transaction in ``processing``).
+the schemas), ``scope`` (the token scope it needs) and ``run``, which reads
+the activity JSON into the arguments of one shared action (``actions/``)
+and calls it. Nothing here decides a rule: the same actions serve the
+Mastodon API and the web pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-import sqlite_utils
-
+from agora_node.actions import posts, social
+from agora_node.actions.caller import Caller
 from agora_node.errors import NotFound, UnprocessableEntity
-from agora_node.federation.resolve import Resolver
-from agora_node.processing import outbound_notes, outbound_social
-from agora_node.processing.outbound import OutboundContext, Sent
-from agora_node.processing.outbound_notes import Draft
-from agora_node.processing.outbound_text import handles_in
+from agora_node.processing.outbound import Sent
 from agora_node.protocol.sanitize import html_to_text
-from agora_node.protocol.urls import LocalUrls
-from agora_node.protocol.vocab import as_list, id_of, is_public, types_of, visibility_of
-from agora_node.store import objects as objects_store
-from agora_node.store.accounts import AccountRow
-from agora_node.store.db import Database
+from agora_node.protocol.vocab import as_list, id_of, types_of, visibility_of
 
-T = TypeVar("T")
-MAX_RECIPIENTS = 50
 SCOPES = {
     "Create": "write:statuses",
     "Update": "write:statuses",
@@ -42,42 +34,17 @@ SCOPES = {
 UNDOABLE = ("Follow", "Like", "Announce", "Block")
 
 
-@dataclass(frozen=True)
-class Request:
-    """One C2S request: who acts, and the tools to resolve what it names."""
-
-    db: Database
-    resolver: Resolver
-    urls: LocalUrls
-    domain: str
-    account: AccountRow
-    now: float
-
-    @property
-    def actor_uri(self) -> str:
-        return self.account.actor.uri if self.account.actor else ""
-
-    async def write(
-        self,
-        action: Callable[[sqlite_utils.Database, OutboundContext, AccountRow, T], Sent],
-        arg: T,
-        fetched: Mapping[str, dict[str, Any]] | None = None,
-    ) -> Sent:
-        ctx = OutboundContext(self.urls, self.domain, self.now, fetched or {})
-        return await self.db.write(lambda db: action(db, ctx, self.account, arg))
-
-
-async def _unchanged(call: Request, activity: dict[str, Any]) -> dict[str, Any]:
+async def _unchanged(call: Caller, activity: dict[str, Any]) -> dict[str, Any]:
     return activity
 
 
 @dataclass(frozen=True)
 class Action:
-    run: Callable[[Request, dict[str, Any]], Awaitable[Sent]]
-    prepare: Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]] = _unchanged
-    scope_of: Callable[[Request, dict[str, Any]], Awaitable[str]] | None = None
+    run: Callable[[Caller, dict[str, Any]], Awaitable[Sent]]
+    prepare: Callable[[Caller, dict[str, Any]], Awaitable[dict[str, Any]]] = _unchanged
+    scope_of: Callable[[Caller, dict[str, Any]], Awaitable[str]] | None = None
 
-    async def scope(self, call: Request, activity: dict[str, Any]) -> str:
+    async def scope(self, call: Caller, activity: dict[str, Any]) -> str:
         if self.scope_of is not None:
             return await self.scope_of(call, activity)
         return SCOPES[types_of(activity)[0]]
@@ -130,154 +97,107 @@ def _addresses(activity: dict[str, Any], note: dict[str, Any], field: str) -> li
     return [a for a in (id_of(v) for v in values) if a]
 
 
-async def _recipients(call: Request, activity: dict[str, Any], note: dict[str, Any]) -> list[str]:
-    """Actors the client addressed or tagged, each resolved (a wrong one is a 422)."""
+def _compose(call: Caller, activity: dict[str, Any], note: dict[str, Any]) -> posts.Compose:
+    """The note as a ``Compose``: visibility from its addressing, and every actor
+    it addresses or tags (Mention) as an addressee."""
     assert call.account.actor is not None
-    followers = call.account.actor.followers_uri
-    named = [*_addresses(activity, note, "to"), *_addresses(activity, note, "cc")]
-    named += [
+    to, cc = _addresses(activity, note, "to"), _addresses(activity, note, "cc")
+    tagged = [
         str(tag["href"])
         for tag in as_list(note.get("tag"))
         if isinstance(tag, dict) and tag.get("type") == "Mention" and tag.get("href")
     ]
-    wanted = [
-        a for a in dict.fromkeys(named) if not is_public(a) and a not in (followers, call.actor_uri)
-    ]
-    if len(wanted) > MAX_RECIPIENTS:
-        raise UnprocessableEntity(f"a post may address at most {MAX_RECIPIENTS} accounts")
-    return [(await call.resolver.actor_by_uri(uri)).uri for uri in wanted]
-
-
-async def _draft(call: Request, note: dict[str, Any], **extra: Any) -> Draft:
-    text = _text(note)
-    mentions = await call.resolver.mentions(handles_in(text, call.domain))
     summary = note.get("summary")
-    return Draft(
-        text=text,
+    return posts.Compose(
+        text=_text(note),
+        visibility=visibility_of({"to": to, "cc": cc}, call.account.actor.followers_uri),
         summary=summary if isinstance(summary, str) else "",
         sensitive=note.get("sensitive") is True,
         language=_language(note),
-        mentions=mentions,
-        **extra,
+        in_reply_to=id_of(note.get("inReplyTo")),
+        addressed=tuple([*to, *cc, *tagged]),
     )
 
 
-async def _create(call: Request, activity: dict[str, Any]) -> Sent:
+async def _create(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await posts.post(call, _compose(call, activity, _note(activity)))
+
+
+async def _update(call: Caller, activity: dict[str, Any]) -> Sent:
     note = _note(activity)
-    assert call.account.actor is not None
-    addressing = {"to": _addresses(activity, note, "to"), "cc": _addresses(activity, note, "cc")}
-    parent = id_of(note.get("inReplyTo"))
-    fetched: dict[str, dict[str, Any]] = {}
-    if parent:
-        doc = await call.resolver.unknown_post(parent)
-        if doc is not None:
-            fetched[parent] = doc
-    draft = await _draft(
-        call,
-        note,
-        visibility=visibility_of(addressing, call.account.actor.followers_uri),
-        in_reply_to=parent,
-        recipients=tuple(await _recipients(call, activity, note)),
-    )
-    return await call.write(outbound_notes.post, draft, fetched)
+    return await posts.edit(call, _object_uri(activity), _compose(call, activity, note))
 
 
-async def _update(call: Request, activity: dict[str, Any]) -> Sent:
-    note = _note(activity)
-    uri = _object_uri(activity)
-    draft = await _draft(call, note)
-
-    def edit(
-        db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, d: Draft
-    ) -> Sent:
-        return outbound_notes.edit(db, ctx, account, uri, d)
-
-    return await call.write(edit, draft)
-
-
-async def _delete(call: Request, activity: dict[str, Any]) -> Sent:
-    return await call.write(outbound_notes.delete, _object_uri(activity))
+async def _delete(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await posts.delete(call, _object_uri(activity))
 
 
 # -- social --------------------------------------------------------------------------
 
 
-async def _handle_to_uri(call: Request, activity: dict[str, Any]) -> dict[str, Any]:
+async def _handle_to_uri(call: Caller, activity: dict[str, Any]) -> dict[str, Any]:
     """``object: "@user@host"`` (or ``acct:``) names an account by handle."""
     obj = activity.get("object")
-    if isinstance(obj, str) and not obj.startswith(("https://", "http://")):
+    if isinstance(obj, str) and social.is_handle(obj):
         actor = await call.resolver.actor_by_handle(obj)
         return {**activity, "object": actor.uri}
     return activity
 
 
-async def _follow(call: Request, activity: dict[str, Any]) -> Sent:
-    target = await call.resolver.actor_by_uri(_object_uri(activity))
-    return await call.write(outbound_social.follow, target.uri)
+async def _follow(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await social.follow(call, _object_uri(activity))
 
 
-async def _block(call: Request, activity: dict[str, Any]) -> Sent:
-    target = await call.resolver.actor_by_uri(_object_uri(activity))
-    return await call.write(outbound_social.block, target.uri)
+async def _block(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await social.block(call, _object_uri(activity))
 
 
-async def _like(call: Request, activity: dict[str, Any]) -> Sent:
-    uri = _object_uri(activity)
-    doc = await call.resolver.unknown_post(uri)
-    return await call.write(outbound_social.like, uri, {uri: doc} if doc else None)
+async def _like(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await social.favourite(call, _object_uri(activity))
 
 
-async def _announce(call: Request, activity: dict[str, Any]) -> Sent:
-    uri = _object_uri(activity)
-    doc = await call.resolver.unknown_post(uri)
-    return await call.write(outbound_social.boost, uri, {uri: doc} if doc else None)
+async def _announce(call: Caller, activity: dict[str, Any]) -> Sent:
+    return await social.boost(call, _object_uri(activity))
 
 
-async def _follow_answer(call: Request, activity: dict[str, Any]) -> Sent:
+async def _follow_answer(call: Caller, activity: dict[str, Any]) -> Sent:
     """Accept/Reject name the Follow (by id or embedded); we need its actor."""
     obj = activity.get("object")
     follower = id_of(obj.get("actor")) if isinstance(obj, dict) else None
     if follower is None:
-        follow_id = _object_uri(activity)
-        row = await call.db.read(lambda db: objects_store.get_activity_row(db, follow_id))
-        if row is None or row[0] != "Follow" or row[2] != call.actor_uri:
-            raise NotFound("no follow request with this id")
-        follower = row[1]
-    answer = outbound_social.accept_follow
+        follower = await social.follower_of_request(call, _object_uri(activity))
     if types_of(activity)[0] == "Reject":
-        answer = outbound_social.reject_follow
-    return await call.write(answer, follower)
+        return await social.reject_follower(call, follower)
+    return await social.accept_follower(call, follower)
 
 
-async def _undone(call: Request, activity: dict[str, Any]) -> tuple[str, str | None, str | None]:
+async def _undone(call: Caller, activity: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """(type, id, target) of the activity an Undo names."""
     inner = activity.get("object")
     inner_id = id_of(inner)
     if inner_id:
-        row = await call.db.read(lambda db: objects_store.get_activity_row(db, inner_id))
-        if row is not None and row[1] == call.actor_uri:
-            return row[0], inner_id, row[2]
+        own = await social.own_activity(call, inner_id)
+        if own is not None:
+            return own[0], inner_id, own[1]
     if isinstance(inner, dict) and types_of(inner):
         return types_of(inner)[0], None, id_of(inner.get("object"))
     raise NotFound("no such activity of yours")
 
 
-async def _undo_scope(call: Request, activity: dict[str, Any]) -> str:
+async def _undo_scope(call: Caller, activity: dict[str, Any]) -> str:
     kind, _, _ = await _undone(call, activity)
     if kind not in UNDOABLE:
         raise UnprocessableEntity("only a Follow, Like, Announce or Block can be undone")
     return SCOPES[kind]
 
 
-async def _undo(call: Request, activity: dict[str, Any]) -> Sent:
+async def _undo(call: Caller, activity: dict[str, Any]) -> Sent:
     kind, inner_id, target = await _undone(call, activity)
     if inner_id is not None:
-        return await call.write(outbound_social.undo, inner_id)
+        return await social.undo(call, inner_id)
     if target is None:
         raise UnprocessableEntity("name the activity to undo, or its object", path="$.object")
-    if kind in ("Follow", "Block") and not target.startswith(("https://", "http://")):
-        target = (await call.resolver.actor_by_handle(target)).uri
-    return await call.write(outbound_social.UNDOERS[kind], target)
+    return await social.UNDO_BY_TARGET[kind](call, target)
 
 
 ACTIONS: dict[str, Action] = {

@@ -14,21 +14,18 @@ from typing import Any
 
 from aiohttp import web
 
+from agora_node.actions import posts
 from agora_node.api.auth import optional_token
 from agora_node.context import DB, URLS
 from agora_node.errors import Gone, NotFound
 from agora_node.federation.actors import as_response, load_account
 from agora_node.federation.fetch_auth import signed_viewer
-from agora_node.processing.audience import addressed
 from agora_node.protocol import builders
 from agora_node.protocol.vocab import id_of, visibility_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
-from agora_node.store import social
-from agora_node.store.accounts import AccountRow, ActorRow
+from agora_node.store.accounts import AccountRow
 from agora_node.store.objects import ObjectRow
-
-_OPEN = ("public", "unlisted")
 
 
 async def viewer_uri(request: web.Request, *, signed: bool) -> str | None:
@@ -48,40 +45,12 @@ async def viewer_uri(request: web.Request, *, signed: bool) -> str | None:
     return None
 
 
-async def may_see(
-    request: web.Request, author: ActorRow, doc: dict[str, Any], visibility: str, *, signed: bool
-) -> bool:
-    viewer = await viewer_uri(request, signed=signed)
-    if visibility in _OPEN:
-        return True
-    if viewer is None:
-        return False
-    to, cc = addressed(doc)
-    if viewer == author.uri or viewer in to or viewer in cc:
-        return True
-    if visibility != "private":
-        return False
-    follow = await request.app[DB].read(lambda db: social.get_follow(db, viewer, author.uri))
-    return follow is not None and follow.state == "accepted"
-
-
 async def visible_note(request: web.Request, *, signed: bool) -> tuple[AccountRow, ObjectRow]:
-    """The note at ``/users/{name}/statuses/{id}`` (``/@{name}/{id}``) if the viewer may see it."""
+    """The note at ``/users/{name}/statuses/{id}`` if the asking viewer may read it."""
     account = await load_account(request)
-    assert account.actor is not None
-    uri = request.app[URLS].object(account.username, request.match_info["id"])
-    note = await request.app[DB].read(lambda db: objects_store.get_object(db, uri))
-    if note is None or not note.local or note.actor_uri != account.actor.uri:
-        raise NotFound("no such post")
-    if note.is_tombstone:
-        raise Gone(
-            "this post was deleted", document=builders.tombstone(uri, "Note", note.deleted_at)
-        )
-    if note.boost_of is not None:
-        raise NotFound("no such post")
-    if not await may_see(request, account.actor, note.data, note.visibility, signed=signed):
-        raise NotFound("no such post")
-    return account, note
+    viewer = await viewer_uri(request, signed=signed)
+    urls, post_id = request.app[URLS], request.match_info["id"]
+    return account, await posts.visible_post(request.app[DB], urls, account, post_id, viewer)
 
 
 async def note_json(request: web.Request) -> web.Response:
@@ -110,7 +79,8 @@ async def activity_json(request: web.Request) -> web.Response:
     if undone or gone:
         raise Gone("this activity was undone or its post deleted", document=builders.tombstone(uri))
     visibility = visibility_of(doc, actor.followers_uri)
-    if not await may_see(request, actor, doc, visibility, signed=True):
+    viewer = await viewer_uri(request, signed=True)
+    if not await posts.may_read(request.app[DB], actor.uri, doc, visibility, viewer):
         raise NotFound("no such activity")
     if kind == "Create" and target is not None and target.data:
         doc = {**doc, "object": builders.strip_context(target.data)}

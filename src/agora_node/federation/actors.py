@@ -21,7 +21,6 @@ from agora_node.store.accounts import AccountRow
 
 ACTIVITY_JSON = "application/activity+json"
 PAGE_SIZE = 20
-PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 def as_response(doc: dict[str, Any], status: int = 200) -> web.Response:

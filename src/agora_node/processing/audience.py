@@ -32,7 +32,6 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow, ActorRow
 
-VISIBILITIES: tuple[Visibility, ...] = ("public", "unlisted", "private", "direct")
 Inbox = tuple[str, str]  # (inbox URL, host)
 
 

@@ -16,6 +16,7 @@ from agora_node.processing.effects import (
     was_undone,
 )
 from agora_node.processing.remote import NOTE_TYPES, actor_record, note_record, parse_time
+from agora_node.processing.visibility import is_open
 from agora_node.protocol.vocab import ACTOR_TYPES, id_of, visibility_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
@@ -245,7 +246,7 @@ def on_announce(
     if known is None or known.is_tombstone:
         eff.outcome = "announced object deleted"
         return
-    if known.visibility not in ("public", "unlisted"):
+    if not is_open(known.visibility):
         eff.outcome = "announce of a non-public object"
         return
     if objects_store.boost_of_by_actor(db, actor, target) is not None:

@@ -24,6 +24,7 @@ from agora_node.processing.outbound import (
     known_note,
     publish,
 )
+from agora_node.processing.visibility import is_open
 from agora_node.protocol import builders
 from agora_node.protocol.vocab import PUBLIC
 from agora_node.store import accounts as accounts_store
@@ -179,7 +180,7 @@ def boost(db: Db, ctx: OutboundContext, account: AccountRow, object_uri: str) ->
     """Announce a public post to our followers (and its author)."""
     actor = actor_of(account)
     note = known_note(db, ctx, object_uri, actor)
-    if note.visibility not in ("public", "unlisted"):
+    if not is_open(note.visibility):
         raise UnprocessableEntity("only public and unlisted posts can be boosted")
     followers = actor.followers_uri or ctx.urls.followers(account.username)
     cc = [followers] + ([note.actor_uri] if note.actor_uri != actor.uri else [])

@@ -28,6 +28,11 @@ ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = f'application/ld+json; profile="{AS_CONTEXT}"'
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
+# Every visibility, widest first, and the two anyone may read (public is also
+# listed on the public timelines, unlisted is not). The rules over them live
+# in processing/visibility.py; store queries bind these same tuples.
+VISIBILITIES: tuple[Visibility, ...] = ("public", "unlisted", "private", "direct")
+OPEN_VISIBILITIES: tuple[Visibility, ...] = ("public", "unlisted")
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 # AS2 activity types plus the extension activities peers send. ``Question``

@@ -20,9 +20,13 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
+from agora_node.protocol.vocab import OPEN_VISIBILITIES
 from agora_node.store.objects import OBJECT_COLUMNS as _OBJECT_COLUMNS
 from agora_node.store.objects import ObjectRow
 from agora_node.store.objects import object_from_row as _object_row
+
+# The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
+_OPEN = ", ".join(f"'{v}'" for v in OPEN_VISIBILITIES)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -190,7 +194,7 @@ def get_status_for(
     row = db.execute(
         f"""SELECT {_O_COLUMNS} FROM objects o
         WHERE o.id = :id AND o.deleted_at IS NULL AND o.type <> 'Tombstone'
-          AND (o.visibility IN ('public', 'unlisted') OR o.actor_uri = :me
+          AND (o.visibility IN ({_OPEN}) OR o.actor_uri = :me
                OR EXISTS (SELECT 1 FROM object_recipients r
                           WHERE r.object_id = o.id AND r.actor_uri = :me)
                OR (o.visibility = 'private' AND EXISTS (

@@ -1,0 +1,150 @@
+"""Posting, editing and deleting a post, and reading one as a given viewer.
+
+``post`` takes what a person wrote (``Compose``: text, content warning,
+visibility, the post replied to, extra addressees) from any surface,
+resolves over the network what it names (the mentioned handles, the parent
+post, the addressed actors) and publishes it in one transaction
+(``processing.outbound_notes``). ``visible_post`` answers whether a viewer may
+read one of our posts with the one rule in ``processing.visibility``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from agora_node.actions.caller import Caller
+from agora_node.errors import Gone, NotFound, UnprocessableEntity
+from agora_node.processing import outbound_notes
+from agora_node.processing.audience import addressed
+from agora_node.processing.outbound import OutboundContext, Sent
+from agora_node.processing.outbound_notes import Draft
+from agora_node.processing.outbound_text import handles_in
+from agora_node.processing.visibility import Audience, Viewer, may_see, needs_follow_check
+from agora_node.protocol import builders
+from agora_node.protocol.urls import LocalUrls
+from agora_node.protocol.vocab import Visibility, is_public
+from agora_node.store import objects as objects_store
+from agora_node.store import social
+from agora_node.store.accounts import AccountRow
+from agora_node.store.db import Database
+from agora_node.store.objects import ObjectRow
+
+# How many actors a post may address by name besides those it mentions.
+MAX_RECIPIENTS = 50
+
+
+@dataclass(frozen=True)
+class Compose:
+    """A post as a person wrote it, before anything it names is resolved."""
+
+    text: str
+    visibility: Visibility = "public"
+    summary: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to: str | None = None
+    # Actor ids addressed besides the mentions in ``text`` (a C2S client's to/cc).
+    addressed: tuple[str, ...] = ()
+
+
+async def _draft(caller: Caller, compose: Compose, **extra: Any) -> Draft:
+    mentions = await caller.resolver.mentions(handles_in(compose.text, caller.domain))
+    return Draft(
+        text=compose.text,
+        summary=compose.summary,
+        sensitive=compose.sensitive,
+        language=compose.language,
+        mentions=mentions,
+        **extra,
+    )
+
+
+async def _recipients(caller: Caller, named: Collection[str]) -> tuple[str, ...]:
+    """The actors addressed by id, each resolved (a wrong one is a 422)."""
+    followers = caller.account.actor.followers_uri if caller.account.actor else None
+    skip = (followers, caller.actor_uri)
+    wanted = [a for a in dict.fromkeys(named) if not is_public(a) and a not in skip]
+    if len(wanted) > MAX_RECIPIENTS:
+        raise UnprocessableEntity(f"a post may address at most {MAX_RECIPIENTS} accounts")
+    return tuple([(await caller.resolver.actor_by_uri(uri)).uri for uri in wanted])
+
+
+async def post(caller: Caller, compose: Compose) -> Sent:
+    """Publish a new post (a reply when ``compose.in_reply_to`` names one)."""
+    fetched: dict[str, dict[str, Any]] = {}
+    parent = compose.in_reply_to
+    if parent:
+        doc = await caller.resolver.unknown_post(parent)
+        if doc is not None:
+            fetched[parent] = doc
+    draft = await _draft(
+        caller,
+        compose,
+        visibility=compose.visibility,
+        in_reply_to=parent,
+        recipients=await _recipients(caller, compose.addressed),
+    )
+    return await caller.write(outbound_notes.post, draft, fetched)
+
+
+async def edit(caller: Caller, uri: str, compose: Compose) -> Sent:
+    """Change one of the caller's posts (text, content warning, sensitivity)."""
+    draft = await _draft(caller, compose)
+
+    def change(
+        db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, d: Draft
+    ) -> Sent:
+        return outbound_notes.edit(db, ctx, account, uri, d)
+
+    return await caller.write(change, draft)
+
+
+async def delete(caller: Caller, uri: str) -> Sent:
+    """Delete one of the caller's posts (a tombstone stays)."""
+    return await caller.write(outbound_notes.delete, uri)
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+async def may_read(
+    db: Database, author_uri: str, doc: dict[str, Any], visibility: str, viewer_uri: str | None
+) -> bool:
+    """Whether ``viewer_uri`` (None: anyone) may read ``doc`` by ``author_uri``."""
+    to, cc = addressed(doc)
+    audience = Audience(author_uri, visibility, frozenset([*to, *cc]))
+    viewer = Viewer(viewer_uri)
+    if needs_follow_check(audience, viewer):
+        follow = await db.read(lambda c: social.get_follow(c, str(viewer_uri), author_uri))
+        accepted = follow is not None and follow.state == "accepted"
+        viewer = Viewer(viewer_uri, follows_author=accepted)
+    return may_see(audience, viewer)
+
+
+async def visible_post(
+    db: Database, urls: LocalUrls, account: AccountRow, post_id: str, viewer_uri: str | None
+) -> ObjectRow:
+    """``account``'s post ``post_id`` if ``viewer_uri`` may read it.
+
+    404 for a post that does not exist, is a boost, or is hidden from the
+    viewer (the same answer, so hiding tells nothing); 410 with a Tombstone
+    for a deleted one.
+    """
+    assert account.actor is not None
+    uri = urls.object(account.username, post_id)
+    note = await db.read(lambda c: objects_store.get_object(c, uri))
+    if note is None or not note.local or note.actor_uri != account.actor.uri:
+        raise NotFound("no such post")
+    if note.is_tombstone:
+        raise Gone(
+            "this post was deleted", document=builders.tombstone(uri, "Note", note.deleted_at)
+        )
+    if note.boost_of is not None:
+        raise NotFound("no such post")
+    if not await may_read(db, account.actor.uri, note.data, note.visibility, viewer_uri):
+        raise NotFound("no such post")
+    return note

@@ -1,0 +1,105 @@
+"""Follows, blocks, favourites and boosts, and undoing each, from any surface.
+
+Each action resolves what it names (an account by handle or id, a post not
+yet known here) and then runs the matching transaction of
+``processing.outbound_social``. Accounts may be named by id or by handle
+(``@user@host``, ``acct:user@host``); posts by id.
+"""
+
+from __future__ import annotations
+
+from agora_node.actions.caller import Caller
+from agora_node.errors import NotFound
+from agora_node.processing import outbound_social
+from agora_node.processing.outbound import Sent
+from agora_node.store import objects as objects_store
+from agora_node.store.accounts import ActorRow
+
+
+def is_handle(name: str) -> bool:
+    """An account named by handle rather than by its http(s) id."""
+    return not name.startswith(("https://", "http://"))
+
+
+async def account_named(caller: Caller, name: str) -> ActorRow:
+    """The actor behind an id or a handle, fetched and stored if new."""
+    if is_handle(name):
+        return await caller.resolver.actor_by_handle(name)
+    return await caller.resolver.actor_by_uri(name)
+
+
+async def follow(caller: Caller, account: str) -> Sent:
+    return await caller.write(outbound_social.follow, (await account_named(caller, account)).uri)
+
+
+async def block(caller: Caller, account: str) -> Sent:
+    return await caller.write(outbound_social.block, (await account_named(caller, account)).uri)
+
+
+async def _known_uri(caller: Caller, account: str) -> str:
+    """An account to stop following or blocking: a handle is looked up, an id used as is."""
+    return (await caller.resolver.actor_by_handle(account)).uri if is_handle(account) else account
+
+
+async def unfollow(caller: Caller, account: str) -> Sent:
+    return await caller.write(outbound_social.unfollow, await _known_uri(caller, account))
+
+
+async def unblock(caller: Caller, account: str) -> Sent:
+    return await caller.write(outbound_social.unblock, await _known_uri(caller, account))
+
+
+async def favourite(caller: Caller, post: str) -> Sent:
+    doc = await caller.resolver.unknown_post(post)
+    return await caller.write(outbound_social.like, post, {post: doc} if doc else None)
+
+
+async def unfavourite(caller: Caller, post: str) -> Sent:
+    return await caller.write(outbound_social.unlike, post)
+
+
+async def boost(caller: Caller, post: str) -> Sent:
+    doc = await caller.resolver.unknown_post(post)
+    return await caller.write(outbound_social.boost, post, {post: doc} if doc else None)
+
+
+async def unboost(caller: Caller, post: str) -> Sent:
+    return await caller.write(outbound_social.unboost, post)
+
+
+async def follower_of_request(caller: Caller, follow_id: str) -> str:
+    """The account that sent the follow request ``follow_id`` to the caller."""
+    row = await caller.db.read(lambda db: objects_store.get_activity_row(db, follow_id))
+    if row is None or row[0] != "Follow" or row[2] != caller.actor_uri:
+        raise NotFound("no follow request with this id")
+    return str(row[1])
+
+
+async def own_activity(caller: Caller, activity_id: str) -> tuple[str, str | None] | None:
+    """(type, object) of one of the caller's activities, None if it is not theirs."""
+    row = await caller.db.read(lambda db: objects_store.get_activity_row(db, activity_id))
+    if row is None or row[1] != caller.actor_uri:
+        return None
+    return row[0], row[2]
+
+
+async def accept_follower(caller: Caller, follower_uri: str) -> Sent:
+    return await caller.write(outbound_social.accept_follow, follower_uri)
+
+
+async def reject_follower(caller: Caller, follower_uri: str) -> Sent:
+    """Refuse a follow request, or remove an accepted follower."""
+    return await caller.write(outbound_social.reject_follow, follower_uri)
+
+
+async def undo(caller: Caller, activity_id: str) -> Sent:
+    """Undo one of the caller's activities, named by its id."""
+    return await caller.write(outbound_social.undo, activity_id)
+
+
+UNDO_BY_TARGET = {
+    "Follow": unfollow,
+    "Like": unfavourite,
+    "Announce": unboost,
+    "Block": unblock,
+}
