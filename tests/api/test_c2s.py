@@ -328,6 +328,41 @@ async def test_home_timeline_is_the_owners_inbox(node, remotes) -> None:  # type
     assert (await node.get(f"{ALICE}/inbox")).status == 401
 
 
+async def test_inbox_and_mastodon_home_list_the_same_timeline(node, remotes) -> None:  # type: ignore[no-untyped-def]
+    """Both APIs page one home query: same posts, same order; boosts as Announces,
+    edited posts as they are now, the count matching what the pages hold."""
+    b, _, _ = remotes
+    carol = b.add_actor("carol")
+    post = remote_note(b, carol)
+    bob = account(node.db, node.settings, "bob")
+    node.db.write_sync(lambda c: social.put_follow(c, ALICE, bob.actor.uri, None, "accepted", 0))  # type: ignore[union-attr]
+    bob_token = token_for(node.db, bob)
+    own = await node.send(create(note("mine", [PUBLIC])))
+    boosted = await node.send(
+        {"type": "Announce", "object": post["id"]}, token=bob_token, user="bob"
+    )
+    followed = await node.send(create(note("bob here", [PUBLIC])), token=bob_token, user="bob")
+    created = await (await node.get(followed)).json(content_type=None)
+    edit = {"type": "Update", "object": {**created["object"], "content": "bob, edited"}}
+    await node.send(edit, token=bob_token, user="bob")
+    await settle(node)
+    inbox = await (await node.get(f"{ALICE}/inbox", token=node.token)).json(content_type=None)
+    assert inbox["totalItems"] == 3
+    resp = await node.get(f"{ALICE}/inbox?page=true", token=node.token)
+    items = (await resp.json(content_type=None))["orderedItems"]
+    assert [i["id"] for i in items] == [followed, boosted, own]
+    assert [i["type"] for i in items] == ["Create", "Announce", "Create"]
+    assert "bob, edited" in items[0]["object"]["content"]
+    home = await node.get("/api/v1/timelines/home", token=node.token, accept="application/json")
+    statuses = await home.json()
+    assert [s["uri"] for s in statuses] == [
+        created["object"]["id"],
+        boosted,
+        items[2]["object"]["id"],
+    ]
+    assert statuses[1]["reblog"]["uri"] == post["id"]
+
+
 async def test_authorisation(node, remotes) -> None:  # type: ignore[no-untyped-def]
     bob = account(node.db, node.settings, "bob")
     before = await node.counts()

@@ -39,9 +39,10 @@ from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.validation import check_depth, validate_activity
 from agora_node.protocol.vocab import ACTIVITY_TYPES, AS_CONTEXT, id_of, types_of
 from agora_node.store import collections as coll_store
-from agora_node.store import home_timeline, social
 from agora_node.store import objects as objects_store
+from agora_node.store import social, timelines
 from agora_node.store.accounts import AccountRow
+from agora_node.store.objects import ObjectRow
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,17 @@ def _with_current_objects(
     return out
 
 
+def _inbox_item(row: ObjectRow, activity: dict[str, Any] | None) -> dict[str, Any]:
+    """A home timeline row as its owner's inbox lists it: the activity that
+    brought it, a Create carrying our own post as it is now (after edits);
+    a post that was fetched rather than delivered is listed as itself."""
+    if activity is None:
+        return row.data
+    if activity.get("type") == "Create" and row.local and row.data:
+        return {**activity, "object": builders.strip_context(row.data)}
+    return activity
+
+
 def _strip(item: Any) -> Any:
     return builders.strip_context(item) if isinstance(item, dict) else item
 
@@ -200,10 +212,13 @@ async def get_inbox(request: web.Request) -> web.Response:
     resp = await collection_response(
         request,
         request.app[URLS].inbox(account.username),
-        lambda db: home_timeline.count_home_timeline(db, uri),
-        lambda db, mx, mn, lim: _with_current_objects(
-            db, home_timeline.home_timeline_page(db, uri, mx, mn, lim)
-        ),
+        lambda db: timelines.count_home(db, uri),
+        lambda db, mx, mn, lim: [
+            (row.id, _inbox_item(row, activity))
+            for row, activity in timelines.home_with_activities(
+                db, uri, timelines.Page(max_id=mx, min_id=mn, limit=lim)
+            )
+        ],
         _strip,
     )
     resp.headers["Cache-Control"] = "private, no-store"

@@ -230,6 +230,40 @@ def get_activity(db: sqlite_utils.Database, uri: str) -> dict[str, Any] | None:
     return json.loads(row[0]) if row else None
 
 
+def activities_of_posts(
+    db: sqlite_utils.Database, rows: list[ObjectRow]
+) -> dict[str, dict[str, Any]]:
+    """The activity that brought each post or boost: by the row's uri.
+
+    A boost is its Announce; a post is the Create by its author (the first
+    one seen). A post fetched rather than delivered has none.
+    """
+    boosts = [r.activity_uri or r.uri for r in rows if r.boost_of is not None]
+    notes = {r.uri: r.actor_uri for r in rows if r.boost_of is None}
+    found: dict[str, dict[str, Any]] = {}
+    if boosts:
+        marks = ",".join("?" * len(boosts))
+        for uri, data in db.execute(
+            f"SELECT uri, data FROM activities WHERE uri IN ({marks})", boosts
+        ).fetchall():
+            found[uri] = json.loads(data)
+    if notes:
+        marks = ",".join("?" * len(notes))
+        for object_uri, actor_uri, data in db.execute(
+            f"SELECT object_uri, actor_uri, data FROM activities WHERE type = 'Create' "
+            f"AND object_uri IN ({marks}) ORDER BY id DESC",
+            list(notes),
+        ).fetchall():
+            if notes[object_uri] == actor_uri:
+                found[object_uri] = json.loads(data)
+    by_row: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = (r.activity_uri or r.uri) if r.boost_of is not None else r.uri
+        if key in found:
+            by_row[r.uri] = found[key]
+    return by_row
+
+
 def get_activity_row(db: sqlite_utils.Database, uri: str) -> tuple[str, str, str | None] | None:
     """(type, actor_uri, object_uri) of a known activity."""
     row = db.execute(

@@ -22,7 +22,7 @@ import sqlite_utils
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
 from agora_node.protocol.vocab import OPEN_VISIBILITIES
 from agora_node.store.objects import OBJECT_COLUMNS as _OBJECT_COLUMNS
-from agora_node.store.objects import ObjectRow
+from agora_node.store.objects import ObjectRow, activities_of_posts
 from agora_node.store.objects import object_from_row as _object_row
 
 # The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
@@ -87,6 +87,23 @@ def _visible_at_home(o: str) -> str:
                             WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)))"""
 
 
+# Whose posts and boosts make up a home timeline: the accepted followees and
+# oneself, minus the blocked. Shared by the page query and its count.
+_HOME_AUTHORS = """authors(uri) AS MATERIALIZED (
+           SELECT followee_uri FROM follows WHERE follower_uri = :me AND state = 'accepted'
+           UNION SELECT :me
+           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me)"""
+
+
+def _addressing_me(bounds: str) -> str:
+    """The home timeline's third source: posts that name the account."""
+    return f"""SELECT r.object_id
+      FROM object_recipients r CROSS JOIN objects o ON o.id = r.object_id
+      WHERE r.actor_uri = :me AND {bounds}
+        AND {_visible_at_home("o")} AND NOT EXISTS (
+          SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)"""
+
+
 def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
     """The home timeline as one statement with two strategies for its main source.
 
@@ -114,10 +131,7 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
     else:
         cut = f"o.id < :upper AND o.id >= max(:lower + 1, coalesce(({cutoff_row}), 0))"
     return f"""
-    WITH authors(uri) AS MATERIALIZED (
-           SELECT followee_uri FROM follows WHERE follower_uri = :me AND state = 'accepted'
-           UNION SELECT :me
-           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me),
+    WITH {_HOME_AUTHORS},
          mode(scan) AS MATERIALIZED (SELECT count(*) > {int(scan_fanout)} FROM authors)
     SELECT {_O_COLUMNS} FROM (
       SELECT o.id FROM objects o NOT INDEXED
@@ -128,10 +142,7 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
       WHERE NOT (SELECT scan FROM mode) AND {cut}
         AND {_visible_at_home("o")}
       UNION
-      SELECT r.object_id FROM object_recipients r CROSS JOIN objects o ON o.id = r.object_id
-      WHERE r.actor_uri = :me AND r.object_id > :lower AND r.object_id < :upper
-        AND {_visible_at_home("o")} AND NOT EXISTS (
-          SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)
+      {_addressing_me("r.object_id > :lower AND r.object_id < :upper")}
       ORDER BY 1 {order} LIMIT :limit
     ) AS page CROSS JOIN objects o ON o.id = page.id
     ORDER BY o.id {order}
@@ -150,6 +161,29 @@ def home(db: sqlite_utils.Database, actor_uri: str, page: Page) -> list[ObjectRo
     """Posts and boosts by the followed and oneself, and posts addressing oneself."""
     rows = db.execute(HOME_SQL[page.ascending], home_params(actor_uri, page)).fetchall()
     return _ordered([_object_row(r) for r in rows], page)
+
+
+_COUNT_HOME_SQL = f"""
+    WITH {_HOME_AUTHORS}
+    SELECT count(*) FROM (
+      SELECT o.id FROM authors a CROSS JOIN objects o ON o.actor_uri = a.uri
+      WHERE {_visible_at_home("o")}
+      UNION
+      {_addressing_me("1")})"""
+
+
+def count_home(db: sqlite_utils.Database, actor_uri: str) -> int:
+    """How many posts and boosts the home timeline holds (what ``home`` pages through)."""
+    return int(db.execute(_COUNT_HOME_SQL, {"me": actor_uri}).fetchone()[0])
+
+
+def home_with_activities(
+    db: sqlite_utils.Database, actor_uri: str, page: Page
+) -> list[tuple[ObjectRow, dict[str, Any] | None]]:
+    """A home page with the activity that brought each row (None for a fetched post)."""
+    rows = home(db, actor_uri, page)
+    activities = activities_of_posts(db, rows)
+    return [(row, activities.get(row.uri)) for row in rows]
 
 
 def public_sql(page: Page, local: bool | None) -> str:
