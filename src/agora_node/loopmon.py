@@ -12,8 +12,8 @@ JSON to ``path``: the overall maximum, the maximum for each wall-clock second
 (so a bench can pick the phases it measured), and the worst single lags.
 
 With ``AGORA_LOOP_MONITOR_CALLBACKS=1`` as well, every callback the loop runs
-is timed (:class:`CallbackTimer`, ~0.3 us each) and the slowest are reported
-with what they ran: a lag then names its cause.
+is timed (:class:`CallbackTimer`, a small cost added to each) and the slowest
+are reported with what they ran: a lag then names its cause.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 asyncio runs every callback that is ready when a turn starts before it looks
 at timers and sockets again. When a burst of inbox POSTs arrives together
-(32 senders answered by one commit send their next request at once), each
-one's verification and validation (~0.3-0.5 ms of CPU) would all run in one
-turn, and everything else waiting on the loop — an actor fetch, WebFinger, a
-timer — would wait that whole time (bench/inbox.py measured turns of 25 ms).
+(the senders answered by one commit send their next request at once), each
+one's verification and validation (CPU-bound) would all run in one turn,
+and everything else waiting on the loop — an actor fetch, WebFinger, a
+timer — would wait that whole time (measured with bench/inbox.py).
 A handler awaits :meth:`TurnShare.wait_turn` before its CPU-bound part: the
 first ones in a turn go on; once the turn has run ``budget`` seconds, the
 rest continue in the next turn, after the loop has served sockets and timers.

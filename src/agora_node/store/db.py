@@ -13,11 +13,11 @@ worker's processing, take at most ``_MAX_BULK`` places in each, so an
 urgent write never waits behind a long run of slow bulk jobs.
 
 Several processes (the serving one and its worker process) may write the
-same file. SQLite's own busy handler sleeps in steps of up to 100 ms while
+same file. SQLite's own busy handler sleeps in ever longer steps while
 another process holds the write lock, which a request waiting on its commit
-would feel (measured in bench/inbox.py: p99 wait 100 ms, max 330 ms). So
-the writer retries ``BEGIN IMMEDIATE`` itself every quarter millisecond at
-most. And writers announce themselves: a serving process's writer holds a
+would feel (measured with bench/inbox.py). So the writer retries
+``BEGIN IMMEDIATE`` itself, pausing at most ``_BUSY_POLL_MAX`` between
+tries. And writers announce themselves: a serving process's writer holds a
 shared ``flock`` on ``<database>-writers`` from before it asks for the write
 lock until it commits; a process whose writes are background work
 (``background=True``: the worker process) checks that no one holds it before
@@ -145,9 +145,9 @@ def _restart_wal(conn: sqlite3.Connection) -> None:
     """After a complete checkpoint, write one frame here so the WAL restarts now.
 
     The first write after a complete checkpoint starts the WAL over and syncs
-    its header (fdatasync, 1-12 ms measured). A background process's
-    checkpointer takes that write, so it does not fall on the serving loop's
-    next commit (bench/inbox.py: the loop's longest stalls at light load).
+    its header (an fdatasync). A background process's checkpointer takes that
+    write, so it does not fall on the serving loop's next commit (measured
+    with bench/inbox.py: it was among the loop's longest stalls at light load).
     """
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -4,15 +4,14 @@ The inbox answers 202 only once its activity is committed to a spool segment
 (``store/spool.py``), which only the serving loop writes. Through a writer
 thread that costs two thread hand-offs per batch, and the writer wakes,
 takes the GIL from the loop and gives it back around every SQLite call:
-under load the serving loop was preempted a thousand times a second that
-way (bench/inbox.py). A one-row INSERT and its COMMIT take tens of
-microseconds (WAL, ``synchronous=NORMAL``: no fsync at commit), less than
-the hand-off.
+under load the serving loop was preempted over and over that way (measured
+with bench/inbox.py). A one-row INSERT and its COMMIT cost less than the
+hand-off (WAL, ``synchronous=NORMAL``: no fsync at commit).
 
 So these writes run on the loop: the ones asked for during one turn are
 committed together early in the next. The loop never waits for the write
-lock: should another connection hold it, the batch is tried again a quarter
-millisecond later.
+lock: should another connection hold it, the batch is tried again
+``RETRY_SECONDS`` later.
 
 Only for functions that run one SQL statement on small rows: SQLite undoes
 a failed statement by itself, so no SAVEPOINT is needed around each.
@@ -70,7 +69,7 @@ class LoopWriter:
         It joins the batch committed early in the next turn. Committing each
         write at once in its caller's step was tried: every answer then left
         on its own, each waking the peer separately, and the inbox accepted
-        29 % less (bench/inbox.py: 2,400/s against 3,390/s).
+        markedly less (measured with bench/inbox.py).
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()

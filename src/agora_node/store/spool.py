@@ -4,9 +4,9 @@ An inbound activity is answered 202 once it is committed here. The spool is
 a directory (``<database>-inbox/``) of small SQLite files, *segments*, that
 only the serving process writes, on its event loop. So the inbox's commit
 never waits for the main database's write lock, which the worker process
-holds whenever it applies an activity: waiting for it cost requests 3-9 ms
-(28 ms when the worker, at idle priority, was preempted holding the lock)
-on a third of the requests at 2,600/s in bench/inbox.py.
+holds whenever it applies an activity: waiting for it delayed many requests,
+and badly when the worker, at idle priority, was preempted holding the lock
+(measured with bench/inbox.py).
 
 A segment is written and read, never updated: rows are appended until it
 is full or old (``SEGMENT_ROWS``, ``SEGMENT_SECONDS``), then the loop moves on
@@ -14,11 +14,11 @@ to the next one, which the keeper thread made ready beforehand. The keeper
 seals the old one (nothing more will come) and deletes it once the worker
 has taken all of it. Nothing is ever deleted from a segment, and the loop
 never checkpoints one (checkpoints copy pages and sync); deleting rows
-would take the write lock beside the loop (measured with a single spool
-file: 14-60 ms per half second of deletes, and its WAL never restarted
-under steady load). Creating a file and its WAL (the header sync), and
-closing a sealed one (its last connection checkpoints it), happen on the
-keeper's or the worker's thread, not the loop's.
+would take the write lock beside the loop (measured with bench/inbox.py
+when the spool was a single file: the deletes stalled the loop, and its
+WAL never restarted under steady load). Creating a file and its WAL (the
+header sync), and closing a sealed one (its last connection checkpoints
+it), happen on the keeper's or the worker's thread, not the loop's.
 
 The worker process reads each segment in order (``SpoolReader``) and moves
 the rows into ``jobs`` together with its cursor in one transaction of the
@@ -104,7 +104,8 @@ def open_segment(path: Path) -> sqlite_utils.Database:
 
     Automatic checkpoints are off: one inside a commit would run on the
     thread that commits (the serving loop). Rows are written once and read
-    once, so a small page cache does (the main database's is 32 MB).
+    once, so a small page cache does (far smaller than the main database's,
+    set in ``store/db.connect``).
     """
     conn = connect(str(path))
     raw = conn.conn
