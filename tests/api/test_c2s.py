@@ -386,6 +386,8 @@ async def test_authorisation(node, remotes) -> None:  # type: ignore[no-untyped-
     [
         (b"{not json", 400),
         (b"[1, 2]", 400),
+        (b'{"type": "Note", "content": "x", "a": ' + b"[" * 40 + b"]" * 40 + b"}", 400),
+        (b"[" * 100_000 + b"]" * 100_000, 400),
         (b'{"content": "no type"}', 400),
         (
             b'{"type": "Move", "object": "https://x.example/u", "target": "https://y.example/u"}',

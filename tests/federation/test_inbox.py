@@ -179,6 +179,7 @@ async def test_activity_id_on_another_host_is_forbidden(node, remote) -> None:  
     [
         (b"{not json", 400),
         (b"[" * 100_000 + b"]" * 100_000, 400),
+        (b'{"type": "Follow", "a": ' + b"[" * 40 + b"]" * 40 + b"}", 400),
         (b'{"id": ' + b"9" * 5000 + b"}", 400),
         (b'["a list"]', 400),
         (b'"a string"', 400),

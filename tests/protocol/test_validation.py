@@ -13,12 +13,7 @@ import pytest
 
 from agora_node.errors import BadRequest
 from agora_node.protocol import validation
-from agora_node.protocol.validation import (
-    check_depth,
-    max_depth,
-    validate_activity,
-    validate_object,
-)
+from agora_node.protocol.validation import validate_activity, validate_object
 from agora_node.protocol.vocab import (
     ACTIVITY_JSON,
     AS_CONTEXT,
@@ -382,46 +377,6 @@ def test_fetched_activity_gets_the_activity_rules() -> None:
 
 def test_fetched_tombstone() -> None:
     validate_object(load("mastodon_delete_note.json")["object"])
-
-
-# --- nesting depth ------------------------------------------------------------
-
-
-def _nested(depth: int) -> Any:
-    doc: Any = "leaf"
-    for i in range(depth):
-        doc = {"a": doc} if i % 2 else [doc]
-    return doc
-
-
-def test_max_depth_counts_containers() -> None:
-    assert max_depth("x") == 0
-    assert max_depth({}) == 1
-    assert max_depth({"a": [1, {"b": None}]}) == 3
-    # activity > object > tag list > Emoji > icon
-    assert max_depth(load("mastodon_create_note.json")) == 5
-
-
-def test_check_depth_accepts_up_to_the_limit() -> None:
-    check_depth(_nested(32))
-    check_depth(_nested(5), limit=5)
-    for name in FIXTURES:
-        check_depth(load(name))
-
-
-def test_check_depth_refuses_past_the_limit() -> None:
-    with pytest.raises(BadRequest) as info:
-        check_depth(_nested(33))
-    assert info.value.details == {"limit": 32}
-    with pytest.raises(BadRequest):
-        check_depth(_nested(6), limit=5)
-
-
-def test_depth_checks_do_not_recurse() -> None:
-    deep = _nested(100_000)
-    assert max_depth(deep) == 100_000
-    with pytest.raises(BadRequest):
-        check_depth(deep)
 
 
 # --- schema loading ------------------------------------------------------------

@@ -16,7 +16,6 @@ home timeline.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -35,8 +34,9 @@ from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import DELIVERY_WAKE, FETCHER
 from agora_node.processing.visibility import outbox_visibilities
 from agora_node.protocol import builders
+from agora_node.protocol.json_reader import parse_json_object
 from agora_node.protocol.urls import LocalUrls
-from agora_node.protocol.validation import check_depth, validate_activity
+from agora_node.protocol.validation import validate_activity
 from agora_node.protocol.vocab import ACTIVITY_TYPES, AS_CONTEXT, id_of, types_of
 from agora_node.store import collections as coll_store
 from agora_node.store import objects as objects_store
@@ -62,14 +62,7 @@ def _forbidden_scope(scope: str) -> Forbidden:
 async def _read_json(request: web.Request) -> dict[str, Any]:
     if request.content_type not in _JSON_TYPES:
         raise UnsupportedMediaType("send application/activity+json")
-    try:
-        doc = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("invalid JSON") from None
-    check_depth(doc)
-    if not isinstance(doc, dict):
-        raise BadRequest("the body must be a JSON object")
-    return doc
+    return parse_json_object(await request.read())
 
 
 def _as_activity(doc: dict[str, Any]) -> dict[str, Any]:

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -43,6 +41,7 @@ from agora_node.federation.netguard import (
     guarded_socket_factory,
     is_guard_refusal,
 )
+from agora_node.protocol import json_reader
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +52,10 @@ ACTIVITY_JSON = "application/activity+json"
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 ACCEPT_AS = f'{ACTIVITY_JSON}, application/ld+json; profile="{AS_PROFILE}"'
 ACCEPT_PLAIN = "application/jrd+json, application/json"
-MAX_JSON_DEPTH = 64
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _CHUNK = 64 * 1024
-# A JSON string (possibly unterminated, so the scan stays linear) or a bracket.
-_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)|[\[\]{}]', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -245,20 +241,11 @@ def is_activitypub_content_type(content_type: str | None) -> bool:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Parse a UTF-8 JSON object, refusing absurd nesting before it can recurse."""
+    """A fetched document read by the one JSON reader; a refusal is a ``FetchError``."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FetchError("invalid JSON") from exc
-    if _nesting_exceeds(text, MAX_JSON_DEPTH):
-        raise FetchError("JSON nested too deeply")
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise FetchError("invalid JSON") from exc
-    if not isinstance(document, dict):
-        raise FetchError("JSON document is not an object")
-    return document
+        return json_reader.parse_json_object(body)
+    except json_reader.InvalidJSON as exc:
+        raise FetchError(exc.public_message) from exc
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
@@ -392,26 +379,6 @@ def _parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
         if sep:
             params[name.strip().lower()] = value.strip().strip('"')
     return media.strip().lower(), params
-
-
-def _nesting_exceeds(text: str, limit: int) -> bool:
-    """Bracket depth outside strings, counted without recursion (linear scan)."""
-    if text.count("[") + text.count("{") <= limit:
-        return False  # not enough brackets in all to nest that deep (a C-speed check)
-    depth = 0
-    for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in ("]", "}"):
-            depth -= 1
-    return False
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _check_url(url: str, policy: FetchPolicy) -> None:

@@ -13,19 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
 
 from agora_node.context import DB, INBOX_SPOOL, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
-from agora_node.federation.http import parse_json_object
 from agora_node.federation.services import INBOX_WAKE, KEY_RESOLVER
 from agora_node.federation.turns import TURN_SHARE
 from agora_node.protocol.authority import check_activity_authority
 from agora_node.protocol.hosts import host_of
-from agora_node.protocol.validation import DEFAULT_DEPTH_LIMIT, check_depth, validate_activity
+from agora_node.protocol.json_reader import parse_json_object
+from agora_node.protocol.validation import validate_activity
 from agora_node.protocol.vocab import id_of, types_of
 from agora_node.store import accounts as accounts_store
 
@@ -41,18 +40,6 @@ async def read_capped(request: web.Request, limit: int) -> bytes:
     if len(body) > limit:
         raise PayloadTooLarge(f"body larger than {limit} bytes")
     return body
-
-
-def parse_activity(body: bytes) -> dict[str, Any]:
-    """JSON object or 400: bad JSON, absurd nesting, huge numbers, non-objects."""
-    try:
-        doc = parse_json_object(body)
-    except Exception as exc:  # FetchError or ValueError: every parse failure is the sender's
-        message = getattr(exc, "public_message", None) or "invalid JSON"
-        raise BadRequest(message) from None
-    if body.count(b"{") + body.count(b"[") > DEFAULT_DEPTH_LIMIT:
-        check_depth(doc)  # else it cannot be nested that deep: no walk needed
-    return doc
 
 
 def refuse_blocked_hosts(blocklist: HostBlocklist, uris: tuple[str | None, ...]) -> None:
@@ -85,7 +72,7 @@ async def inbox(request: web.Request) -> web.Response:
     resolver = app[KEY_RESOLVER]
     url = request_url(request, settings.base_url)
     parsed = resolver.precheck("POST", url, request.headers, body)
-    activity = parse_activity(body)
+    activity = parse_json_object(body)
     actor = id_of(activity.get("actor"))
     refuse_blocked_hosts(app[HOST_BLOCKLIST], (parsed.key_id, actor))
     if (

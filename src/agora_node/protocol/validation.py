@@ -30,7 +30,6 @@ from agora_node.errors import BadRequest
 from agora_node.protocol.vocab import ACTIVITY_TYPES, types_of
 
 SCHEMAS_DIR_ENV = "AGORA_SCHEMAS_DIR"
-DEFAULT_DEPTH_LIMIT = 32
 
 # type name -> schema file stem. Anything not listed gets the minimal schema.
 ACTIVITY_SCHEMAS: Mapping[str, str] = {
@@ -260,41 +259,3 @@ def validate_object(obj: Any) -> None:
         return
     _refuse_graph_keywords(node, "$")
     _check(_pick(types_of(node), OBJECT_SCHEMAS, ANY_OBJECT), node, "$", message)
-
-
-def max_depth(doc: Any) -> int:
-    """Nesting depth of a parsed JSON value (a scalar is 0, ``{}`` is 1); no recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(doc, 0)]
-    while stack:
-        value, depth = stack.pop()
-        children: Iterable[Any]
-        if isinstance(value, Mapping):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        depth += 1
-        deepest = max(deepest, depth)
-        stack.extend((child, depth) for child in children)
-    return deepest
-
-
-def check_depth(doc: Any, limit: int = DEFAULT_DEPTH_LIMIT) -> None:
-    """Refuse absurdly nested documents before anything walks them recursively.
-
-    Stops at the first container past ``limit`` instead of measuring it all.
-    """
-    stack: list[tuple[Any, int]] = [(doc, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if type(value) is dict or isinstance(value, Mapping):  # dict first: no ABC check
-            children: Iterable[Any] = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth + 1 > limit:
-            raise BadRequest("JSON nesting too deep", limit=limit)
-        stack.extend((child, depth + 1) for child in children)
