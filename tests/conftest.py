@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ def add_account(
     """Create a local account directly through the store (fast path for tests)."""
     urls = LocalUrls(settings.base_url)
     new = new_local_account(
-        urls, settings.domain, username, kw.pop("password", "correct horse"), **kw
-    )
+        urls, settings.domain, username, kw.pop("password", "correct horse"),
+        now=kw.pop("now", time.time()), **kw,
+    )  # fmt: skip
     db.write_sync(lambda c: store_new_account(c, new))
     account = db.read_sync(lambda c: accounts_store.get_account_by_username(c, username))
     assert account is not None

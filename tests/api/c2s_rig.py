@@ -138,7 +138,7 @@ async def start_node(
 
 
 def store_remote_actor(db: Database, actor: RemoteActor) -> None:
-    record = actor_record(actor.document())
+    record = actor_record(actor.document(), time.time())
 
     def write(c: Any) -> None:
         accounts_store.upsert_actor(c, record.values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from typing import Any
 
 from agora_node.cli.common import load, open_db, read_password
@@ -59,7 +60,7 @@ def create_account(
     """Create an account (CLI and quickstart); returns the actor URI."""
     urls = LocalUrls(settings.base_url)
     new = new_local_account(
-        urls, settings.domain, username, password, is_admin=admin, locked=locked
+        urls, settings.domain, username, password, now=time.time(), is_admin=admin, locked=locked
     )
     db = open_db(settings)
     try:
@@ -109,7 +110,7 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
         return "\n".join(lines)
     account = _account(db, args.name)
     if args.account_cmd == "delete":
-        effects = db.write_sync(lambda c: delete_account(c, urls, account))
+        effects = db.write_sync(lambda c: delete_account(c, urls, account, time.time()))
         return f"deleted @{account.username}@{settings.domain} ({effects.deliveries} servers told)"
     if args.account_cmd == "alias":
         aliases = list(
@@ -122,6 +123,6 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
             target = asyncio.run(_fetch_actor(settings, db, args.to))
         except AgoraError as exc:
             raise CommandError(f"cannot fetch {args.to}: {exc.public_message}") from None
-        effects = db.write_sync(lambda c: move_account(c, urls, account, target))
+        effects = db.write_sync(lambda c: move_account(c, urls, account, target, time.time()))
         return f"moved @{account.username} to {args.to} ({effects.deliveries} servers told)"
     raise CommandError("unknown account command")

@@ -10,9 +10,10 @@ depth and count budget), the target of a Move, the sender's actor document.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from agora_node.errors import AgoraError, FetchError
+from agora_node.errors import AgoraError, FetchError, ServiceUnavailable
 from agora_node.federation.fetcher import Fetcher
 from agora_node.processing.remote import actor_record
 from agora_node.protocol.authority import object_is_trusted_inline
@@ -30,8 +31,12 @@ TRANSIENT_MESSAGES = frozenset({"timeout", "connection failed"})
 MAX_THREAD_FETCHES = 20
 
 
-class RetryLater(Exception):
-    """A remote we depend on is temporarily unreachable: retry the job later."""
+class RetryLater(ServiceUnavailable):
+    """A remote we depend on is temporarily unreachable: retry the job later.
+
+    The inbox worker records it and retries the job on its schedule; it
+    never reaches a client (the activity was accepted with a 202 long before).
+    """
 
 
 def is_transient(exc: FetchError) -> bool:
@@ -73,7 +78,7 @@ class Prefetcher:
         doc = await self._fetch(actor_uri)
         if doc is None or doc.get("id") != actor_uri:
             return
-        record = actor_record(doc)
+        record = actor_record(doc, time.time())
         await self._db.write(lambda db: accounts_store.upsert_actor(db, record.values))
 
     async def documents_for(self, activity: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -191,7 +191,7 @@ class Resolver:
         return doc
 
     async def _store_actor(self, doc: dict[str, Any]) -> ActorRow:
-        record = actor_record(doc)
+        record = actor_record(doc, time.time())
         uri = str(doc["id"])
 
         def write(db: Any) -> ActorRow | None:

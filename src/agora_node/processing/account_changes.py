@@ -1,6 +1,6 @@
 """Account-level changes that federate: aliases, moves and deletion.
 
-A Move is sent only when the target account already lists ours in its
+A Move is sent only now the target account already lists ours in its
 ``alsoKnownAs`` (receivers check the same thing), and at most once per
 ``MOVE_INTERVAL``. Deleting an account sends a Delete of the actor to every
 server that follows it, so they drop its content too.
@@ -8,7 +8,6 @@ server that follows it, so they drop its content too.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import sqlite_utils
@@ -36,10 +35,9 @@ def move_account(
     urls: LocalUrls,
     account: AccountRow,
     target_doc: dict[str, Any],
-    now: float | None = None,
+    now: float,
 ) -> Effects:
     """Point ``account`` at the target and tell its followers' servers."""
-    when = now or time.time()
     actor = account.actor
     assert actor is not None
     target_uri = id_of(target_doc.get("id"))
@@ -48,10 +46,10 @@ def move_account(
     aliases = [id_of(v) for v in as_list(target_doc.get("alsoKnownAs"))]
     if actor.uri not in aliases:
         raise BadRequest("the target account must list this account in alsoKnownAs first")
-    if actor.last_move_at and when - actor.last_move_at < MOVE_INTERVAL:
+    if actor.last_move_at and now - actor.last_move_at < MOVE_INTERVAL:
         raise Conflict("this account moved less than 7 days ago")
     accounts_store.set_account_profile(
-        db, account.id, {"moved_to": target_uri, "last_move_at": when}
+        db, account.id, {"moved_to": target_uri, "last_move_at": now}
     )
     followers = actor.followers_uri or urls.followers(account.username)
     move = builders.activity(
@@ -61,19 +59,18 @@ def move_account(
         obj=actor.uri,
         target=target_uri,
         to=[followers],
-        published=when,
+        published=now,
     )
     effects = Effects(outcome="moved")
     inboxes = social.follower_inboxes(db, actor.uri)
-    send_activity(db, account, move, inboxes, visibility="private", now=when, effects=effects)
+    send_activity(db, account, move, inboxes, visibility="private", now=now, effects=effects)
     return effects
 
 
 def delete_account(
-    db: sqlite_utils.Database, urls: LocalUrls, account: AccountRow, now: float | None = None
+    db: sqlite_utils.Database, urls: LocalUrls, account: AccountRow, now: float
 ) -> Effects:
     """Mark the account deleted and send Delete(actor) to its followers' servers."""
-    when = now or time.time()
     actor = account.actor
     assert actor is not None
     inboxes = social.follower_inboxes(db, actor.uri)
@@ -83,9 +80,9 @@ def delete_account(
         actor=actor.uri,
         obj=actor.uri,
         to=["https://www.w3.org/ns/activitystreams#Public"],
-        published=when,
+        published=now,
     )
     effects = Effects(outcome="deleted")
-    send_activity(db, account, delete, inboxes, visibility="public", now=when, effects=effects)
-    accounts_store.mark_account_deleted(db, account.id, when)
+    send_activity(db, account, delete, inboxes, visibility="public", now=now, effects=effects)
+    accounts_store.mark_account_deleted(db, account.id, now)
     return effects

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +113,7 @@ def new_local_account(
     username: str,
     password: str,
     *,
+    now: float,
     is_admin: bool = False,
     locked: bool = False,
 ) -> NewAccount:
@@ -139,7 +139,7 @@ def new_local_account(
         "following_uri": urls.following(username),
         "featured_uri": urls.featured(username),
         "manually_approves": int(locked),
-        "published": time.time(),
+        "published": now,
     }
     keys = [
         (urls.main_key(username), rsa_pair.public_pem, "rsa"),

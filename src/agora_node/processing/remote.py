@@ -6,7 +6,6 @@ made plain, lengths are capped, and only http(s) URIs are kept.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,7 +63,7 @@ class ActorRecord:
     keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def actor_record(doc: dict[str, Any], now: float | None = None) -> ActorRecord:
+def actor_record(doc: dict[str, Any], now: float) -> ActorRecord:
     """Row values and keys from an actor document (already validated, id checked)."""
     uri = str(doc["id"])
     host = host_of(uri)
@@ -106,7 +105,7 @@ def actor_record(doc: dict[str, Any], now: float | None = None) -> ActorRecord:
         "moved_to": _http_uri(doc.get("movedTo")),
         "fields": fields,
         "document": doc,
-        "fetched_at": now or time.time(),
+        "fetched_at": now,
         "published": parse_time(doc.get("published")),
         "deleted_at": None,
     }
@@ -152,10 +151,9 @@ def note_record(
     author_uri: str,
     followers_uri: str | None,
     activity_uri: str | None,
-    now: float | None = None,
+    now: float,
 ) -> NoteRecord:
     """Row values for a Note / Article / Page / Question, sanitised."""
-    current = now or time.time()
     types = [t for t in as_list(obj.get("type")) if isinstance(t, str)]
     obj_type = next((t for t in types if t in NOTE_TYPES), "Note")
     content = _content_of(obj)
@@ -243,7 +241,7 @@ def note_record(
         "in_reply_to": _http_uri(obj.get("inReplyTo")),
         "conversation": _http_uri(obj.get("conversation") or obj.get("context")),
         "activity_uri": activity_uri,
-        "published": min(parse_time(obj.get("published"), current) or current, current + 300),
+        "published": min(parse_time(obj.get("published"), now) or now, now + 300),
         "updated": parse_time(obj.get("updated")),
         "data": data,
     }
