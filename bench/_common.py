@@ -39,6 +39,10 @@ import aiohttp
 
 THIS_FILE = str(Path(__file__).resolve())
 ROOT = Path(THIS_FILE).parents[1]
+# Environment knobs of the benchmark scripts themselves (not node settings, so
+# no config twin): AGORA_BENCH_SMOKE=1 shrinks every phase to a few hundred
+# requests (tests/test_bench_smoke.py runs the scripts that way);
+# AGORA_BENCH_DIR is where bench/timeline.py keeps its generated database.
 SMOKE = os.environ.get("AGORA_BENCH_SMOKE") == "1"
 PASSWORD = "bench password 1234"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agora_node.config import load_settings, settings_from_dict
+from agora_node.config import apply_environment, load_settings, settings_from_dict
 from agora_node.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,3 +77,18 @@ def test_check_config_cli(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not valid TOML" in result.stderr
     missing = _cli("--config", str(tmp_path / "nope.toml"), "check-config")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_environment_twins_set_their_keys_and_are_checked(tmp_path: Path) -> None:
+    base = settings_from_dict({})
+    assert base.server.loop_monitor == "" and base.server.loop_monitor_callbacks is False
+    env = {"AGORA_LOOP_MONITOR": str(tmp_path / "lag.json"), "AGORA_LOOP_MONITOR_CALLBACKS": "1"}
+    on = apply_environment(base, env)
+    assert on.server.loop_monitor == str(tmp_path / "lag.json")
+    assert on.server.loop_monitor_callbacks is True
+    assert apply_environment(base, {}) == base
+    with pytest.raises(ConfigError, match="AGORA_LOOP_MONITOR_CALLBACKS"):
+        apply_environment(base, {"AGORA_LOOP_MONITOR_CALLBACKS": "yes please"})
+    config = tmp_path / "agora.toml"
+    config.write_text('[server]\nloop_monitor = "from-file.json"\n')
+    assert load_settings(config).server.loop_monitor == "from-file.json"

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import sqlite_utils
@@ -38,7 +37,7 @@ from agora_node.federation.services import (
     SIGNERS,
 )
 from agora_node.federation.turns import TURN_SHARE, TurnShare
-from agora_node.loopmon import LOOP_MONITOR_ENV, loop_monitor_ctx
+from agora_node.loopmon import loop_monitor_ctx
 from agora_node.protocol import validation
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
@@ -227,8 +226,10 @@ def create_app(
     app[TURN_SHARE] = TurnShare()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
-    if monitor_path := os.environ.get(LOOP_MONITOR_ENV):
-        app.cleanup_ctx.append(loop_monitor_ctx(monitor_path))  # last: stopped first
+    if settings.server.loop_monitor:  # last: stopped first
+        app.cleanup_ctx.append(
+            loop_monitor_ctx(settings.server.loop_monitor, settings.server.loop_monitor_callbacks)
+        )
     app.add_routes(inbox.routes())
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import os
 import tomllib
 import types
 import typing
@@ -42,6 +43,10 @@ class ServerSettings:
     log_level: str = "INFO"
     log_json: bool = False
     workers: str = "process"
+    # Diagnostics: write event-loop lag (and, with callbacks, the slowest
+    # callbacks) to this JSON file on shutdown (loopmon.py); empty is off.
+    loop_monitor: str = ""
+    loop_monitor_callbacks: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,31 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"delivery.{key}: must be >= 1")
 
 
+# Keys an environment variable may set, over the file: the benchmarks turn
+# the loop monitor on in a node they start without rewriting its config.
+ENV_TWINS: dict[str, tuple[str, str]] = {
+    "AGORA_LOOP_MONITOR": ("server", "loop_monitor"),
+    "AGORA_LOOP_MONITOR_CALLBACKS": ("server", "loop_monitor_callbacks"),
+}
+
+
+def apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> Settings:
+    """``settings`` with the ``ENV_TWINS`` found in ``environ`` applied (checked the same way)."""
+    for var, (section, key) in ENV_TWINS.items():
+        if var not in environ:
+            continue
+        part = getattr(settings, section)
+        annotation = typing.get_type_hints(type(part))[key]
+        value: Any = environ[var]
+        if annotation is bool:
+            if value.lower() not in ("1", "true", "0", "false", ""):
+                raise ConfigError(f"{var}: must be 1, true, 0 or false")
+            value = value.lower() in ("1", "true")
+        part = dataclasses.replace(part, **{key: _coerce(f"{section}.{key}", value, annotation)})
+        settings = dataclasses.replace(settings, **{section: part})
+    return settings
+
+
 def settings_from_dict(raw: dict[str, Any], source: str = "") -> Settings:
     for key in raw:
         if key not in _SECTIONS:
@@ -233,7 +263,7 @@ def load_settings(path: str | Path) -> Settings:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    settings = settings_from_dict(raw, source=str(p))
+    settings = apply_environment(settings_from_dict(raw, source=str(p)), os.environ)
     db_path = Path(settings.database.path)
     if not db_path.is_absolute():
         # Relative database paths are relative to the config file, so a node

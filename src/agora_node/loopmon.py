@@ -5,15 +5,17 @@ was: anything that holds the loop (a blocking call, a long CPU-bound step, a
 pile of callbacks in one iteration) shows up as lag. Nothing else in the node
 can tell this from outside the process.
 
-Enabled by ``AGORA_LOOP_MONITOR=<path>`` (read in ``app.py``, which appends
+Enabled by ``server.loop_monitor = "<path>"`` in the config, or its twin
+``AGORA_LOOP_MONITOR=<path>`` in the environment (``app.py`` appends
 :func:`loop_monitor_ctx` to the app's ``cleanup_ctx`` last, so the monitor
 covers serving and not database start-up or shutdown). On shutdown it writes
 JSON to ``path``: the overall maximum, the maximum for each wall-clock second
 (so a bench can pick the phases it measured), and the worst single lags.
 
-With ``AGORA_LOOP_MONITOR_CALLBACKS=1`` as well, every callback the loop runs
-is timed (:class:`CallbackTimer`, a small cost added to each) and the slowest
-are reported with what they ran: a lag then names its cause.
+With ``server.loop_monitor_callbacks`` (``AGORA_LOOP_MONITOR_CALLBACKS=1``)
+as well, every callback the loop runs is timed (:class:`CallbackTimer`, a
+small cost added to each) and the slowest are reported with what they ran:
+a lag then names its cause.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import contextlib
 import gc
 import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -34,8 +35,6 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-LOOP_MONITOR_ENV = "AGORA_LOOP_MONITOR"
-CALLBACKS_ENV = "AGORA_LOOP_MONITOR_CALLBACKS"
 INTERVAL = 0.005
 _KEEP_SECONDS = 3600
 _KEEP_WORST = 50
@@ -165,13 +164,15 @@ class CallbackTimer:
             del self.slowest[self.keep :]
 
 
-def loop_monitor_ctx(path: str) -> Callable[[web.Application], AsyncIterator[None]]:
+def loop_monitor_ctx(
+    path: str, callbacks: bool = False
+) -> Callable[[web.Application], AsyncIterator[None]]:
     """A ``cleanup_ctx`` entry running a :class:`LoopMonitor`; writes ``path`` on shutdown."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         monitor = LoopMonitor()
         gc.callbacks.append(monitor.on_gc)
-        timer = CallbackTimer() if os.environ.get(CALLBACKS_ENV) else None
+        timer = CallbackTimer() if callbacks else None
         if timer is not None:
             timer.__enter__()
         task = asyncio.create_task(monitor.run(), name="loop-monitor")

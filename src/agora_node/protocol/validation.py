@@ -77,7 +77,11 @@ def schemas_dir() -> Path:
     """Where the schemas live: ``$AGORA_SCHEMAS_DIR`` if set, else the repository's.
 
     An explicitly set variable wins, so it is never silently ignored; the
-    repository path covers the editable install from the src layout.
+    repository path covers the editable install from the src layout. It is an
+    environment variable and not a config key because the schemas are
+    compiled once per process on first use, wherever that is (the inbox, a
+    worker, ``check-config``), with no settings at hand; it says where the
+    installation's files are, not how a node behaves.
     """
     configured = os.environ.get(SCHEMAS_DIR_ENV)
     if configured:
