@@ -274,7 +274,7 @@ async def get_account(request: web.Request) -> web.Response:
     base = _base(request)
 
     def load(c: sqlite_utils.Database) -> dict[str, Any] | None:
-        uri = timelines_store.get_actor_by_id(c, actor_id)
+        uri = timelines_store.get_actor_uri_by_id(c, actor_id)
         actor = accounts_store.get_actor_by_uri(c, uri) if uri else None
         if actor is None:
             return None

@@ -237,10 +237,6 @@ def mark_account_deleted(db: sqlite_utils.Database, account_id: int, when: float
     )
 
 
-def touch_account_activity(db: sqlite_utils.Database, account_id: int, when: float) -> None:
-    db.execute("UPDATE accounts SET last_active_at = ? WHERE id = ?", [when, account_id])
-
-
 def set_account_profile(db: sqlite_utils.Database, account_id: int, values: dict[str, Any]) -> None:
     allowed = {
         "display_name",

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-Page = list[tuple[int, Any]]
+# (row id, item) pairs of one collection page, newest first.
+Rows = list[tuple[int, Any]]
 
 _NOT_DELETED = " ".join(
     [
@@ -32,7 +33,7 @@ def page_rows(
     min_id: int | None,
     limit: int,
     convert: Callable[[Any], Any] = lambda v: v,
-) -> Page:
+) -> Rows:
     if min_id is not None:
         rows = db.execute(
             f"{select} WHERE {where} AND id > ? ORDER BY id ASC LIMIT ?", [*params, min_id, limit]
@@ -71,7 +72,7 @@ def outbox_page(
     max_id: int | None,
     min_id: int | None,
     limit: int,
-) -> Page:
+) -> Rows:
     return page_rows(
         db,
         "SELECT id, data FROM activities",
@@ -90,7 +91,7 @@ def count_followers(db: sqlite_utils.Database, actor_uri: str) -> int:
 
 def followers_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
-) -> Page:
+) -> Rows:
     return page_rows(
         db,
         "SELECT id, follower_uri FROM follows",
@@ -108,7 +109,7 @@ def count_following(db: sqlite_utils.Database, actor_uri: str) -> int:
 
 def following_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
-) -> Page:
+) -> Rows:
     return page_rows(
         db,
         "SELECT id, followee_uri FROM follows",
@@ -126,7 +127,7 @@ def count_featured(db: sqlite_utils.Database, actor_uri: str) -> int:
 
 def featured_page(
     db: sqlite_utils.Database, actor_uri: str, max_id: int | None, min_id: int | None, limit: int
-) -> Page:
+) -> Rows:
     return page_rows(
         db,
         "SELECT id, object_uri FROM featured",

@@ -154,10 +154,6 @@ def purge_deliveries(db: sqlite_utils.Database, host: str | None, states: tuple[
     return cur.rowcount
 
 
-def count_deliveries(db: sqlite_utils.Database, state: str) -> int:
-    return int(db.execute("SELECT count(*) FROM deliveries WHERE state = ?", [state]).fetchone()[0])
-
-
 # -- hosts ------------------------------------------------------------------
 
 

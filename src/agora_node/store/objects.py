@@ -179,27 +179,6 @@ def set_tags(
     )
 
 
-def count_replies(db: sqlite_utils.Database, uri: str) -> int:
-    return int(
-        db.execute(
-            "SELECT count(*) FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL", [uri]
-        ).fetchone()[0]
-    )
-
-
-def replies_of(db: sqlite_utils.Database, uri: str, limit: int = 100) -> list[ObjectRow]:
-    rows = db.execute(
-        f"SELECT {OBJECT_COLUMNS} FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL "
-        "ORDER BY id LIMIT ?",
-        [uri, limit],
-    ).fetchall()
-    return [object_from_row(r) for r in rows]
-
-
-def count_boosts(db: sqlite_utils.Database, uri: str) -> int:
-    return int(db.execute("SELECT count(*) FROM objects WHERE boost_of = ?", [uri]).fetchone()[0])
-
-
 # -- activities -----------------------------------------------------------------
 
 
@@ -270,10 +249,6 @@ def get_activity_row(db: sqlite_utils.Database, uri: str) -> tuple[str, str, str
         "SELECT type, actor_uri, object_uri FROM activities WHERE uri = ?", [uri]
     ).fetchone()
     return (row[0], row[1], row[2]) if row else None
-
-
-def activity_seen(db: sqlite_utils.Database, uri: str) -> bool:
-    return db.execute("SELECT 1 FROM activities WHERE uri = ?", [uri]).fetchone() is not None
 
 
 def undo_recorded(db: sqlite_utils.Database, activity_uri: str, actor_uri: str) -> bool:

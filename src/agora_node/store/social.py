@@ -86,31 +86,6 @@ def delete_follows_of_actor(db: sqlite_utils.Database, actor_uri: str) -> int:
     return cur.rowcount
 
 
-def pending_follow_requests(db: sqlite_utils.Database, followee_uri: str) -> list[Follow]:
-    rows = db.execute(
-        "SELECT id, follower_uri, followee_uri, activity_uri, state FROM follows "
-        "WHERE followee_uri = ? AND state = 'pending' ORDER BY id",
-        [followee_uri],
-    ).fetchall()
-    return [_follow(r) for r in rows]
-
-
-def follower_uris(db: sqlite_utils.Database, followee_uri: str) -> list[str]:
-    rows = db.execute(
-        "SELECT follower_uri FROM follows WHERE followee_uri = ? AND state = 'accepted'",
-        [followee_uri],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def followee_uris(db: sqlite_utils.Database, follower_uri: str) -> list[str]:
-    rows = db.execute(
-        "SELECT followee_uri FROM follows WHERE follower_uri = ? AND state = 'accepted'",
-        [follower_uri],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def follower_inboxes(db: sqlite_utils.Database, followee_uri: str) -> list[tuple[str, str]]:
     """(inbox, host) of every remote follower, shared inboxes deduplicated."""
     rows = db.execute(
@@ -170,12 +145,6 @@ def delete_like_by_activity(db: sqlite_utils.Database, activity_uri: str, actor_
     return cur.rowcount > 0
 
 
-def count_likes(db: sqlite_utils.Database, object_uri: str) -> int:
-    return int(
-        db.execute("SELECT count(*) FROM likes WHERE object_uri = ?", [object_uri]).fetchone()[0]
-    )
-
-
 def get_like_activity(db: sqlite_utils.Database, actor_uri: str, object_uri: str) -> str | None:
     row = db.execute(
         "SELECT activity_uri FROM likes WHERE actor_uri = ? AND object_uri = ?",
@@ -218,18 +187,6 @@ def is_blocked(db: sqlite_utils.Database, actor_uri: str, target_uri: str) -> bo
         "SELECT 1 FROM blocks WHERE actor_uri = ? AND target_uri = ?", [actor_uri, target_uri]
     ).fetchone()
     return row is not None
-
-
-def blocked_by_any(db: sqlite_utils.Database, actor_uris: list[str], target_uri: str) -> set[str]:
-    """Which of ``actor_uris`` block ``target_uri``."""
-    if not actor_uris:
-        return set()
-    marks = ",".join("?" * len(actor_uris))
-    rows = db.execute(
-        f"SELECT actor_uri FROM blocks WHERE target_uri = ? AND actor_uri IN ({marks})",
-        [target_uri, *actor_uris],
-    ).fetchall()
-    return {str(r[0]) for r in rows}
 
 
 # -- notifications, reports, featured ---------------------------------------------

@@ -453,7 +453,7 @@ def boosted_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]
     return out
 
 
-def get_actor_by_id(db: sqlite_utils.Database, actor_id: int) -> str | None:
+def get_actor_uri_by_id(db: sqlite_utils.Database, actor_id: int) -> str | None:
     """The uri of a live actor by row id (the id Mastodon clients use for accounts)."""
     row = db.execute(
         "SELECT uri FROM actors WHERE id = ? AND deleted_at IS NULL", [actor_id]
