@@ -163,7 +163,7 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
         app[FETCHER] = services.fetcher
         app[KEY_RESOLVER] = services.key_resolver
         # Slow one-time work before the first request, not on its event-loop turn:
-        # compiling the schemas (~70 ms) and loading the instance key.
+        # compiling the schemas and loading the instance key.
         await asyncio.to_thread(validation.warm_up)
         await services.signers.key_for(None)
         blocklist = HostBlocklist(app[DB], settings.federation.blocked_domains)

@@ -9,8 +9,8 @@ bench/fanout.py measure it: the inbox's p99 and the event loop's longest
 stall). In a child process the serving loop keeps a core to itself. The
 child runs as idle-priority work (Linux SCHED_IDLE, else nice 19): it gets
 every core cycle that serving and the rest of the machine leave over, and
-never takes one from them (bench/inbox.py, p99 at 80 % load: nice 10 60-135
-ms, SCHED_IDLE 60 ms). Processing may fall behind during a burst; the jobs
+never takes one from them (bench/inbox.py compares the inbox p99 under load
+with each choice). Processing may fall behind during a burst; the jobs
 are durable and it catches up when the burst ends.
 
 The two processes share only the SQLite file (WAL: both read at once; writes

@@ -111,8 +111,8 @@ async def _freeze_startup_objects(_app: object) -> None:
 def serve(settings: Settings) -> None:
     # The database writer thread runs Python beside the event loop, and gives
     # up the GIL around every SQLite call; each time it wants it back it waits
-    # up to one switch interval while the loop runs (default 5 ms). With 0.1 ms
-    # a request's commit is not stretched by a dozen such waits (bench/inbox.py
+    # up to one switch interval while the loop runs (5 ms by default). With a
+    # tenth of a millisecond a request's commit is not stretched by a dozen such waits (bench/inbox.py
     # measures the p99 this changes).
     sys.setswitchinterval(0.0001)
     app = create_app(settings, worker_mode=settings.server.workers)
