@@ -112,8 +112,8 @@ def serve(settings: Settings) -> None:
     # The database writer thread runs Python beside the event loop, and gives
     # up the GIL around every SQLite call; each time it wants it back it waits
     # up to one switch interval while the loop runs (5 ms by default). With a
-    # tenth of a millisecond a request's commit is not stretched by a dozen such waits (bench/inbox.py
-    # measures the p99 this changes).
+    # tenth of a millisecond a request's commit is not stretched by a dozen
+    # such waits (bench/inbox.py measures the p99 this changes).
     sys.setswitchinterval(0.0001)
     app = create_app(settings, worker_mode=settings.server.workers)
     app.on_startup.append(_freeze_startup_objects)  # after the app's own start-up
