@@ -1,6 +1,6 @@
 """Posting, editing and deleting a post, and reading one as a given viewer.
 
-``post`` takes what a person wrote (``Compose``: text, content warning,
+``post`` takes what a person wrote (a ``Draft``: text, content warning,
 visibility, the post replied to, extra addressees) from any surface,
 resolves over the network what it names (the mentioned handles, the parent
 post, the addressed actors) and publishes it in one transaction
@@ -10,8 +10,8 @@ read one of our posts with the one rule in ``processing.visibility``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -26,7 +26,7 @@ from agora_node.processing.outbound_text import handles_in
 from agora_node.processing.visibility import Audience, Viewer, may_see, needs_follow_check
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
-from agora_node.protocol.vocab import Visibility, is_public
+from agora_node.protocol.vocab import is_public
 from agora_node.store import objects as objects_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow
@@ -37,30 +37,11 @@ from agora_node.store.objects import ObjectRow
 MAX_RECIPIENTS = 50
 
 
-@dataclass(frozen=True)
-class Compose:
-    """A post as a person wrote it, before anything it names is resolved."""
-
-    text: str
-    visibility: Visibility = "public"
-    summary: str = ""
-    sensitive: bool = False
-    language: str | None = None
-    in_reply_to: str | None = None
-    # Actor ids addressed besides the mentions in ``text`` (a C2S client's to/cc).
-    addressed: tuple[str, ...] = ()
-
-
-async def _draft(caller: Caller, compose: Compose, **extra: Any) -> Draft:
-    mentions = await caller.resolver.mentions(handles_in(compose.text, caller.domain))
-    return Draft(
-        text=compose.text,
-        summary=compose.summary,
-        sensitive=compose.sensitive,
-        language=compose.language,
-        mentions=mentions,
-        **extra,
-    )
+async def _resolved(caller: Caller, draft: Draft, *, recipients: bool) -> Draft:
+    """``draft`` with its mentions (and, for a new post, its addressees) resolved."""
+    mentions = await caller.resolver.mentions(handles_in(draft.text, caller.domain))
+    addressed = await _recipients(caller, draft.recipients) if recipients else ()
+    return dataclasses.replace(draft, mentions=mentions, recipients=addressed)
 
 
 async def _recipients(caller: Caller, named: Collection[str]) -> tuple[str, ...]:
@@ -73,27 +54,25 @@ async def _recipients(caller: Caller, named: Collection[str]) -> tuple[str, ...]
     return tuple([(await caller.resolver.actor_by_uri(uri)).uri for uri in wanted])
 
 
-async def post(caller: Caller, compose: Compose) -> Sent:
-    """Publish a new post (a reply when ``compose.in_reply_to`` names one)."""
+async def post(caller: Caller, draft: Draft) -> Sent:
+    """Publish a new post (a reply when ``draft.in_reply_to`` names one).
+
+    ``draft.recipients`` are actor ids addressed besides the mentions in the
+    text (a C2S client's to/cc); each is resolved, a wrong one is a 422.
+    """
     fetched: dict[str, dict[str, Any]] = {}
-    parent = compose.in_reply_to
+    parent = draft.in_reply_to
     if parent:
         doc = await caller.resolver.unknown_post(parent)
         if doc is not None:
             fetched[parent] = doc
-    draft = await _draft(
-        caller,
-        compose,
-        visibility=compose.visibility,
-        in_reply_to=parent,
-        recipients=await _recipients(caller, compose.addressed),
-    )
-    return await caller.write(outbound_notes.post, draft, fetched)
+    ready = await _resolved(caller, draft, recipients=True)
+    return await caller.write(outbound_notes.post, ready, fetched)
 
 
-async def edit(caller: Caller, uri: str, compose: Compose) -> Sent:
+async def edit(caller: Caller, uri: str, draft: Draft) -> Sent:
     """Change one of the caller's posts (text, content warning, sensitivity)."""
-    draft = await _draft(caller, compose)
+    draft = await _resolved(caller, draft, recipients=False)
 
     def change(
         db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, d: Draft

@@ -17,6 +17,7 @@ from agora_node.actions import posts, social
 from agora_node.actions.caller import Caller
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.processing.outbound import Sent
+from agora_node.processing.outbound_notes import Draft
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.protocol.vocab import as_list, id_of, types_of, visibility_of
 
@@ -97,8 +98,8 @@ def _addresses(activity: dict[str, Any], note: dict[str, Any], field: str) -> li
     return [a for a in (id_of(v) for v in values) if a]
 
 
-def _compose(call: Caller, activity: dict[str, Any], note: dict[str, Any]) -> posts.Compose:
-    """The note as a ``Compose``: visibility from its addressing, and every actor
+def _draft(call: Caller, activity: dict[str, Any], note: dict[str, Any]) -> Draft:
+    """The note as a ``Draft``: visibility from its addressing, and every actor
     it addresses or tags (Mention) as an addressee."""
     assert call.account.actor is not None
     to, cc = _addresses(activity, note, "to"), _addresses(activity, note, "cc")
@@ -108,24 +109,24 @@ def _compose(call: Caller, activity: dict[str, Any], note: dict[str, Any]) -> po
         if isinstance(tag, dict) and tag.get("type") == "Mention" and tag.get("href")
     ]
     summary = note.get("summary")
-    return posts.Compose(
+    return Draft(
         text=_text(note),
         visibility=visibility_of({"to": to, "cc": cc}, call.account.actor.followers_uri),
         summary=summary if isinstance(summary, str) else "",
         sensitive=note.get("sensitive") is True,
         language=_language(note),
         in_reply_to=id_of(note.get("inReplyTo")),
-        addressed=tuple([*to, *cc, *tagged]),
+        recipients=tuple([*to, *cc, *tagged]),
     )
 
 
 async def _create(call: Caller, activity: dict[str, Any]) -> Sent:
-    return await posts.post(call, _compose(call, activity, _note(activity)))
+    return await posts.post(call, _draft(call, activity, _note(activity)))
 
 
 async def _update(call: Caller, activity: dict[str, Any]) -> Sent:
     note = _note(activity)
-    return await posts.edit(call, _object_uri(activity), _compose(call, activity, note))
+    return await posts.edit(call, _object_uri(activity), _draft(call, activity, note))
 
 
 async def _delete(call: Caller, activity: dict[str, Any]) -> Sent:

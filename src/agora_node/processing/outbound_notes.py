@@ -54,7 +54,12 @@ NOTE_CONTEXT: list[Any] = [
 
 @dataclass(frozen=True)
 class Draft:
-    """A post as the author wrote it (plain text), with its mentions already resolved."""
+    """A post as the author wrote it (plain text).
+
+    A surface fills in what the person wrote; ``actions.posts`` resolves the
+    mentions and the addressed actors before the transaction (an unresolved
+    draft simply mentions nobody).
+    """
 
     text: str
     visibility: Visibility = "public"
