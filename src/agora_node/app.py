@@ -14,6 +14,7 @@ from aiohttp import web
 
 from agora_node.api import c2s, oauth
 from agora_node.api import objects as object_views
+from agora_node.api import statuses as status_views
 from agora_node.api import timelines as timeline_views
 from agora_node.background import (
     DELIVERY_BYTE,
@@ -236,6 +237,7 @@ def create_app(
     app.add_routes(pages.routes())
     app.add_routes(oauth.routes())
     app.add_routes(timeline_views.routes())
+    app.add_routes(status_views.routes())
     actor_handler = negotiated(
         activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
     )

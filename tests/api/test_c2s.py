@@ -343,7 +343,8 @@ async def test_inbox_and_mastodon_home_list_the_same_timeline(node, remotes) -> 
     )
     followed = await node.send(create(note("bob here", [PUBLIC])), token=bob_token, user="bob")
     created = await (await node.get(followed)).json(content_type=None)
-    edit = {"type": "Update", "object": {**created["object"], "content": "bob, edited"}}
+    source = {"content": "bob, edited", "mediaType": "text/plain"}
+    edit = {"type": "Update", "object": {**created["object"], "source": source}}
     await node.send(edit, token=bob_token, user="bob")
     await settle(node)
     inbox = await (await node.get(f"{ALICE}/inbox", token=node.token)).json(content_type=None)

@@ -14,7 +14,7 @@ from agora_node.processing.visibility import (
     needs_follow_check,
     outbox_visibilities,
 )
-from agora_node.store import timelines
+from agora_node.store import statuses
 from agora_node.store.db import Database
 from tests.store.test_timelines import follow, post, remote_actor
 
@@ -72,7 +72,7 @@ def test_open_and_outbox_visibilities() -> None:
 
 
 def test_the_status_query_agrees_with_the_rule(db: Database) -> None:
-    """``store.timelines.get_status_for`` answers like ``may_see`` for every case."""
+    """``store.statuses.get_status_for`` answers like ``may_see`` for every case."""
 
     def build(c):  # type: ignore[no-untyped-def]
         for uri in (AUTHOR, NAMED, FAN, STRANGER):
@@ -90,7 +90,7 @@ def test_the_status_query_agrees_with_the_rule(db: Database) -> None:
     for (visibility, object_id), (viewer, follows) in itertools.product(
         posts.items(), viewers.items()
     ):
-        listed = db.read_sync(lambda c, o=object_id, v=viewer: timelines.get_status_for(c, o, v))
+        listed = db.read_sync(lambda c, o=object_id, v=viewer: statuses.get_status_for(c, o, v))
         audience = Audience(AUTHOR, visibility, frozenset({NAMED}))
         assert (listed is not None) is may_see(audience, Viewer(viewer, follows)), (
             visibility,

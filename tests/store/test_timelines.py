@@ -12,7 +12,7 @@ import sqlite_utils
 from agora_node.config import Settings
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
-from agora_node.store import social, timelines
+from agora_node.store import social, statuses, timelines
 from agora_node.store.db import Database
 from agora_node.store.timelines import Page
 from tests.conftest import BASE_URL, add_account
@@ -186,7 +186,7 @@ def test_deleted_posts_are_never_shown(db: Database, world: dict[str, str]) -> N
     assert home_of(db, w["alice"]) == [kept]
     everywhere = db.read_sync(lambda c: timelines.public(c, Page()))
     assert ids(everywhere) == [kept]
-    assert db.read_sync(lambda c: timelines.get_status_for(c, gone, None)) is None
+    assert db.read_sync(lambda c: statuses.get_status_for(c, gone, None)) is None
 
 
 def test_blocked_authors_are_left_out_of_home(db: Database, world: dict[str, str]) -> None:
@@ -445,7 +445,7 @@ def test_get_status_for_viewers(db: Database, world: dict[str, str]) -> None:
 
     def seen_by(viewer: str | None) -> set[str]:
         def check(c: sqlite_utils.Database) -> set[str]:
-            return {k for k, v in p.items() if timelines.get_status_for(c, v, viewer)}
+            return {k for k, v in p.items() if statuses.get_status_for(c, v, viewer)}
 
         return db.read_sync(check)
 

@@ -29,7 +29,7 @@ from agora_node.processing.remote import NOTE_TYPES
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import as_list, id_of
 from agora_node.store import objects as objects_store
-from agora_node.store import timelines
+from agora_node.store import statuses
 from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.objects import ObjectRow
 
@@ -125,7 +125,7 @@ def known_note(
             found = objects_store.get_object(db, uri)
     if found is not None and found.is_tombstone:
         raise Gone("the post was deleted")
-    visible = timelines.get_status_for(db, found.id, viewer.uri) if found else None
+    visible = statuses.get_status_for(db, found.id, viewer.uri) if found else None
     if visible is None or visible.boost_of is not None:
         raise UnprocessableEntity("unknown post", object=uri)
     return visible

@@ -75,6 +75,8 @@ class Draft:
 
 @dataclass(frozen=True)
 class _Body:
+    # The plain text as written (kept as the note's ``source``, for editing).
+    source: str
     text: RenderedText
     summary: str
     sensitive: bool
@@ -90,7 +92,7 @@ def _compose(ctx: OutboundContext, draft: Draft) -> _Body:
     if len(summary) > MAX_SUMMARY:
         raise UnprocessableEntity(f"a content warning is limited to {MAX_SUMMARY} characters")
     rendered = render(text, draft.mentions, ctx.domain, f"{ctx.urls.base_url}/tags")
-    return _Body(rendered, summary, draft.sensitive or bool(summary))
+    return _Body(text, rendered, summary, draft.sensitive or bool(summary))
 
 
 def _tags(ctx: OutboundContext, body: _Body) -> list[dict[str, str]]:
@@ -120,6 +122,7 @@ def _apply_body(
     note["summary"] = body.summary or None
     note["sensitive"] = body.sensitive
     note["content"] = body.text.html
+    note["source"] = {"content": body.source, "mediaType": "text/plain"}
     if language:
         note["contentMap"] = {language: body.text.html}
     else:

@@ -20,13 +20,9 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
-from agora_node.protocol.vocab import OPEN_VISIBILITIES
 from agora_node.store.objects import OBJECT_COLUMNS as _OBJECT_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
 from agora_node.store.objects import object_from_row as _object_row
-
-# The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
-_OPEN = ", ".join(f"'{v}'" for v in OPEN_VISIBILITIES)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -215,30 +211,6 @@ def public(
     params = {"me": viewer_uri or "", "local": int(bool(local)), **page.bounds()}
     rows = db.execute(public_sql(page, local), params).fetchall()
     return _ordered([_object_row(r) for r in rows], page)
-
-
-def get_status_for(
-    db: sqlite_utils.Database, object_id: int, viewer_uri: str | None
-) -> ObjectRow | None:
-    """A live post or boost if ``viewer_uri`` (None: anyone) may see it.
-
-    Public and unlisted to all; followers-only to accepted followers; direct to
-    the recipients; everything to its author. Never to someone its author blocks.
-    """
-    row = db.execute(
-        f"""SELECT {_O_COLUMNS} FROM objects o
-        WHERE o.id = :id AND o.deleted_at IS NULL AND o.type <> 'Tombstone'
-          AND (o.visibility IN ({_OPEN}) OR o.actor_uri = :me
-               OR EXISTS (SELECT 1 FROM object_recipients r
-                          WHERE r.object_id = o.id AND r.actor_uri = :me)
-               OR (o.visibility = 'private' AND EXISTS (
-                   SELECT 1 FROM follows f WHERE f.follower_uri = :me
-                   AND f.followee_uri = o.actor_uri AND f.state = 'accepted')))
-          AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
-                          AND k.target_uri = :me)""",
-        {"id": object_id, "me": viewer_uri or ""},
-    ).fetchone()
-    return _object_row(row) if row else None
 
 
 # -- notifications ----------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""Reading a client-API request: parameters, paging, who is asking; and list answers.
+
+Every Mastodon-API module reads its input through these, so a malformed
+query or body is a 400 or 422 with a reason everywhere, never a 500, and
+lists page and link the same way: ``max_id`` / ``since_id`` / ``min_id`` /
+``limit`` in, a ``Link`` header with ``rel="next"`` (older) and
+``rel="prev"`` (newer) out.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from agora_node.actions.caller import Caller
+from agora_node.api import auth
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.errors import BadRequest, Forbidden, NotFound, UnprocessableEntity
+from agora_node.federation.resolve import Resolver
+from agora_node.federation.services import FETCHER
+from agora_node.protocol.json_reader import parse_json_object
+from agora_node.store import accounts as accounts_store
+from agora_node.store.accounts import AccountRow
+from agora_node.store.timelines import DEFAULT_LIMIT, MAX_LIMIT, Page
+
+_ID = re.compile(r"[0-9]{1,18}")
+_INT = re.compile(r"[+-]?[0-9]{1,9}")
+_TRUE = frozenset({"true", "1", "on", "yes", "t"})
+_FALSE = frozenset({"false", "0", "off", "no", "f", ""})
+_PAGING = ("max_id", "since_id", "min_id")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The signed-in account behind a token."""
+
+    account_id: int
+    actor_uri: str
+    account: AccountRow = field(repr=False, compare=False)
+
+
+# -- request parameters ---------------------------------------------------------
+
+
+def id_param(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    if not _ID.fullmatch(raw):
+        raise BadRequest(f"{name} must be a numeric id")
+    return int(raw)
+
+
+def page_of(request: web.Request) -> Page:
+    """The page a list request asks for; garbage is refused, a wild limit is clamped."""
+    raw_limit = request.query.get("limit", "").strip()
+    limit = DEFAULT_LIMIT
+    if raw_limit:
+        if not _INT.fullmatch(raw_limit):
+            raise BadRequest("limit must be an integer")
+        limit = max(1, min(int(raw_limit), MAX_LIMIT))
+    return Page(
+        max_id=id_param(request, "max_id"),
+        since_id=id_param(request, "since_id"),
+        min_id=id_param(request, "min_id"),
+        limit=limit,
+    )
+
+
+def flag(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise BadRequest(f"{name} must be true or false")
+
+
+def path_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not _ID.fullmatch(raw):
+        raise NotFound("record not found")
+    return int(raw)
+
+
+# -- who is asking --------------------------------------------------------------
+
+
+async def _viewer_of(request: web.Request, account_id: int | None) -> SignedIn:
+    if account_id is None:
+        raise UnprocessableEntity("This method requires an authenticated user")
+    account = await request.app[DB].read(lambda c: accounts_store.get_account_by_id(c, account_id))
+    if account is None or account.actor is None:
+        raise UnprocessableEntity("This method requires an authenticated user")
+    return SignedIn(account.id, account.actor.uri, account)
+
+
+async def signed_in(request: web.Request, scope: str) -> SignedIn:
+    info = await auth.require_token(request, scope)
+    return await _viewer_of(request, info.account_id)
+
+
+async def maybe_signed_in(request: web.Request, scope: str) -> SignedIn | None:
+    """Anonymous is fine; a token that is sent must be valid and hold ``scope``."""
+    info = await auth.optional_token(request)
+    if info is None:
+        return None
+    if not info.allows(scope):
+        raise Forbidden(
+            "This action is outside the authorized scopes",
+            error_description=f"this action needs the scope {scope}",
+            scope=scope,
+        )
+    if info.account_id is None:
+        return None
+    return await _viewer_of(request, info.account_id)
+
+
+def caller_of(request: web.Request, who: SignedIn) -> Caller:
+    """The signed-in account as the one acting, with this node's resolver and clock."""
+    settings, urls, db = request.app[SETTINGS], request.app[URLS], request.app[DB]
+    resolver = Resolver(db, request.app[FETCHER], urls, settings.domain)
+    return Caller(db, resolver, urls, settings.domain, who.account, time.time())
+
+
+# -- responses ------------------------------------------------------------------
+
+
+def _link(request: web.Request, key: str, value: int) -> str:
+    kept = [(k, v) for k, v in request.query.items() if k not in _PAGING]
+    query = urlencode([*kept, (key, str(value))])
+    return f"<{request.app[SETTINGS].base_url}{request.path}?{query}>"
+
+
+def list_response(
+    request: web.Request, ids: Sequence[int], body: list[dict[str, Any]]
+) -> web.Response:
+    """The page as JSON; ``next`` reaches past its oldest id, ``prev`` past its newest."""
+    headers = {}
+    if ids:
+        older = _link(request, "max_id", min(ids))
+        newer = _link(request, "min_id", max(ids))
+        headers["Link"] = f'{older}; rel="next", {newer}; rel="prev"'
+    return web.json_response(body, headers=headers)
+
+
+def base_url(request: web.Request) -> str:
+    return request.app[SETTINGS].base_url
+
+
+# -- bodies ---------------------------------------------------------------------
+
+
+async def body_params(request: web.Request) -> dict[str, Any]:
+    """Form or JSON body over query parameters, read the way Rails reads them for
+    Mastodon: ``key[]`` (or a repeated key) is a list, ``a[b]`` a nested value."""
+    params: dict[str, Any] = {k: request.query.get(k) for k in request.query}
+    if request.content_type == "application/json":
+        params.update(parse_json_object(await request.read()))
+    elif request.body_exists:
+        form = await request.post()
+        for key in form:
+            values = [v for v in form.getall(key) if isinstance(v, str)]
+            if not values:
+                continue
+            if key.endswith("[]"):
+                _set_nested(params, key[:-2], values)
+            else:
+                _set_nested(params, key, values if len(values) > 1 else values[0])
+    return params
+
+
+_NESTED = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
+
+
+def _set_nested(params: dict[str, Any], key: str, value: Any) -> None:
+    """``poll[options]`` -> ``params["poll"]["options"]`` (one level is all Mastodon uses)."""
+    match = _NESTED.fullmatch(key)
+    if match is None or not match.group(2):
+        params[key] = value
+        return
+    outer, inner = match.group(1), match.group(2)[1:-1].split("][")[0]
+    nested = params.get(outer)
+    if not isinstance(nested, dict):
+        nested = params[outer] = {}
+    nested[inner] = value
+
+
+def text_param(params: dict[str, Any], name: str, *, default: str = "") -> str:
+    """A string parameter (422 when it is given as something else)."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise UnprocessableEntity(f"{name} must be a string")
+    return value
+
+
+def bool_param(params: dict[str, Any], name: str, *, default: bool = False) -> bool:
+    """A boolean parameter as Rails reads one (``true``/``1``/``on``... or JSON true)."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise UnprocessableEntity(f"{name} must be true or false")

@@ -1,0 +1,227 @@
+"""Statuses for Mastodon clients: post, read, delete, thread, favourite and boost.
+
+Each view reads the request (``api/requests.py``), calls one shared action
+(``actions/posts.py``, ``actions/social.py``) and answers with the Status
+entity as ``api/serialize.py`` renders it. Mastodon's conventions that
+differ from C2S are translated here, not decided: favouriting or boosting
+twice, or undoing what was not done, answers with the status as it is
+(Mastodon's endpoints are idempotent), and a status the viewer may not see
+is a 404 like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+from aiohttp import web
+
+from agora_node.actions import posts, social
+from agora_node.api import serialize
+from agora_node.api.requests import (
+    SignedIn,
+    base_url,
+    body_params,
+    bool_param,
+    caller_of,
+    maybe_signed_in,
+    path_id,
+    signed_in,
+    text_param,
+)
+from agora_node.context import DB
+from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.federation.services import DELIVERY_WAKE
+from agora_node.processing.outbound_notes import Draft
+from agora_node.protocol.sanitize import html_to_text
+from agora_node.protocol.vocab import VISIBILITIES
+from agora_node.store import objects as objects_store
+from agora_node.store import statuses as statuses_store
+from agora_node.store import timelines as timelines_store
+from agora_node.store.objects import ObjectRow
+
+_MAX_LANGUAGE = 16
+
+
+async def _rendered(request: web.Request, viewer_uri: str | None, uri: str) -> dict[str, Any]:
+    """The Status entity of the post or boost ``uri`` as ``viewer_uri`` sees it."""
+    base = base_url(request)
+
+    def load(c: sqlite_utils.Database) -> dict[str, Any] | None:
+        row = objects_store.get_object(c, uri)
+        if row is None:
+            return None
+        return serialize.status_json(serialize.load_statuses(c, [row], viewer_uri, base), row)
+
+    body = await request.app[DB].read(load)
+    if body is None:
+        raise NotFound("Record not found")
+    return body
+
+
+async def _readable(request: web.Request, viewer_uri: str | None) -> ObjectRow:
+    """The status named in the path, if the viewer may read it (else 404)."""
+    object_id = path_id(request)
+    row = await request.app[DB].read(
+        lambda c: statuses_store.get_status_for(c, object_id, viewer_uri)
+    )
+    if row is None:
+        raise NotFound("Record not found")
+    return row
+
+
+def _draft(params: dict[str, Any], in_reply_to: str | None) -> Draft:
+    """A Draft from the form Mastodon documents (``status``, ``spoiler_text``…)."""
+    visibility = text_param(params, "visibility", default="public") or "public"
+    if visibility not in VISIBILITIES:
+        raise UnprocessableEntity(
+            f"Validation failed: visibility must be one of {', '.join(VISIBILITIES)}"
+        )
+    language = text_param(params, "language").strip() or None
+    if language is not None and len(language) > _MAX_LANGUAGE:
+        raise UnprocessableEntity("Validation failed: language is not a language code")
+    if params.get("media_ids"):
+        raise UnprocessableEntity("Validation failed: media attachments are not supported yet")
+    if params.get("poll"):
+        raise UnprocessableEntity("Validation failed: polls are not supported yet")
+    text = text_param(params, "status")
+    summary = text_param(params, "spoiler_text")
+    if not text.strip() and not summary.strip():
+        raise UnprocessableEntity("Validation failed: Text can't be blank")
+    return Draft(
+        text=text,
+        visibility=visibility,  # checked above
+        summary=summary,
+        sensitive=bool_param(params, "sensitive"),
+        language=language,
+        in_reply_to=in_reply_to,
+    )
+
+
+async def _parent_uri(request: web.Request, who: SignedIn, params: dict[str, Any]) -> str | None:
+    raw = params.get("in_reply_to_id")
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str | int) or not str(raw).isdigit() or len(str(raw)) > 18:
+        raise NotFound("Record not found")
+    object_id = int(raw)
+    row = await request.app[DB].read(
+        lambda c: statuses_store.get_status_for(c, object_id, who.actor_uri)
+    )
+    if row is None or row.boost_of is not None:
+        raise NotFound("Record not found")
+    return row.uri
+
+
+async def create_status(request: web.Request) -> web.Response:
+    who = await signed_in(request, "write:statuses")
+    params = await body_params(request)
+    draft = _draft(params, await _parent_uri(request, who, params))
+    sent = await posts.post(caller_of(request, who), draft)
+    request.app[DELIVERY_WAKE].set()
+    assert sent.object_id is not None
+    return web.json_response(await _rendered(request, who.actor_uri, sent.object_id))
+
+
+async def get_status(request: web.Request) -> web.Response:
+    viewer = await maybe_signed_in(request, "read:statuses")
+    viewer_uri = viewer.actor_uri if viewer else None
+    row = await _readable(request, viewer_uri)
+    return web.json_response(await _rendered(request, viewer_uri, row.uri))
+
+
+def source_text(row: ObjectRow) -> str:
+    """What the author typed: the note's plain-text ``source``, else its content as text."""
+    source = row.data.get("source") if isinstance(row.data, dict) else None
+    if isinstance(source, dict) and isinstance(source.get("content"), str):
+        return str(source["content"])
+    return html_to_text(row.content)
+
+
+async def delete_status(request: web.Request) -> web.Response:
+    """Delete one's own post; the answer carries its ``text`` (delete and redraft)."""
+    who = await signed_in(request, "write:statuses")
+    row = await _readable(request, who.actor_uri)
+    if row.actor_uri != who.actor_uri or row.boost_of is not None:
+        raise NotFound("Record not found")
+    body = await _rendered(request, who.actor_uri, row.uri)
+    await posts.delete(caller_of(request, who), row.uri)
+    request.app[DELIVERY_WAKE].set()
+    return web.json_response({**body, "text": source_text(row)})
+
+
+async def context(request: web.Request) -> web.Response:
+    viewer = await maybe_signed_in(request, "read:statuses")
+    viewer_uri = viewer.actor_uri if viewer else None
+    row = await _readable(request, viewer_uri)
+    base = base_url(request)
+
+    def load(c: sqlite_utils.Database) -> dict[str, list[dict[str, Any]]]:
+        up = statuses_store.ancestors(c, row.id, viewer_uri)
+        down = statuses_store.descendants(c, row.id, viewer_uri)
+        ctx = serialize.load_statuses(c, [*up, *down], viewer_uri, base)
+        return {
+            "ancestors": serialize.statuses_json(ctx, up),
+            "descendants": serialize.statuses_json(ctx, down),
+        }
+
+    return web.json_response(await request.app[DB].read(load))
+
+
+_MARKS = {
+    "favourite": (social.favourite, True),
+    "unfavourite": (social.unfavourite, False),
+    "reblog": (social.boost, True),
+    "unreblog": (social.unboost, False),
+}
+
+
+async def _mark(request: web.Request, scope: str, kind: str) -> web.Response:
+    """Favourite, boost and their undoing; asking for what is already so just answers."""
+    who = await signed_in(request, scope)
+    row = await _readable(request, who.actor_uri)
+    target = row.boost_of or row.uri  # acting on a boost acts on the boosted post
+    action, wanted = _MARKS[kind]
+    boosting = kind in ("reblog", "unreblog")
+
+    def current(c: sqlite_utils.Database) -> str | None:
+        if boosting:
+            return objects_store.boost_of_by_actor(c, who.actor_uri, target)
+        return target if timelines_store.liked_among(c, who.actor_uri, [target]) else None
+
+    db = request.app[DB]
+    if (await db.read(current) is not None) != wanted:
+        await action(caller_of(request, who), target)
+        request.app[DELIVERY_WAKE].set()
+    boost = await db.read(current) if kind == "reblog" else None
+    return web.json_response(await _rendered(request, who.actor_uri, boost or target))
+
+
+async def favourite(request: web.Request) -> web.Response:
+    return await _mark(request, "write:favourites", "favourite")
+
+
+async def unfavourite(request: web.Request) -> web.Response:
+    return await _mark(request, "write:favourites", "unfavourite")
+
+
+async def reblog(request: web.Request) -> web.Response:
+    return await _mark(request, "write:statuses", "reblog")
+
+
+async def unreblog(request: web.Request) -> web.Response:
+    return await _mark(request, "write:statuses", "unreblog")
+
+
+def routes() -> list[web.RouteDef]:
+    one = r"/api/v1/statuses/{id:\d+}"
+    return [
+        web.post("/api/v1/statuses", create_status),
+        web.get(one, get_status),
+        web.delete(one, delete_status),
+        web.get(f"{one}/context", context),
+        web.post(f"{one}/favourite", favourite),
+        web.post(f"{one}/unfavourite", unfavourite),
+        web.post(f"{one}/reblog", reblog),
+        web.post(f"{one}/unreblog", unreblog),
+    ]

@@ -1,0 +1,86 @@
+"""Single statuses and their threads, as a given viewer may read them.
+
+``readable_by_me`` is the SQL form of ``processing.visibility.may_see`` (plus
+the author's blocks), written once and used by every query here;
+tests/processing/test_visibility.py checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from agora_node.protocol.vocab import OPEN_VISIBILITIES
+from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
+
+# The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
+_OPEN = ", ".join(f"'{v}'" for v in OPEN_VISIBILITIES)
+_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
+# How far a thread is followed each way (Mastodon stops at similar depths).
+MAX_ANCESTORS = 40
+MAX_DESCENDANTS = 60
+
+
+def readable_by_me(o: str) -> str:
+    """Whether row ``o`` is a live post or boost the viewer ``:me`` ('' = anyone) may read.
+
+    Public and unlisted to all; followers-only to accepted followers; direct to
+    the recipients; everything to its author. Never to someone its author blocks.
+    """
+    return f"""{o}.deleted_at IS NULL AND {o}.type <> 'Tombstone'
+          AND ({o}.visibility IN ({_OPEN}) OR {o}.actor_uri = :me
+               OR EXISTS (SELECT 1 FROM object_recipients r
+                          WHERE r.object_id = {o}.id AND r.actor_uri = :me)
+               OR ({o}.visibility = 'private' AND EXISTS (
+                   SELECT 1 FROM follows f WHERE f.follower_uri = :me
+                   AND f.followee_uri = {o}.actor_uri AND f.state = 'accepted')))
+          AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
+                          AND k.target_uri = :me)"""
+
+
+def get_status_for(
+    db: sqlite_utils.Database, object_id: int, viewer_uri: str | None
+) -> ObjectRow | None:
+    """A live post or boost if ``viewer_uri`` (None: anyone) may read it."""
+    row = db.execute(
+        f"SELECT {_O_COLUMNS} FROM objects o WHERE o.id = :id AND {readable_by_me('o')}",
+        {"id": object_id, "me": viewer_uri or ""},
+    ).fetchone()
+    return object_from_row(row) if row else None
+
+
+def ancestors(db: sqlite_utils.Database, object_id: int, viewer_uri: str | None) -> list[ObjectRow]:
+    """The posts ``object_id`` replies to, up the thread, oldest first; the ones the
+    viewer may not read (or we never saw) are left out."""
+    rows = db.execute(
+        f"""WITH RECURSIVE up(uri, depth) AS (
+              SELECT in_reply_to, 1 FROM objects WHERE id = :id AND in_reply_to IS NOT NULL
+              UNION ALL
+              SELECT o.in_reply_to, up.depth + 1 FROM up JOIN objects o ON o.uri = up.uri
+              WHERE o.in_reply_to IS NOT NULL AND up.depth < :limit)
+            SELECT {_O_COLUMNS} FROM up JOIN objects o ON o.uri = up.uri
+            WHERE {readable_by_me("o")} AND o.boost_of IS NULL
+            ORDER BY up.depth DESC""",
+        {"id": object_id, "me": viewer_uri or "", "limit": MAX_ANCESTORS},
+    ).fetchall()
+    return [object_from_row(r) for r in rows]
+
+
+def descendants(
+    db: sqlite_utils.Database, object_id: int, viewer_uri: str | None
+) -> list[ObjectRow]:
+    """The replies to ``object_id`` and theirs, oldest first, as far as the viewer
+    may read them (a hidden reply hides its branch too)."""
+    rows = db.execute(
+        f"""WITH RECURSIVE down(id, uri, depth) AS (
+              SELECT id, uri, 0 FROM objects WHERE id = :id
+              UNION
+              SELECT o.id, o.uri, down.depth + 1 FROM down
+              JOIN objects o ON o.in_reply_to = down.uri
+              WHERE down.depth < :limit AND o.boost_of IS NULL AND {readable_by_me("o")}
+              LIMIT :limit)
+            SELECT {_O_COLUMNS} FROM down JOIN objects o ON o.id = down.id
+            WHERE down.depth > 0
+            ORDER BY o.id""",
+        {"id": object_id, "me": viewer_uri or "", "limit": MAX_DESCENDANTS},
+    ).fetchall()
+    return [object_from_row(r) for r in rows]
