@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import c2s, oauth
+from agora_node.api import accounts as account_views
+from agora_node.api import apps, c2s, oauth
 from agora_node.api import objects as object_views
 from agora_node.api import statuses as status_views
 from agora_node.api import timelines as timeline_views
@@ -47,7 +48,7 @@ from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
-from agora_node.web import notes, pages
+from agora_node.web import authorize, notes, pages, rendering
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _error_response(
     request: web.Request, status: int, message: str, body: dict[str, object]
 ) -> web.StreamResponse:
     if _wants_html(request):
-        return pages.error_page(status, message, request.app[SETTINGS].instance.name)
+        return rendering.error_page(request, status, message, request.app[SETTINGS].instance.name)
     return web.Response(
         body=json.dumps(body).encode(), status=status, content_type="application/json"
     )
@@ -221,6 +222,7 @@ def create_app(
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings
+    rendering.setup(app)
     app[URLS] = LocalUrls(settings.base_url)
     app[WORKER_MODE] = mode
     app[ACTOR_CACHE] = RenderedCache()
@@ -236,6 +238,9 @@ def create_app(
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())
     app.add_routes(oauth.routes())
+    app.add_routes(apps.routes())
+    app.add_routes(authorize.routes())
+    app.add_routes(account_views.routes())
     app.add_routes(timeline_views.routes())
     app.add_routes(status_views.routes())
     actor_handler = negotiated(

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from agora_node.api.auth import login_name, optional_token, require_token
+from agora_node.actions.login import login_name
+from agora_node.api.auth import optional_token, require_token
 from agora_node.app import create_app
 from agora_node.config import Settings, load_settings
 from agora_node.context import DB

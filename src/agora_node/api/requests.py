@@ -101,8 +101,9 @@ async def _viewer_of(request: web.Request, account_id: int | None) -> SignedIn:
     return SignedIn(account.id, account.actor.uri, account)
 
 
-async def signed_in(request: web.Request, scope: str) -> SignedIn:
-    info = await auth.require_token(request, scope)
+async def signed_in(request: web.Request, *scopes: str) -> SignedIn:
+    """The account behind a valid token holding one of ``scopes``."""
+    info = await auth.require_token(request, *scopes)
     return await _viewer_of(request, info.account_id)
 
 

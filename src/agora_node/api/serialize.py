@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
 from agora_node.store import timelines as timelines_store
@@ -147,6 +148,22 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
             {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
             for f in actor.fields
         ],
+    }
+
+
+def credential_account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
+    """The signed-in person's own Account, with the ``source`` an app edits from."""
+    account = account_json(ctx, actor)
+    return {
+        **account,
+        "source": {
+            "privacy": "public",
+            "sensitive": False,
+            "language": "",
+            "note": html_to_text(actor.summary),
+            "fields": [{"name": f["name"], "value": f["value"]} for f in account["fields"]],
+            "follow_requests_count": 0,
+        },
     }
 
 

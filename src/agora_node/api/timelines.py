@@ -1,9 +1,9 @@
-"""Timelines, notifications and accounts for Mastodon clients.
+"""Timelines and notifications for Mastodon clients.
 
 Routes: ``/api/v1/timelines/home`` (token), ``/api/v1/timelines/public``
 (``local`` / ``remote`` flags) and ``/api/v1/timelines/local``,
 ``/api/v1/notifications`` and ``/api/v1/notifications/{id}`` (token),
-and ``/api/v1/accounts/{id}``. Lists page by
+Lists page by
 ``max_id`` / ``since_id`` / ``min_id`` / ``limit`` and answer with a ``Link``
 header (``rel="next"`` to older items, ``rel="prev"`` to newer ones), so a
 client can walk a timeline exactly as it does on Mastodon.
@@ -28,7 +28,6 @@ from agora_node.api.requests import (
 )
 from agora_node.context import DB
 from agora_node.errors import NotFound
-from agora_node.store import accounts as accounts_store
 from agora_node.store import timelines as timelines_store
 
 # Mastodon's names of notification kinds, as stored (a reply is a mention there).
@@ -136,27 +135,6 @@ async def get_notification(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-# -- one status, one account ----------------------------------------------------
-
-
-async def get_account(request: web.Request) -> web.Response:
-    await maybe_signed_in(request, "read:accounts")
-    actor_id = path_id(request)
-    base = base_url(request)
-
-    def load(c: sqlite_utils.Database) -> dict[str, Any] | None:
-        uri = timelines_store.get_actor_uri_by_id(c, actor_id)
-        actor = accounts_store.get_actor_by_uri(c, uri) if uri else None
-        if actor is None:
-            return None
-        return serialize.account_json(serialize.load_account(c, actor, base), actor)
-
-    body = await request.app[DB].read(load)
-    if body is None:
-        raise NotFound("record not found")
-    return web.json_response(body)
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v1/timelines/home", home_timeline),
@@ -164,5 +142,4 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v1/timelines/local", local_timeline),
         web.get("/api/v1/notifications", list_notifications),
         web.get(r"/api/v1/notifications/{id:\d+}", get_notification),
-        web.get(r"/api/v1/accounts/{id:\d+}", get_account),
     ]

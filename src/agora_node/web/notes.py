@@ -1,20 +1,20 @@
 """The HTML page of one of our posts (``/@{name}/{id}``), for people.
 
-Who may see it is decided as for its JSON (``api.objects``). Every value is
-escaped, except the content, which is HTML we rendered and sanitised when
-the post was written.
+Who may read it is decided by ``actions.posts.visible_post``, as for its
+JSON. Pages have no signed-in viewer yet, so followers-only and direct posts
+are a 404 here, the same answer as for a post that does not exist.
 """
 
 from __future__ import annotations
 
-from html import escape
-
 from aiohttp import web
 
-from agora_node.api.objects import visible_note
-from agora_node.context import SETTINGS, URLS
+from agora_node.actions.posts import visible_post
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.federation.actors import load_account
+from agora_node.processing.visibility import is_open
 from agora_node.protocol import builders
-from agora_node.web.pages import layout
+from agora_node.web.rendering import render
 
 _VISIBILITY_LABELS = {
     "public": "Public",
@@ -25,41 +25,29 @@ _VISIBILITY_LABELS = {
 
 
 async def note_page(request: web.Request) -> web.Response:
-    account, note = await visible_note(request, signed=False)
-    settings = request.app[SETTINGS]
+    account = await load_account(request)
     urls = request.app[URLS]
+    note = await visible_post(request.app[DB], urls, account, request.match_info["id"], None)
+    settings = request.app[SETTINGS]
     actor = account.actor
     assert actor is not None
-    handle = f"@{account.username}@{settings.domain}"
     name = actor.display_name or account.username
-    if note.summary:
-        content = (
-            f"<details><summary>{escape(note.summary)}</summary>"
-            f'<div class="e-content">{note.content}</div></details>'
-        )
-    else:
-        content = f'<div class="e-content">{note.content}</div>'
-    reply = ""
-    if note.in_reply_to:
-        target = escape(note.in_reply_to)
-        link = f'<a class="u-in-reply-to" href="{target}">{target}</a>'
-        reply = f'<p class="muted">In reply to {link}</p>'
-    published = escape(builders.iso(note.published) or "")
-    edited = f" · edited {escape(builders.iso(note.updated) or '')}" if note.updated else ""
-    profile = escape(urls.profile_page(account.username))
-    body = (
-        '<article class="card h-entry">'
-        f'<p class="p-author h-card"><a class="u-url" href="{profile}">'
-        f"<strong>{escape(name)}</strong></a> "
-        f'<span class="muted">{escape(handle)}</span></p>'
-        f"{reply}{content}"
-        f'<p class="muted"><a class="u-url" href="{escape(note.url or note.uri)}">'
-        f'<time class="dt-published" datetime="{published}">{published}</time></a>{edited}'
-        f" · {_VISIBILITY_LABELS.get(note.visibility, '')}</p>"
-        "</article>"
+    resp = render(
+        request,
+        "note.html",
+        {
+            "note": note,
+            "name": name,
+            "handle": f"@{account.username}@{settings.domain}",
+            "profile_url": urls.profile_page(account.username),
+            "published": builders.iso(note.published) or "",
+            "edited": builders.iso(note.updated) if note.updated else "",
+            "visibility": _VISIBILITY_LABELS.get(note.visibility, ""),
+        },
+        title=f"{name}: post",
+        site_name=settings.instance.name,
     )
-    resp = layout(f"{name}: post", body, settings.instance.name)
     resp.headers["Link"] = f'<{note.uri}>; rel="alternate"; type="application/activity+json"'
-    if note.visibility not in ("public", "unlisted"):
+    if not is_open(note.visibility):
         resp.headers["Cache-Control"] = "private, no-store"
     return resp
