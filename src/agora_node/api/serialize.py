@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
 
+from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
@@ -40,11 +41,8 @@ NOTIFICATION_TYPES = {
 
 
 def iso(when: float | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds and ``Z``, as Mastodon writes times."""
-    if when is None:
-        return None
-    moment = datetime.fromtimestamp(when, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """A time as the client API writes it (milliseconds, ``Z``)."""
+    return builders.iso(when, milliseconds=True)
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,15 @@ ACTOR_CONTEXT: list[Any] = [
 ]
 
 
-def iso(ts: float | None) -> str | None:
-    """RFC 3339 UTC timestamp with seconds precision, as Mastodon emits."""
+def iso(ts: float | None, *, milliseconds: bool = False) -> str | None:
+    """RFC 3339 UTC timestamp, as Mastodon writes them: whole seconds in
+    ActivityPub documents, milliseconds in its client API."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = datetime.fromtimestamp(ts, UTC)
+    if milliseconds:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def actor_document(
