@@ -11,8 +11,8 @@ import sqlite_utils
 
 from agora_node.config import Settings
 from agora_node.store import accounts as accounts_store
+from agora_node.store import notifications, social, statuses, timelines
 from agora_node.store import objects as objects_store
-from agora_node.store import social, statuses, timelines
 from agora_node.store.db import Database
 from agora_node.store.timelines import Page
 from tests.conftest import BASE_URL, add_account
@@ -363,13 +363,13 @@ def test_query_plans_use_the_indexes(db: Database, world: dict[str, str]) -> Non
         sql = timelines.public_sql(Page(), local)
         public = db.read_sync(lambda c, s=sql: plan(c, s, bounds))
         assert f"SEARCH o USING INDEX {index}" in public and "TEMP B-TREE" not in public
-    notifications = db.read_sync(
+    notice_plan = db.read_sync(
         lambda c: plan(
-            c, timelines.notifications_sql(Page(), ""), {"account": 1, "me": ""} | bounds
+            c, notifications.notifications_sql(Page(), ""), {"account": 1, "me": ""} | bounds
         )
     )
-    assert "notifications_account (account_id=? AND id>? AND id<?)" in notifications
-    assert "TEMP B-TREE" not in notifications
+    assert "notifications_account (account_id=? AND id>? AND id<?)" in notice_plan
+    assert "TEMP B-TREE" not in notice_plan
 
 
 # -- notifications ----------------------------------------------------------------------
@@ -408,7 +408,7 @@ def test_notifications_filters_and_hidden_ones(
     def listed(**kw: Any) -> list[int]:
         page = kw.pop("page", Page())
         return ids(
-            db.read_sync(lambda c: timelines.notifications(c, alice.id, w["alice"], page, **kw))
+            db.read_sync(lambda c: notifications.notifications(c, alice.id, w["alice"], page, **kw))
         )
 
     assert listed() == [n["from_dan"], n["reply"], n["like"], n["follow"]]
@@ -419,11 +419,13 @@ def test_notifications_filters_and_hidden_ones(
     assert listed(page=Page(min_id=n["follow"], limit=2)) == [n["reply"], n["like"]]
     db.write_sync(lambda c: social.put_block(c, w["alice"], w["dan"], None, 0.0))
     assert listed() == [n["like"], n["follow"]]
-    one = db.read_sync(lambda c: timelines.get_notification(c, alice.id, w["alice"], n["like"]))
+    one = db.read_sync(lambda c: notifications.get_notification(c, alice.id, w["alice"], n["like"]))
     assert one is not None and one.type == "favourite" and one.from_actor_uri == w["bob"]
     carol = db.read_sync(lambda c: accounts_store.get_account_by_username(c, "carol"))
     assert carol is not None
-    theirs = db.read_sync(lambda c: timelines.get_notification(c, carol.id, w["carol"], n["like"]))
+    theirs = db.read_sync(
+        lambda c: notifications.get_notification(c, carol.id, w["carol"], n["like"])
+    )
     assert theirs is None
 
 

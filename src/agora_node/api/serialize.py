@@ -25,8 +25,9 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import ActorRow
+from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import ObjectRow
-from agora_node.store.timelines import ActorCounts, NotificationRow, StatusCounts, TagRow
+from agora_node.store.timelines import ActorCounts, StatusCounts, TagRow
 
 # Our notification kinds as Mastodon names them; a reply is a mention there.
 NOTIFICATION_TYPES = {

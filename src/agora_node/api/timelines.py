@@ -28,6 +28,7 @@ from agora_node.api.requests import (
 )
 from agora_node.context import DB
 from agora_node.errors import NotFound
+from agora_node.store import notifications as notifications_store
 from agora_node.store import timelines as timelines_store
 
 # Mastodon's names of notification kinds, as stored (a reply is a mention there).
@@ -105,7 +106,7 @@ async def list_notifications(request: web.Request) -> web.Response:
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        rows = timelines_store.notifications(
+        rows = notifications_store.notifications(
             c, viewer.account_id, viewer.actor_uri, page, types=types, exclude_types=excluded
         )
         ctx = serialize.load_notifications(c, rows, viewer.actor_uri, base)
@@ -121,7 +122,7 @@ async def get_notification(request: web.Request) -> web.Response:
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> dict[str, Any] | None:
-        row = timelines_store.get_notification(
+        row = notifications_store.get_notification(
             c, viewer.account_id, viewer.actor_uri, notification_id
         )
         if row is None:

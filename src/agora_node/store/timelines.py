@@ -1,4 +1,4 @@
-"""Timelines (home, local, federated) and notifications, one query each.
+"""Timelines (home, local, federated), one query each.
 
 Every page is keyed by row id, newest first, the way Mastodon pages: ``max_id``
 gives what is older than it, ``since_id`` the newest items newer than it, and
@@ -58,7 +58,8 @@ class Page:
         }
 
 
-def _ordered(rows: list[Any], page: Page) -> list[Any]:
+def in_page_order(rows: list[Any], page: Page) -> list[Any]:
+    """Rows read for ``page`` in the order a client gets them (newest first)."""
     if page.ascending:
         rows.reverse()
     return rows
@@ -156,7 +157,7 @@ def home_params(actor_uri: str, page: Page) -> dict[str, Any]:
 def home(db: sqlite_utils.Database, actor_uri: str, page: Page) -> list[ObjectRow]:
     """Posts and boosts by the followed and oneself, and posts addressing oneself."""
     rows = db.execute(HOME_SQL[page.ascending], home_params(actor_uri, page)).fetchall()
-    return _ordered([_object_row(r) for r in rows], page)
+    return in_page_order([_object_row(r) for r in rows], page)
 
 
 _COUNT_HOME_SQL = f"""
@@ -210,80 +211,7 @@ def public(
     """The federated timeline ("town square"), or its local or remote part."""
     params = {"me": viewer_uri or "", "local": int(bool(local)), **page.bounds()}
     rows = db.execute(public_sql(page, local), params).fetchall()
-    return _ordered([_object_row(r) for r in rows], page)
-
-
-# -- notifications ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NotificationRow:
-    id: int
-    type: str
-    from_actor_uri: str
-    object_uri: str | None
-    created_at: float
-
-
-# Kinds whose object is a post: shown only while that post is alive.
-_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog")
-_NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
-
-
-def _notification(row: tuple[Any, ...]) -> NotificationRow:
-    return NotificationRow(int(row[0]), str(row[1]), str(row[2]), row[3], float(row[4]))
-
-
-def _shown_notification() -> str:
-    """From a known actor the account does not block; about a live post if any."""
-    kinds = ", ".join(f"'{k}'" for k in _ABOUT_A_POST)
-    return f"""EXISTS (SELECT 1 FROM actors x WHERE x.uri = n.from_actor_uri)
-      AND n.from_actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
-      AND (n.type NOT IN ({kinds}) OR EXISTS (
-           SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL))"""
-
-
-def notifications_sql(page: Page, kinds: str) -> str:
-    """``kinds`` is extra ``AND n.type ...`` text made of placeholders only."""
-    return f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
-        WHERE n.account_id = :account AND n.id > :lower AND n.id < :upper{kinds}
-          AND {_shown_notification()}
-        ORDER BY n.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
-
-
-def notifications(
-    db: sqlite_utils.Database,
-    account_id: int,
-    actor_uri: str,
-    page: Page,
-    *,
-    types: Sequence[str] | None = None,
-    exclude_types: Sequence[str] = (),
-) -> list[NotificationRow]:
-    """An account's notifications; ``types`` keeps only those kinds (stored names)."""
-    params: dict[str, Any] = {"account": account_id, "me": actor_uri, **page.bounds()}
-    kinds = ""
-    if types is not None:
-        names = {f"t{i}": t for i, t in enumerate(types)}
-        kinds += f" AND n.type IN ({', '.join(':' + k for k in names) or 'NULL'})"
-        params.update(names)
-    if exclude_types:
-        names = {f"x{i}": t for i, t in enumerate(exclude_types)}
-        kinds += f" AND n.type NOT IN ({', '.join(':' + k for k in names)})"
-        params.update(names)
-    rows = db.execute(notifications_sql(page, kinds), params).fetchall()
-    return _ordered([_notification(r) for r in rows], page)
-
-
-def get_notification(
-    db: sqlite_utils.Database, account_id: int, actor_uri: str, notification_id: int
-) -> NotificationRow | None:
-    row = db.execute(
-        f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
-        WHERE n.id = :id AND n.account_id = :account AND {_shown_notification()}""",
-        {"id": notification_id, "account": account_id, "me": actor_uri},
-    ).fetchone()
-    return _notification(row) if row else None
+    return in_page_order([_object_row(r) for r in rows], page)
 
 
 # -- what a page of statuses needs ------------------------------------------------
