@@ -26,7 +26,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
     def load(c: sqlite_utils.Database) -> dict[str, Any]:
         actor = who.account.actor
         assert actor is not None
-        return serialize.credential_account_json(serialize.load_account(c, actor, base), actor)
+        return serialize.credential_account_json(serialize.account_rendering(c, actor, base), actor)
 
     return web.json_response(await request.app[DB].read(load))
 
@@ -41,7 +41,7 @@ async def get_account(request: web.Request) -> web.Response:
         actor = accounts_store.get_actor_by_uri(c, uri) if uri else None
         if actor is None:
             return None
-        return serialize.account_json(serialize.load_account(c, actor, base), actor)
+        return serialize.account_json(serialize.account_rendering(c, actor, base), actor)
 
     body = await request.app[DB].read(load)
     if body is None:

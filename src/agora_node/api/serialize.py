@@ -110,7 +110,8 @@ def load_notifications(
     return load_statuses(db, posts, viewer_uri, base_url, extra_actors=[*senders, *targets])
 
 
-def load_account(db: sqlite_utils.Database, actor: ActorRow, base_url: str) -> Rendering:
+def account_rendering(db: sqlite_utils.Database, actor: ActorRow, base_url: str) -> Rendering:
+    """What rendering one Account needs (its counts)."""
     counts = timelines_store.actor_counts(db, [actor.uri])
     return Rendering(base_url, None, actors={actor.uri: actor}, actor_counts=counts)
 
