@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,15 +12,12 @@ from agora_node.store import social
 from tests.api.c2s_rig import (
     AS,
     PUBLIC,
-    Node,
-    WebFingerRemote,
     account,
     actor_key_pem,
     add_follower,
     remote_note,
     settle,
     signed_get_headers,
-    start_node,
     store_remote_actor,
     token_for,
     verify_delivery,
@@ -33,21 +28,6 @@ from tests.federation.remote import signed_post
 
 ALICE = f"{BASE_URL}/users/alice"
 FOLLOWERS = f"{ALICE}/followers"
-
-
-@pytest.fixture
-async def remotes() -> AsyncIterator[list[WebFingerRemote]]:
-    servers = [await WebFingerRemote.start() for _ in range(3)]
-    yield servers
-    for server in servers:
-        await server.close()
-
-
-@pytest.fixture
-async def node(
-    aiohttp_client: Callable[..., Any], tmp_path: Path, remotes: list[WebFingerRemote]
-) -> Node:
-    return await start_node(aiohttp_client, tmp_path, list(remotes))
 
 
 def note(content: str, to: list[str], cc: list[str] | None = None, **extra: Any) -> dict[str, Any]:

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.api.c2s_rig import (
     Node,
-    WebFingerRemote,
     account,
     add_follower,
     remote_note,
     settle,
-    start_node,
     token_for,
 )
 from tests.conftest import BASE_URL
-
-
-@pytest.fixture
-async def remotes() -> AsyncIterator[list[WebFingerRemote]]:
-    servers = [await WebFingerRemote.start() for _ in range(2)]
-    yield servers
-    for server in servers:
-        await server.close()
-
-
-@pytest.fixture
-async def node(
-    aiohttp_client: Callable[..., Any], tmp_path: Path, remotes: list[WebFingerRemote]
-) -> Node:
-    return await start_node(aiohttp_client, tmp_path, list(remotes))
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -52,7 +33,7 @@ async def _status(node: Node, **form: Any) -> dict[str, Any]:
 
 
 async def test_post_read_and_federate(node, remotes) -> None:  # type: ignore[no-untyped-def]
-    a, _ = remotes
+    a, _, _ = remotes
     add_follower(node.db, a.add_actor("bob"))
     status = await _status(node, status="Hello <town> #square", spoiler_text="cw")
     assert status["account"]["acct"] == "alice" and status["visibility"] == "public"
@@ -146,7 +127,7 @@ async def test_context_shows_what_the_viewer_may_read(node) -> None:  # type: ig
 
 
 async def test_favourite_and_reblog_are_idempotent(node, remotes) -> None:  # type: ignore[no-untyped-def]
-    _, b = remotes
+    _, b, _ = remotes
     carol = b.add_actor("carol")
     post = remote_note(b, carol)
     # Known here first (the client API names statuses by our ids).

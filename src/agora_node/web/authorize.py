@@ -130,32 +130,35 @@ def _form(
     return _page(request, "authorize.html", context, f"Authorize {auth_req.app.name}", status)
 
 
-async def authorize_form(request: web.Request) -> web.Response:
-    params = {k: v for k in request.query if (v := request.query.get(k)) is not None}
+async def _checked(request: web.Request, params: dict[str, str]) -> _Authorization | web.Response:
+    """The request's terms, or the page (or redirect) that refuses them."""
     try:
         auth_req = await _authorization(request, params)
     except BadRequest as exc:
         return _failed(request, str(exc))
     try:
         auth_req = _terms(auth_req, params)
+        if request.method == "POST" and params.get("decision") == "deny":
+            raise OAuthError("access_denied", "the user denied the request")
     except OAuthError as exc:
         return _refuse(request, auth_req, exc)
+    return auth_req
+
+
+async def authorize_form(request: web.Request) -> web.Response:
+    params = {k: v for k in request.query if (v := request.query.get(k)) is not None}
+    auth_req = await _checked(request, params)
+    if isinstance(auth_req, web.Response):
+        return auth_req
     return _form(request, auth_req, params)
 
 
 async def authorize_submit(request: web.Request) -> web.Response:
     form = await request.post()
     params = {k: v for k in form if isinstance(v := form.get(k), str)}
-    try:
-        auth_req = await _authorization(request, params)
-    except BadRequest as exc:
-        return _failed(request, str(exc))
-    try:
-        auth_req = _terms(auth_req, params)
-        if params.get("decision") == "deny":
-            raise OAuthError("access_denied", "the user denied the request")
-    except OAuthError as exc:
-        return _refuse(request, auth_req, exc)
+    auth_req = await _checked(request, params)
+    if isinstance(auth_req, web.Response):
+        return auth_req
     db = request.app[DB]
     try:
         account = await authenticate_password(
