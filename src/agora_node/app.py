@@ -13,10 +13,11 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.api import accounts as account_views
-from agora_node.api import apps, c2s, oauth
+from agora_node.api import apps, c2s, instance, oauth, startup
 from agora_node.api import objects as object_views
 from agora_node.api import statuses as status_views
 from agora_node.api import timelines as timeline_views
+from agora_node.api.cors import cors_middleware
 from agora_node.background import (
     DELIVERY_BYTE,
     INBOX_BYTE,
@@ -218,7 +219,7 @@ def create_app(
     if mode not in WORKER_MODES:
         raise ValueError(f"worker_mode must be one of {WORKER_MODES}")
     app = web.Application(
-        middlewares=[error_middleware],
+        middlewares=[cors_middleware, error_middleware],
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings
@@ -239,6 +240,8 @@ def create_app(
     app.add_routes(pages.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
+    app.add_routes(instance.routes())
+    app.add_routes(startup.routes())
     app.add_routes(authorize.routes())
     app.add_routes(account_views.routes())
     app.add_routes(timeline_views.routes())

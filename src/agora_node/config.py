@@ -34,6 +34,8 @@ class InstanceSettings:
     description: str = "A small federated town square."
     registration: str = "closed"
     admin_contact: str = ""
+    # The instance's rules, one sentence each, in order (shown to apps and on pages).
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

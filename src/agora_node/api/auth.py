@@ -83,7 +83,8 @@ async def require_token(request: web.Request, *scopes: str) -> TokenInfo:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized(
-            "The access token is invalid", **{"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+            "The access token is missing: this method needs a signed-in app",
+            **{"WWW-Authenticate": f'Bearer realm="{REALM}"'},
         )
     info = await _lookup(request, token)
     if scopes and not any(info.allows(s) for s in scopes):

@@ -135,10 +135,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "note": actor.summary,
         "url": actor.url or actor.uri,
         "uri": actor.uri,
-        "avatar": "",
-        "avatar_static": "",
-        "header": "",
-        "header_static": "",
+        **_images(ctx.base_url),
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
@@ -167,15 +164,21 @@ def credential_account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
     }
 
 
-def _unknown_account(uri: str) -> dict[str, Any]:
+def _images(base_url: str) -> dict[str, str]:
+    """Avatar and header: apps break on empty strings, so the defaults are real images."""
+    avatar, header = f"{base_url}/static/avatar.png", f"{base_url}/static/header.png"
+    return {"avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header}
+
+
+def _unknown_account(ctx: Rendering, uri: str) -> dict[str, Any]:
     """Should not happen (timelines only hold known authors), but never crash a page."""
     name = uri.rstrip("/").rsplit("/", 1)[-1]
     host = uri.split("/")[2] if uri.count("/") >= 2 else ""
     return {
         "id": "0", "username": name, "acct": f"{name}@{host}", "display_name": "",
         "locked": False, "bot": False, "discoverable": False, "group": False,
-        "created_at": iso(0.0), "note": "", "url": uri, "uri": uri, "avatar": "",
-        "avatar_static": "", "header": "", "header_static": "", "followers_count": 0,
+        "created_at": iso(0.0), "note": "", "url": uri, "uri": uri,
+        **_images(ctx.base_url), "followers_count": 0,
         "following_count": 0, "statuses_count": 0, "last_status_at": None, "emojis": [],
         "fields": [],
     }  # fmt: skip
@@ -183,7 +186,7 @@ def _unknown_account(uri: str) -> dict[str, Any]:
 
 def _account_of(ctx: Rendering, uri: str) -> dict[str, Any]:
     actor = ctx.actors.get(uri)
-    return account_json(ctx, actor) if actor else _unknown_account(uri)
+    return account_json(ctx, actor) if actor else _unknown_account(ctx, uri)
 
 
 # -- Status ---------------------------------------------------------------------

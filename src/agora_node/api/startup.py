@@ -1,0 +1,37 @@
+"""Endpoints apps call as they start that the node does not back yet.
+
+Content filters, announcements, endorsements and featured or followed
+hashtags: each answers with Mastodon's documented empty shape (an empty
+list) for a signed-in app, because Tusky, Ivory and the web clients stop
+loading on a 404 there. Each needs a token with its read scope, as on
+Mastodon, so an app learns early when its token is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from agora_node.api.requests import signed_in
+
+_EMPTY = {
+    "/api/v1/filters": "read:filters",
+    "/api/v2/filters": "read:filters",
+    "/api/v1/announcements": "read",
+    "/api/v1/endorsements": "read:accounts",
+    "/api/v1/featured_tags": "read:accounts",
+    "/api/v1/followed_tags": "read:follows",
+}
+
+
+def _empty(scope: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def view(request: web.Request) -> web.Response:
+        await signed_in(request, scope)
+        return web.json_response([])
+
+    return view
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get(path, _empty(scope)) for path, scope in _EMPTY.items()]
