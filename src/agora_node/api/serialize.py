@@ -112,8 +112,15 @@ def load_notifications(
 
 def account_rendering(db: sqlite_utils.Database, actor: ActorRow, base_url: str) -> Rendering:
     """What rendering one Account needs (its counts)."""
-    counts = timelines_store.actor_counts(db, [actor.uri])
-    return Rendering(base_url, None, actors={actor.uri: actor}, actor_counts=counts)
+    return accounts_rendering(db, [actor], base_url)
+
+
+def accounts_rendering(
+    db: sqlite_utils.Database, actors: Sequence[ActorRow], base_url: str
+) -> Rendering:
+    """What rendering a list of Accounts needs, in a fixed number of queries."""
+    counts = timelines_store.actor_counts(db, [a.uri for a in actors])
+    return Rendering(base_url, None, actors={a.uri: a for a in actors}, actor_counts=counts)
 
 
 # -- Account --------------------------------------------------------------------

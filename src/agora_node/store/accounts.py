@@ -124,6 +124,21 @@ def get_actor_by_acct(db: sqlite_utils.Database, username: str, host: str) -> Ac
     return _actor(row) if row else None
 
 
+def search_actors(
+    db: sqlite_utils.Database, query: str, limit: int, offset: int = 0
+) -> list[ActorRow]:
+    """Known live actors whose username starts with ``query`` or whose display
+    name contains it; ours first, then by name."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.execute(
+        f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE deleted_at IS NULL AND username <> '' "
+        "AND (username LIKE :prefix ESCAPE '\\' OR display_name LIKE :inside ESCAPE '\\') "
+        "ORDER BY local DESC, username COLLATE NOCASE, host LIMIT :limit OFFSET :offset",
+        {"prefix": f"{escaped}%", "inside": f"%{escaped}%", "limit": limit, "offset": offset},
+    ).fetchall()
+    return [_actor(r) for r in rows]
+
+
 def upsert_actor(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     """Insert or refresh an actor by ``uri``; returns its row id."""
     record = dict(values)

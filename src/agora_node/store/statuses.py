@@ -7,10 +7,13 @@ tests/processing/test_visibility.py checks that the two agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite_utils
 
 from agora_node.protocol.vocab import OPEN_VISIBILITIES
 from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
+from agora_node.store.timelines import Page, in_page_order
 
 # The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
 _OPEN = ", ".join(f"'{v}'" for v in OPEN_VISIBILITIES)
@@ -84,3 +87,45 @@ def descendants(
         {"id": object_id, "me": viewer_uri or "", "limit": MAX_DESCENDANTS},
     ).fetchall()
     return [object_from_row(r) for r in rows]
+
+
+def account_statuses(
+    db: sqlite_utils.Database,
+    actor_uri: str,
+    viewer_uri: str | None,
+    page: Page,
+    *,
+    replies: bool = True,
+    reblogs: bool = True,
+    only_media: bool = False,
+    pinned: bool = False,
+    tagged: str | None = None,
+) -> list[ObjectRow]:
+    """An account's posts (and boosts) the viewer may read, newest first, as
+    Mastodon's account statuses list filters them."""
+    where = [f"o.actor_uri = :actor AND o.id > :lower AND o.id < :upper AND {readable_by_me('o')}"]
+    params: dict[str, Any] = {"actor": actor_uri, "me": viewer_uri or "", **page.bounds()}
+    if not replies:
+        where.append("o.in_reply_to IS NULL")
+    if not reblogs:
+        where.append("o.boost_of IS NULL")
+    if only_media:
+        where.append("coalesce(json_extract(o.data, '$.attachment'), '[]') NOT IN ('[]', '{}')")
+    if pinned:
+        where.append(
+            "EXISTS (SELECT 1 FROM featured f WHERE f.actor_uri = o.actor_uri "
+            "AND f.object_uri = o.uri)"
+        )
+    if tagged:
+        where.append(
+            "EXISTS (SELECT 1 FROM tags t WHERE t.object_id = o.id AND t.kind = 'hashtag' "
+            "AND lower(t.name) = :tag)"
+        )
+        params["tag"] = tagged.lower().lstrip("#")
+    rows = db.execute(
+        f"SELECT {_O_COLUMNS} FROM objects o INDEXED BY objects_actor_published "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY o.id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
+        params,
+    ).fetchall()
+    return in_page_order([object_from_row(r) for r in rows], page)

@@ -1,0 +1,87 @@
+"""How one account stands with others: follows both ways, requests and blocks,
+and the lists of accounts behind them (followers, following, requests, blocks).
+
+Lists page by the row id of the follow or block, newest first, with the
+timelines' ``Page``; each row comes with the actor it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from agora_node.store.accounts import ActorRow, get_actors_by_uris
+from agora_node.store.timelines import Page, in_page_order
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What ``me`` and one other actor are to each other."""
+
+    following: bool = False
+    requested: bool = False
+    followed_by: bool = False
+    requested_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+
+
+def standings(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict[str, Standing]:
+    """``me``'s standing with each of ``uris`` in four queries, however many."""
+    out: dict[str, dict[str, bool]] = {u: {} for u in uris}
+    for start in range(0, len(uris), 500):
+        chunk = list(uris[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for other, state in db.execute(
+            f"SELECT followee_uri, state FROM follows WHERE follower_uri = ? "
+            f"AND followee_uri IN ({marks})",
+            [me, *chunk],
+        ).fetchall():
+            out[other]["following" if state == "accepted" else "requested"] = True
+        for other, state in db.execute(
+            f"SELECT follower_uri, state FROM follows WHERE followee_uri = ? "
+            f"AND follower_uri IN ({marks})",
+            [me, *chunk],
+        ).fetchall():
+            out[other]["followed_by" if state == "accepted" else "requested_by"] = True
+        for (other,) in db.execute(
+            f"SELECT target_uri FROM blocks WHERE actor_uri = ? AND target_uri IN ({marks})",
+            [me, *chunk],
+        ).fetchall():
+            out[other]["blocking"] = True
+        for (other,) in db.execute(
+            f"SELECT actor_uri FROM blocks WHERE target_uri = ? AND actor_uri IN ({marks})",
+            [me, *chunk],
+        ).fetchall():
+            out[other]["blocked_by"] = True
+    return {u: Standing(**facts) for u, facts in out.items()}
+
+
+_LISTS = {
+    # name: (table, the column naming me, the column naming the other, extra condition)
+    "followers": ("follows", "followee_uri", "follower_uri", "AND state = 'accepted'"),
+    "following": ("follows", "follower_uri", "followee_uri", "AND state = 'accepted'"),
+    "requests": ("follows", "followee_uri", "follower_uri", "AND state = 'pending'"),
+    "blocks": ("blocks", "actor_uri", "target_uri", ""),
+}
+
+
+def actors_listed(
+    db: sqlite_utils.Database, kind: str, actor_uri: str, page: Page
+) -> list[tuple[int, ActorRow]]:
+    """A page of ``kind`` (followers, following, requests, blocks) of ``actor_uri``:
+    (row id, actor) pairs, newest first; actors we never stored are left out."""
+    table, mine, theirs, extra = _LISTS[kind]
+    params: dict[str, Any] = {"me": actor_uri, **page.bounds()}
+    rows = db.execute(
+        f"SELECT id, {theirs} FROM {table} WHERE {mine} = :me {extra} "
+        f"AND id > :lower AND id < :upper "
+        f"ORDER BY id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
+        params,
+    ).fetchall()
+    ordered = in_page_order([(int(r[0]), str(r[1])) for r in rows], page)
+    actors = get_actors_by_uris(db, [uri for _, uri in ordered])
+    return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
