@@ -219,7 +219,16 @@ def create_app(
     if mode not in WORKER_MODES:
         raise ValueError(f"worker_mode must be one of {WORKER_MODES}")
     app = web.Application(
-        middlewares=[cors_middleware, error_middleware],
+        # Apps (Mastodon.py among them) ask for "/api/v1/instance/": a path that
+        # only resolves without its trailing slash is redirected there (308
+        # keeps the method and body).
+        middlewares=[
+            cors_middleware,
+            web.normalize_path_middleware(
+                append_slash=False, remove_slash=True, redirect_class=web.HTTPPermanentRedirect
+            ),
+            error_middleware,
+        ],
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings

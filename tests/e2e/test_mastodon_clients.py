@@ -1,0 +1,187 @@
+"""Real Mastodon clients (Mastodon.py and the ``toot`` CLI) against node processes.
+
+Two nodes run as separate processes on 127.0.0.1 and 127.0.0.2. The clients
+are used as a person's first session goes: register an app, sign in
+(password grant, and authorization code with PKCE through the real authorize
+page), post, reply, favourite, boost, delete, then find a person on the other
+node by handle, follow them and see their post arrive in the home timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import aiohttp
+import pytest
+import requests
+from mastodon import Mastodon
+
+from agora_node.devnet import Devnet, LocalNode
+from tests.e2e.conftest import free_port
+
+pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
+
+T = TypeVar("T")
+PASSWORD = "a long enough password"
+SCOPES = ["read", "write", "follow"]
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+def eventually(check: Callable[[], T], timeout: float = 30.0) -> T:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    net = Devnet(tmp_path_factory.mktemp("clients"), count=2, port=free_port())
+    net.init()
+
+    async def start() -> None:
+        async with aiohttp.ClientSession() as session:
+            await net.start(session)
+
+    asyncio.run(start())
+    net.nodes[0].create_account("alice", PASSWORD)
+    net.nodes[1].create_account("bob", PASSWORD)
+    try:
+        yield net
+    finally:
+        net.stop()
+
+
+def signed_in(node: LocalNode, username: str) -> Mastodon:
+    """Mastodon.py as an app would use it: register, then the password grant."""
+    client_id, client_secret = Mastodon.create_app(
+        "agora e2e", api_base_url=node.base_url, scopes=SCOPES
+    )
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=node.base_url)
+    api.log_in(username=username, password=PASSWORD, scopes=SCOPES, allow_http=True)
+    return api
+
+
+def test_first_session_with_mastodon_py(pair: Devnet) -> None:
+    a = pair.nodes[0]
+    api = signed_in(a, "alice")
+    assert api.account_verify_credentials().acct == "alice"
+    assert api.instance().version.startswith("4.")
+    post = api.status_post("hello from an app #fediverse", spoiler_text="a warning")
+    assert post.spoiler_text == "a warning" and post.tags[0].name == "fediverse"
+    reply = api.status_post("and a reply", in_reply_to_id=post.id)
+    assert reply.in_reply_to_id == post.id
+    assert api.status_favourite(post).favourited is True
+    boost = api.status_reblog(post)
+    assert boost.reblog.id == post.id
+    home = [s.id for s in api.timeline_home()]
+    assert home[:3] == [boost.id, reply.id, post.id]
+    context = api.status_context(post)
+    assert [s.id for s in context.descendants] == [reply.id]
+    deleted = api.status_delete(reply)
+    assert deleted.text == "and a reply"
+    assert [s.id for s in api.timeline_home()][:2] == [boost.id, post.id]
+    assert api.status_unfavourite(post).favourited is False
+    assert api.status_unreblog(post).reblogged is False
+
+
+def test_authorization_code_with_pkce_through_the_page(pair: Devnet) -> None:
+    a = pair.nodes[0]
+    client_id, client_secret = Mastodon.create_app(
+        "agora pkce", api_base_url=a.base_url, scopes=SCOPES, redirect_uris=OOB
+    )
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = {
+        "response_type": "code", "client_id": client_id, "redirect_uri": OOB,
+        "scope": " ".join(SCOPES), "state": "xyz", "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }  # fmt: skip
+    page = requests.get(f"{a.base_url}/oauth/authorize?{urlencode(query)}", timeout=10)
+    assert page.status_code == 200 and "agora pkce" in page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    form = {**hidden, "username": "alice", "password": PASSWORD, "decision": "approve"}
+    shown = requests.post(f"{a.base_url}/oauth/authorize", data=form, timeout=10)
+    code = re.search(r"<code>([^<]+)</code>", shown.text)
+    assert shown.status_code == 200 and code is not None
+    token = requests.post(
+        f"{a.base_url}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code.group(1),
+            "redirect_uri": OOB,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code_verifier": verifier,
+        },  # fmt: skip
+        timeout=10,
+    ).json()
+    api = Mastodon(access_token=token["access_token"], api_base_url=a.base_url)
+    assert api.account_verify_credentials().username == "alice"
+    redirect = "https://app.example/back"
+    other_id, _ = Mastodon.create_app(
+        "agora redirect", api_base_url=a.base_url, scopes=SCOPES, redirect_uris=redirect
+    )
+    denied = requests.post(
+        f"{a.base_url}/oauth/authorize",
+        data={**hidden, "client_id": other_id, "redirect_uri": redirect, "decision": "deny"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    back = urlsplit(denied.headers["Location"])
+    assert denied.status_code == 302 and parse_qs(back.query)["error"] == ["access_denied"]
+
+
+def test_find_follow_and_read_across_nodes(pair: Devnet) -> None:
+    a, b = pair.nodes
+    alice, bob = signed_in(a, "alice"), signed_in(b, "bob")
+    handle = f"bob@{b.netloc}"
+    found = alice.account_search(handle, resolve=True)
+    assert [x.acct for x in found] == [handle]
+    relationship = alice.account_follow(found[0].id)
+    assert relationship.following or relationship.requested
+    eventually(lambda: alice.account_relationships(found[0].id)[0].following)
+    post = bob.status_post("hello from the other node")
+    arrived = eventually(
+        lambda: [s for s in alice.timeline_home() if s.uri == post.uri],
+    )
+    assert arrived[0].account.acct == handle and "other node" in arrived[0].content
+    alice_on_b = bob.account_search(f"alice@{a.netloc}", resolve=True)
+    assert eventually(lambda: bob.account_relationships(alice_on_b[0].id)[0].followed_by)
+
+
+def test_toot_as_a_person_types_it(pair: Devnet, tmp_path: Path) -> None:
+    a = pair.nodes[0]
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "NO_COLOR": "1"}
+    toot = [sys.executable, "-m", "toot"]
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [*toot, *args], input=stdin, env=env, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    assert "Successfully logged in" in run(
+        "login_cli", "-i", a.base_url, "-e", f"alice@{a.netloc}", stdin=PASSWORD + "\n"
+    )
+    assert "@alice" in run("whoami")
+    assert "Toot posted" in run("post", "typed in a terminal")
+    assert "typed in a terminal" in run("timeline")
