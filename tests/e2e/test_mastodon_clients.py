@@ -107,10 +107,11 @@ def test_authorization_code_with_pkce_through_the_page(pair: Devnet) -> None:
         "agora pkce", api_base_url=a.base_url, scopes=SCOPES, redirect_uris=OOB
     )
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    challenge = digest.rstrip(b"=").decode()
     query = {
         "response_type": "code", "client_id": client_id, "redirect_uri": OOB,
-        "scope": " ".join(SCOPES), "state": "xyz", "code_challenge": challenge.rstrip(b"=").decode(),
+        "scope": " ".join(SCOPES), "state": "xyz", "code_challenge": challenge,
         "code_challenge_method": "S256",
     }  # fmt: skip
     page = requests.get(f"{a.base_url}/oauth/authorize?{urlencode(query)}", timeout=10)
@@ -129,7 +130,7 @@ def test_authorization_code_with_pkce_through_the_page(pair: Devnet) -> None:
             "client_id": client_id,
             "client_secret": client_secret,
             "code_verifier": verifier,
-        },  # fmt: skip
+        },
         timeout=10,
     ).json()
     api = Mastodon(access_token=token["access_token"], api_base_url=a.base_url)
