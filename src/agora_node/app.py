@@ -13,7 +13,7 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.api import accounts as account_views
-from agora_node.api import apps, c2s, instance, oauth, relationships, startup
+from agora_node.api import apps, c2s, instance, notifications, oauth, relationships, startup
 from agora_node.api import objects as object_views
 from agora_node.api import statuses as status_views
 from agora_node.api import timelines as timeline_views
@@ -254,6 +254,7 @@ def create_app(
     app.add_routes(authorize.routes())
     app.add_routes(account_views.routes())
     app.add_routes(relationships.routes())
+    app.add_routes(notifications.routes())
     app.add_routes(timeline_views.routes())
     app.add_routes(status_views.routes())
     actor_handler = negotiated(

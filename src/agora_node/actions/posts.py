@@ -18,7 +18,7 @@ import sqlite_utils
 
 from agora_node.actions.caller import Caller
 from agora_node.errors import Gone, NotFound, UnprocessableEntity
-from agora_node.processing import outbound_notes
+from agora_node.processing import outbound_notes, outbound_pins
 from agora_node.processing.audience import addressed
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.outbound_notes import Draft
@@ -27,8 +27,8 @@ from agora_node.processing.visibility import Audience, Viewer, may_see, needs_fo
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import is_public
+from agora_node.store import client_state, social
 from agora_node.store import objects as objects_store
-from agora_node.store import social
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
 from agora_node.store.objects import ObjectRow
@@ -127,3 +127,26 @@ async def visible_post(
     if not await may_read(db, account.actor.uri, note.data, note.visibility, viewer_uri):
         raise NotFound("no such post")
     return note
+
+
+# -- pins and bookmarks ------------------------------------------------------------
+
+
+async def pin(caller: Caller, uri: str) -> Sent:
+    """Pin one of the caller's posts to their profile (federated as an Add)."""
+    return await caller.write(outbound_pins.pin, uri)
+
+
+async def unpin(caller: Caller, uri: str) -> Sent:
+    return await caller.write(outbound_pins.unpin, uri)
+
+
+async def bookmark(caller: Caller, uri: str) -> None:
+    """Keep a post the caller may read in their bookmarks (private: nothing is sent)."""
+    now, me = caller.now, caller.actor_uri
+    await caller.db.write(lambda c: client_state.add_bookmark(c, me, uri, now))
+
+
+async def unbookmark(caller: Caller, uri: str) -> None:
+    me = caller.actor_uri
+    await caller.db.write(lambda c: client_state.remove_bookmark(c, me, uri))

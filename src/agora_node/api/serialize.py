@@ -22,6 +22,7 @@ import sqlite_utils
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
+from agora_node.store import client_state
 from agora_node.store import objects as objects_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import ActorRow
@@ -60,6 +61,8 @@ class Rendering:
     refs: dict[str, tuple[int, str]] = field(default_factory=dict)
     favourited: set[str] = field(default_factory=set)
     reblogged: set[str] = field(default_factory=set)
+    bookmarked: set[str] = field(default_factory=set)
+    pinned: set[str] = field(default_factory=set)
 
 
 def load_statuses(
@@ -92,6 +95,8 @@ def load_statuses(
         refs=timelines_store.object_refs(db, parents),
         favourited=timelines_store.liked_among(db, viewer, uris) if viewer else set(),
         reblogged=timelines_store.boosted_among(db, viewer, uris) if viewer else set(),
+        bookmarked=client_state.bookmarked_among(db, viewer, uris) if viewer else set(),
+        pinned=timelines_store.featured_among(db, viewer, uris) if viewer else set(),
     )
 
 
@@ -294,8 +299,8 @@ def _viewer_marks(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "favourited": obj.uri in ctx.favourited,
         "reblogged": obj.uri in ctx.reblogged,
         "muted": False,
-        "bookmarked": False,
-        "pinned": False,
+        "bookmarked": obj.uri in ctx.bookmarked,
+        "pinned": obj.uri in ctx.pinned,
     }
 
 

@@ -11,6 +11,7 @@ is a 404 like one that does not exist.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlite_utils
@@ -24,7 +25,9 @@ from agora_node.api.requests import (
     body_params,
     bool_param,
     caller_of,
+    list_response,
     maybe_signed_in,
+    page_of,
     path_id,
     signed_in,
     text_param,
@@ -33,8 +36,10 @@ from agora_node.context import DB
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.outbound_notes import Draft
+from agora_node.processing.remote import parse_time
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.protocol.vocab import VISIBILITIES
+from agora_node.store import client_state
 from agora_node.store import objects as objects_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
@@ -114,13 +119,23 @@ async def _parent_uri(request: web.Request, who: SignedIn, params: dict[str, Any
 
 
 async def create_status(request: web.Request) -> web.Response:
+    """Post; a repeat with the same ``Idempotency-Key`` answers with the first post."""
     who = await signed_in(request, "write:statuses")
     params = await body_params(request)
+    key = request.headers.get("Idempotency-Key", "").strip()[:200]
+    db, now = request.app[DB], time.time()
+    if key:
+        earlier = await db.read(lambda c: client_state.post_for_key(c, who.account_id, key, now))
+        if earlier is not None:
+            return web.json_response(await _rendered(request, who.actor_uri, earlier))
     draft = _draft(params, await _parent_uri(request, who, params))
     sent = await posts.post(caller_of(request, who), draft)
     request.app[DELIVERY_WAKE].set()
-    assert sent.object_id is not None
-    return web.json_response(await _rendered(request, who.actor_uri, sent.object_id))
+    uri = sent.object_id
+    assert uri is not None
+    if key:
+        await db.write(lambda c: client_state.remember_key(c, who.account_id, key, uri, now))
+    return web.json_response(await _rendered(request, who.actor_uri, uri))
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -141,13 +156,65 @@ def source_text(row: ObjectRow) -> str:
 async def delete_status(request: web.Request) -> web.Response:
     """Delete one's own post; the answer carries its ``text`` (delete and redraft)."""
     who = await signed_in(request, "write:statuses")
-    row = await _readable(request, who.actor_uri)
-    if row.actor_uri != who.actor_uri or row.boost_of is not None:
-        raise NotFound("Record not found")
+    row = await _own(request, who)
     body = await _rendered(request, who.actor_uri, row.uri)
     await posts.delete(caller_of(request, who), row.uri)
     request.app[DELIVERY_WAKE].set()
     return web.json_response({**body, "text": source_text(row)})
+
+
+async def _own(request: web.Request, who: SignedIn) -> ObjectRow:
+    row = await _readable(request, who.actor_uri)
+    if row.actor_uri != who.actor_uri or row.boost_of is not None:
+        raise NotFound("Record not found")
+    return row
+
+
+async def edit_status(request: web.Request) -> web.Response:
+    """Change one's post (text, warning, sensitivity, language); federated as an Update."""
+    who = await signed_in(request, "write:statuses")
+    row = await _own(request, who)
+    params = await body_params(request)
+    draft = _draft({**params, "visibility": row.visibility}, None)
+    await posts.edit(caller_of(request, who), row.uri, draft)
+    request.app[DELIVERY_WAKE].set()
+    return web.json_response(await _rendered(request, who.actor_uri, row.uri))
+
+
+async def source(request: web.Request) -> web.Response:
+    who = await signed_in(request, "read:statuses")
+    row = await _own(request, who)
+    return web.json_response(
+        {"id": str(row.id), "text": source_text(row), "spoiler_text": row.summary}
+    )
+
+
+def _edit_json(doc: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
+    summary = doc.get("summary")
+    return {
+        "content": str(doc.get("content") or ""),
+        "spoiler_text": summary if isinstance(summary, str) else "",
+        "sensitive": doc.get("sensitive") is True,
+        "created_at": serialize.iso(
+            parse_time(doc.get("updated")) or parse_time(doc.get("published"))
+        ),
+        "account": account,
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+async def history(request: web.Request) -> web.Response:
+    """Every version of a post, oldest first, the current one last."""
+    viewer = await maybe_signed_in(request, "read:statuses")
+    viewer_uri = viewer.actor_uri if viewer else None
+    row = await _readable(request, viewer_uri)
+    if row.boost_of is not None:
+        raise NotFound("Record not found")
+    versions = await request.app[DB].read(lambda c: objects_store.object_history(c, row.uri))
+    current = await _rendered(request, viewer_uri, row.uri)
+    return web.json_response([_edit_json(doc, current["account"]) for doc in [*versions, row.data]])
 
 
 async def context(request: web.Request) -> web.Response:
@@ -213,15 +280,86 @@ async def unreblog(request: web.Request) -> web.Response:
     return await _mark(request, "write:statuses", "unreblog")
 
 
+async def _keep(request: web.Request, kind: str) -> web.Response:
+    """Bookmarks (any post one may read) and pins (one's own posts)."""
+    scope = "write:bookmarks" if "bookmark" in kind else "write:accounts"
+    who = await signed_in(request, scope)
+    row = await (_own(request, who) if "pin" in kind else _readable(request, who.actor_uri))
+    target = row.boost_of or row.uri
+    caller = caller_of(request, who)
+    if kind == "bookmark":
+        await posts.bookmark(caller, target)
+    elif kind == "unbookmark":
+        await posts.unbookmark(caller, target)
+    else:
+        pinned = await request.app[DB].read(
+            lambda c: bool(timelines_store.featured_among(c, who.actor_uri, [target]))
+        )
+        if kind == "pin" and not pinned:
+            await posts.pin(caller, target)
+        elif kind == "unpin" and pinned:
+            await posts.unpin(caller, target)
+        request.app[DELIVERY_WAKE].set()
+    return web.json_response(await _rendered(request, who.actor_uri, target))
+
+
+async def bookmark(request: web.Request) -> web.Response:
+    return await _keep(request, "bookmark")
+
+
+async def unbookmark(request: web.Request) -> web.Response:
+    return await _keep(request, "unbookmark")
+
+
+async def pin(request: web.Request) -> web.Response:
+    return await _keep(request, "pin")
+
+
+async def unpin(request: web.Request) -> web.Response:
+    return await _keep(request, "unpin")
+
+
+async def _marked(request: web.Request, kind: str, scope: str) -> web.Response:
+    who = await signed_in(request, scope)
+    page = page_of(request)
+    base = base_url(request)
+
+    def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
+        pairs = statuses_store.posts_marked_by(c, kind, who.actor_uri, page)
+        rows = [row for _, row in pairs]
+        ctx = serialize.load_statuses(c, rows, who.actor_uri, base)
+        return [i for i, _ in pairs], serialize.statuses_json(ctx, rows)
+
+    ids, body = await request.app[DB].read(load)
+    return list_response(request, ids, body)
+
+
+async def bookmarks(request: web.Request) -> web.Response:
+    return await _marked(request, "bookmarks", "read:bookmarks")
+
+
+async def favourites(request: web.Request) -> web.Response:
+    return await _marked(request, "favourites", "read:favourites")
+
+
 def routes() -> list[web.RouteDef]:
     one = r"/api/v1/statuses/{id:\d+}"
     return [
         web.post("/api/v1/statuses", create_status),
         web.get(one, get_status),
         web.delete(one, delete_status),
+        web.put(one, edit_status),
+        web.get(f"{one}/source", source),
+        web.get(f"{one}/history", history),
         web.get(f"{one}/context", context),
         web.post(f"{one}/favourite", favourite),
         web.post(f"{one}/unfavourite", unfavourite),
         web.post(f"{one}/reblog", reblog),
         web.post(f"{one}/unreblog", unreblog),
+        web.post(f"{one}/bookmark", bookmark),
+        web.post(f"{one}/unbookmark", unbookmark),
+        web.post(f"{one}/pin", pin),
+        web.post(f"{one}/unpin", unpin),
+        web.get("/api/v1/bookmarks", bookmarks),
+        web.get("/api/v1/favourites", favourites),
     ]

@@ -1,8 +1,7 @@
-"""Timelines and notifications for Mastodon clients.
+"""Timelines for Mastodon clients.
 
 Routes: ``/api/v1/timelines/home`` (token), ``/api/v1/timelines/public``
 (``local`` / ``remote`` flags) and ``/api/v1/timelines/local``,
-``/api/v1/notifications`` and ``/api/v1/notifications/{id}`` (token),
 Lists page by
 ``max_id`` / ``since_id`` / ``min_id`` / ``limit`` and answer with a ``Link``
 header (``rel="next"`` to older items, ``rel="prev"`` to newer ones), so a
@@ -23,32 +22,10 @@ from agora_node.api.requests import (
     list_response,
     maybe_signed_in,
     page_of,
-    path_id,
     signed_in,
 )
 from agora_node.context import DB
-from agora_node.errors import NotFound
-from agora_node.store import notifications as notifications_store
 from agora_node.store import timelines as timelines_store
-
-# Mastodon's names of notification kinds, as stored (a reply is a mention there).
-_STORED_TYPES = {
-    "mention": ("mention", "reply"),
-    "follow": ("follow",),
-    "follow_request": ("follow_request",),
-    "favourite": ("favourite",),
-    "reblog": ("reblog",),
-    "move": ("move",),
-}
-
-
-def _stored_types(request: web.Request, name: str) -> list[str] | None:
-    """``types[]=mention&types[]=follow`` (or ``types=...``) as stored kinds."""
-    given = [*request.query.getall(f"{name}[]", []), *request.query.getall(name, [])]
-    if not given:
-        return None
-    return [stored for t in given for stored in _STORED_TYPES.get(t.strip(), ())]
-
 
 # -- timelines ------------------------------------------------------------------
 
@@ -95,52 +72,9 @@ async def local_timeline(request: web.Request) -> web.Response:
     return await _public(request, True)
 
 
-# -- notifications --------------------------------------------------------------
-
-
-async def list_notifications(request: web.Request) -> web.Response:
-    viewer = await signed_in(request, "read:notifications")
-    page = page_of(request)
-    types = _stored_types(request, "types")
-    excluded = _stored_types(request, "exclude_types") or []
-    base = base_url(request)
-
-    def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        rows = notifications_store.notifications(
-            c, viewer.account_id, viewer.actor_uri, page, types=types, exclude_types=excluded
-        )
-        ctx = serialize.load_notifications(c, rows, viewer.actor_uri, base)
-        return [r.id for r in rows], [serialize.notification_json(ctx, r) for r in rows]
-
-    ids, body = await request.app[DB].read(load)
-    return list_response(request, ids, body)
-
-
-async def get_notification(request: web.Request) -> web.Response:
-    viewer = await signed_in(request, "read:notifications")
-    notification_id = path_id(request)
-    base = base_url(request)
-
-    def load(c: sqlite_utils.Database) -> dict[str, Any] | None:
-        row = notifications_store.get_notification(
-            c, viewer.account_id, viewer.actor_uri, notification_id
-        )
-        if row is None:
-            return None
-        ctx = serialize.load_notifications(c, [row], viewer.actor_uri, base)
-        return serialize.notification_json(ctx, row)
-
-    body = await request.app[DB].read(load)
-    if body is None:
-        raise NotFound("record not found")
-    return web.json_response(body)
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v1/timelines/home", home_timeline),
         web.get("/api/v1/timelines/public", public_timeline),
         web.get("/api/v1/timelines/local", local_timeline),
-        web.get("/api/v1/notifications", list_notifications),
-        web.get(r"/api/v1/notifications/{id:\d+}", get_notification),
     ]

@@ -331,8 +331,52 @@ V4 = [
     """,
 ]
 
+# What the client API keeps per person: read positions, bookmarks, mutes, and
+# the answers to requests sent with an Idempotency-Key.
+V5 = [
+    """
+    CREATE TABLE markers (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        timeline TEXT NOT NULL,
+        last_read_id INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (account_id, timeline)
+    )
+    """,
+    """
+    CREATE TABLE bookmarks (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        object_uri TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, object_uri)
+    )
+    """,
+    """
+    CREATE TABLE mutes (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        target_uri TEXT NOT NULL,
+        notifications INTEGER NOT NULL DEFAULT 1,
+        expires_at REAL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, target_uri)
+    )
+    """,
+    """
+    CREATE TABLE idempotency_keys (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        object_uri TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (account_id, key)
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -84,3 +84,27 @@ def get_notification(
         {"id": notification_id, "account": account_id, "me": actor_uri},
     ).fetchone()
     return _notification(row) if row else None
+
+
+def dismiss_notification(db: sqlite_utils.Database, account_id: int, notification_id: int) -> bool:
+    cur = db.execute(
+        "DELETE FROM notifications WHERE id = ? AND account_id = ?", [notification_id, account_id]
+    )
+    return cur.rowcount == 1
+
+
+def clear_notifications(db: sqlite_utils.Database, account_id: int) -> int:
+    return db.execute("DELETE FROM notifications WHERE account_id = ?", [account_id]).rowcount
+
+
+def count_unread(
+    db: sqlite_utils.Database, account_id: int, actor_uri: str, after_id: int, most: int
+) -> int:
+    """Shown notifications newer than ``after_id`` (the read marker), up to ``most``."""
+    row = db.execute(
+        f"""SELECT count(*) FROM (SELECT 1 FROM notifications n
+        WHERE n.account_id = :account AND n.id > :after AND {_shown_notification()}
+        LIMIT :most)""",
+        {"account": account_id, "me": actor_uri, "after": after_id, "most": most},
+    ).fetchone()
+    return int(row[0])

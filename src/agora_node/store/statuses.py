@@ -129,3 +129,23 @@ def account_statuses(
         params,
     ).fetchall()
     return in_page_order([object_from_row(r) for r in rows], page)
+
+
+# Tables of posts one actor marked: (table, what the listing is called).
+_MARKS = {"bookmarks": "bookmarks", "favourites": "likes"}
+
+
+def posts_marked_by(
+    db: sqlite_utils.Database, kind: str, actor_uri: str, page: Page
+) -> list[tuple[int, ObjectRow]]:
+    """(mark id, post) pairs of ``kind`` (bookmarks, favourites) the actor may still
+    read, newest mark first; paged by the mark's id, as Mastodon pages them."""
+    table = _MARKS[kind]
+    rows = db.execute(
+        f"SELECT m.id, {_O_COLUMNS} FROM {table} m JOIN objects o ON o.uri = m.object_uri "
+        f"WHERE m.actor_uri = :me AND m.id > :lower AND m.id < :upper "
+        f"AND {readable_by_me('o')} "
+        f"ORDER BY m.id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
+        {"me": actor_uri, **page.bounds()},
+    ).fetchall()
+    return in_page_order([(int(r[0]), object_from_row(tuple(r[1:]))) for r in rows], page)

@@ -359,3 +359,16 @@ def get_actor_uri_by_id(db: sqlite_utils.Database, actor_id: int) -> str | None:
         "SELECT uri FROM actors WHERE id = ? AND deleted_at IS NULL", [actor_id]
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def featured_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]) -> set[str]:
+    """Which of ``uris`` ``actor_uri`` has pinned to its profile."""
+    out: set[str] = set()
+    for chunk in _chunks(uris):
+        rows = db.execute(
+            "SELECT object_uri FROM featured WHERE actor_uri = ? "
+            f"AND object_uri IN ({_marks(chunk)})",
+            [actor_uri, *chunk],
+        )
+        out.update(str(r[0]) for r in rows)
+    return out
