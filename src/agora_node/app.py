@@ -13,11 +13,21 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.api import accounts as account_views
-from agora_node.api import apps, c2s, instance, notifications, oauth, relationships, startup
+from agora_node.api import (
+    apps,
+    c2s,
+    instance,
+    notifications,
+    oauth,
+    relationships,
+    startup,
+    streaming,
+)
 from agora_node.api import objects as object_views
 from agora_node.api import statuses as status_views
 from agora_node.api import timelines as timeline_views
 from agora_node.api.cors import cors_middleware
+from agora_node.api.stream_hub import hub_ctx
 from agora_node.background import (
     DELIVERY_BYTE,
     INBOX_BYTE,
@@ -239,6 +249,7 @@ def create_app(
     app[TURN_SHARE] = TurnShare()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
+    app.cleanup_ctx.append(hub_ctx)
     if settings.server.loop_monitor:  # last: stopped first
         app.cleanup_ctx.append(
             loop_monitor_ctx(settings.server.loop_monitor, settings.server.loop_monitor_callbacks)
@@ -255,6 +266,7 @@ def create_app(
     app.add_routes(account_views.routes())
     app.add_routes(relationships.routes())
     app.add_routes(notifications.routes())
+    app.add_routes(streaming.routes())
     app.add_routes(timeline_views.routes())
     app.add_routes(status_views.routes())
     actor_handler = negotiated(

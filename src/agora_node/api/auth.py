@@ -50,6 +50,22 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
+def stream_token(request: web.Request) -> str | None:
+    """A streaming client's token: the header, else ``access_token`` in the query,
+    else ``Sec-WebSocket-Protocol`` (browsers cannot set headers on a WebSocket)."""
+    token = bearer_token(request)
+    if token is None:
+        token = request.query.get("access_token") or None
+    if token is None:
+        token = request.headers.get("Sec-WebSocket-Protocol", "").strip() or None
+    return token
+
+
+async def token_info(request: web.Request, token: str) -> TokenInfo:
+    """The valid token behind ``token`` (401 otherwise)."""
+    return await _lookup(request, token)
+
+
 async def _lookup(request: web.Request, token: str) -> TokenInfo:
     if not token:
         raise _invalid_token("empty bearer token")

@@ -194,7 +194,7 @@ def on_undo(
             eff.outcome = "unliked"
             return
     elif inner_type == "Announce":
-        if inner_id and objects_store.delete_boost(db, inner_id, actor):
+        if inner_id and objects_store.delete_boost(db, inner_id, actor, ctx.now):
             social.delete_notifications_for_activity(db, inner_id)
             eff.outcome = "unboosted"
             return

@@ -375,8 +375,22 @@ V5 = [
     """,
 ]
 
+# Edits and deletions in the order they were committed, so the streaming API
+# (in whichever process serves it) can tell clients, by reading past the
+# last id it has seen. Kept for a day (store/stream.py prunes).
+V6 = [
+    """
+    CREATE TABLE object_changes (
+        id INTEGER PRIMARY KEY,
+        object_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -113,6 +113,18 @@ def update_object(
         record["data"] = json.dumps(record["data"], separators=(",", ":"))
     sets = ",".join(f"{c} = ?" for c in record)
     db.execute(f"UPDATE objects SET {sets} WHERE uri = ?", [*record.values(), uri])
+    _log_change(db, "update", "uri = ?", [uri], edited_at)
+
+
+def _log_change(
+    db: sqlite_utils.Database, kind: str, where: str, params: list[Any], when: float
+) -> None:
+    """Record an edit or deletion for the streaming API (read by store/stream.py)."""
+    db.execute(
+        f"INSERT INTO object_changes (object_id, kind, at) SELECT id, ?, ? FROM objects "
+        f"WHERE {where}",
+        [kind, when, *params],
+    )
 
 
 def object_history(db: sqlite_utils.Database, uri: str) -> list[dict[str, Any]]:
@@ -136,6 +148,7 @@ def tombstone_object(db: sqlite_utils.Database, uri: str, actor_uri: str, when: 
         db.execute(
             "DELETE FROM tags WHERE object_id = (SELECT id FROM objects WHERE uri = ?)", [uri]
         )
+        _log_change(db, "delete", "uri = ?", [uri], when)
         return True
     db.execute(
         "INSERT INTO objects (uri, type, actor_uri, published, deleted_at, visibility) "
@@ -146,6 +159,7 @@ def tombstone_object(db: sqlite_utils.Database, uri: str, actor_uri: str, when: 
 
 
 def tombstone_objects_by_actor(db: sqlite_utils.Database, actor_uri: str, when: float) -> int:
+    _log_change(db, "delete", "actor_uri = ? AND deleted_at IS NULL", [actor_uri], when)
     cur = db.execute(
         "UPDATE objects SET deleted_at = ?, content = '', summary = '', name = '', data = '{}' "
         "WHERE actor_uri = ? AND deleted_at IS NULL",
@@ -154,7 +168,9 @@ def tombstone_objects_by_actor(db: sqlite_utils.Database, actor_uri: str, when: 
     return cur.rowcount
 
 
-def delete_boost(db: sqlite_utils.Database, activity_uri: str, actor_uri: str) -> bool:
+def delete_boost(db: sqlite_utils.Database, activity_uri: str, actor_uri: str, when: float) -> bool:
+    where = "uri = ? AND actor_uri = ? AND boost_of IS NOT NULL"
+    _log_change(db, "delete", where, [activity_uri, actor_uri], when)
     cur = db.execute(
         "DELETE FROM objects WHERE uri = ? AND actor_uri = ? AND boost_of IS NOT NULL",
         [activity_uri, actor_uri],

@@ -1,0 +1,174 @@
+"""The streaming API: WebSocket (``/api/v1/streaming``) and Server-Sent Events.
+
+A WebSocket client names a stream in the query (``?stream=user``) and/or
+sends ``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` (and
+``unsubscribe``); an SSE client opens ``/api/v1/streaming/user``,
+``/public``, ``/public/local``, ``/public/remote``, ``/hashtag?tag=``,
+``/user/notification``. Events are Mastodon's: ``update``, ``notification``,
+``delete``, ``status.update``, with the REST API's JSON as the payload. The
+token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from agora_node.api import auth
+from agora_node.api.stream_hub import STREAM_HUB, STREAMS, Event, Subscriber
+from agora_node.context import DB
+from agora_node.errors import BadRequest, Forbidden, Unauthorized
+from agora_node.store import accounts as accounts_store
+
+log = logging.getLogger(__name__)
+
+# A comment line this often keeps proxies from closing an idle SSE stream.
+HEARTBEAT_SECONDS = 15.0
+_MAX_TAG = 100
+
+
+async def _subscriber(request: web.Request) -> tuple[Subscriber, str | None]:
+    """Who connects (anonymous when no token is sent), and the WebSocket protocol to echo."""
+    token = auth.stream_token(request)
+    protocol = request.headers.get("Sec-WebSocket-Protocol", "").strip() or None
+    if token is None:
+        return Subscriber(None, None), None
+    info = await auth.token_info(request, token)
+    if not info.allows("read:statuses") and not info.allows("read:notifications"):
+        raise Forbidden("This action is outside the authorized scopes", scope="read:statuses")
+    account_id = info.account_id
+    account = None
+    if account_id is not None:
+        account = await request.app[DB].read(
+            lambda c: accounts_store.get_account_by_id(c, account_id)
+        )
+    actor_uri = account.actor.uri if account is not None and account.actor else None
+    return Subscriber(account_id, actor_uri), protocol if protocol == token else None
+
+
+def _stream_key(sub: Subscriber, name: str, tag: str | None) -> tuple[str, str]:
+    """Check one requested stream; ``(name, tag)`` as the hub keys it."""
+    if name not in STREAMS:
+        raise BadRequest("Unknown stream type", stream=name[:50])
+    if STREAMS[name] and sub.account_id is None:
+        raise Unauthorized("Missing access token: this stream needs a signed-in account")
+    if name.startswith("hashtag"):
+        tag = (tag or "").strip().lstrip("#").lower()
+        if not tag or len(tag) > _MAX_TAG:
+            raise BadRequest("a hashtag stream needs a tag")
+        return name, tag
+    return name, ""
+
+
+def _wire(event: Event) -> str:
+    return json.dumps(
+        {"stream": list(event.stream), "event": event.event, "payload": event.payload}
+    )
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    sub, protocol = await _subscriber(request)
+    first = request.query.get("stream")
+    if first:
+        sub.streams.add(_stream_key(sub, first, request.query.get("tag")))
+    ws = web.WebSocketResponse(protocols=[protocol] if protocol else (), heartbeat=30.0)
+    await ws.prepare(request)
+    hub = request.app[STREAM_HUB]
+    hub.add(sub)
+
+    async def send() -> None:
+        while True:
+            event = await sub.queue.get()
+            if event is None:  # dropped for falling behind
+                await ws.close(code=1008, message=b"too slow")
+                return
+            await ws.send_str(_wire(event))
+
+    sender = asyncio.create_task(send())
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            await _control(ws, sub, msg.data)
+    finally:
+        hub.remove(sub)
+        sender.cancel()
+    return ws
+
+
+async def _control(ws: web.WebSocketResponse, sub: Subscriber, text: str) -> None:
+    """A subscribe or unsubscribe message; a bad one gets an error event, not a close."""
+    try:
+        msg: Any = json.loads(text)
+        if not isinstance(msg, dict) or msg.get("type") not in ("subscribe", "unsubscribe"):
+            raise BadRequest('send {"type": "subscribe", "stream": ...}')
+        key = _stream_key(sub, str(msg.get("stream", "")), msg.get("tag"))
+    except (ValueError, BadRequest, Unauthorized) as exc:
+        message = getattr(exc, "public_message", "invalid JSON")
+        await ws.send_str(json.dumps({"error": message}))
+        return
+    if msg["type"] == "subscribe":
+        sub.streams.add(key)
+    else:
+        sub.streams.discard(key)
+
+
+def _sse(name: str) -> Any:
+    async def view(request: web.Request) -> web.StreamResponse:
+        sub, _ = await _subscriber(request)
+        sub.streams.add(_stream_key(sub, name, request.query.get("tag")))
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await resp.prepare(request)
+        hub = request.app[STREAM_HUB]
+        hub.add(sub)
+        try:
+            await resp.write(b":)\n\n")
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    await resp.write(b":thump\n\n")
+                    continue
+                if event is None:
+                    break
+                await resp.write(f"event: {event.event}\ndata: {event.payload}\n\n".encode())
+        except ConnectionResetError:
+            pass  # the client went away
+        finally:
+            hub.remove(sub)
+        return resp
+
+    return view
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text="OK")
+
+
+def routes() -> list[web.RouteDef]:
+    base = "/api/v1/streaming"
+    sse = {
+        "user": "user",
+        "user/notification": "user:notification",
+        "public": "public",
+        "public/local": "public:local",
+        "public/remote": "public:remote",
+        "hashtag": "hashtag",
+        "hashtag/local": "hashtag:local",
+    }
+    return [
+        web.get(base, websocket),
+        web.get(f"{base}/", websocket),
+        web.get(f"{base}/health", health),
+        *(web.get(f"{base}/{path}", _sse(name)) for path, name in sse.items()),
+    ]

@@ -1,0 +1,107 @@
+"""What the streaming API reads: rows committed since it last looked.
+
+New posts and boosts are new ``objects`` rows (their ids only grow); edits
+and deletions are ``object_changes`` rows written in the same transaction as
+the change; notifications are new ``notifications`` rows. Any process that
+serves streams can follow all three by id, whichever process wrote them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from agora_node.store.notifications import NotificationRow
+from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
+
+# How many changes the log keeps: far more than a stream falls behind between polls.
+KEEP_CHANGES = 10_000
+_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The newest ids seen so far: objects, changes, notifications."""
+
+    objects: int
+    changes: int
+    notifications: int
+
+
+def current_marks(db: sqlite_utils.Database) -> Marks:
+    row = db.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM objects), "
+        "(SELECT coalesce(max(id), 0) FROM object_changes), "
+        "(SELECT coalesce(max(id), 0) FROM notifications)"
+    ).fetchone()
+    return Marks(int(row[0]), int(row[1]), int(row[2]))
+
+
+def new_posts(db: sqlite_utils.Database, after: int, upto: int, limit: int) -> list[ObjectRow]:
+    """Live posts and boosts stored in rows (``after``, ``upto``], oldest first."""
+    rows = db.execute(
+        f"SELECT {_O_COLUMNS} FROM objects o WHERE o.id > ? AND o.id <= ? "
+        "AND o.deleted_at IS NULL AND o.type <> 'Tombstone' ORDER BY o.id LIMIT ?",
+        [after, upto, limit],
+    ).fetchall()
+    return [object_from_row(r) for r in rows]
+
+
+def changes(
+    db: sqlite_utils.Database, after: int, upto: int, limit: int
+) -> list[tuple[int, int, str]]:
+    """(change id, object id, 'update' | 'delete') in (``after``, ``upto``], oldest first."""
+    rows = db.execute(
+        "SELECT id, object_id, kind FROM object_changes WHERE id > ? AND id <= ? "
+        "ORDER BY id LIMIT ?",
+        [after, upto, limit],
+    ).fetchall()
+    return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+def new_notifications(
+    db: sqlite_utils.Database, after: int, upto: int, account_ids: list[int], limit: int
+) -> list[tuple[int, NotificationRow]]:
+    """(account id, notification) for ``account_ids`` in rows (``after``, ``upto``]."""
+    if not account_ids:
+        return []
+    marks = ",".join("?" * len(account_ids))
+    rows = db.execute(
+        f"SELECT account_id, id, type, from_actor_uri, object_uri, created_at FROM notifications "
+        f"WHERE id > ? AND id <= ? AND account_id IN ({marks}) ORDER BY id LIMIT ?",
+        [after, upto, *account_ids, limit],
+    ).fetchall()
+    return [
+        (int(r[0]), NotificationRow(int(r[1]), str(r[2]), str(r[3]), r[4], float(r[5])))
+        for r in rows
+    ]
+
+
+def followers_among(db: sqlite_utils.Database, author_uri: str, uris: list[str]) -> set[str]:
+    """Which of ``uris`` follow ``author_uri`` (accepted)."""
+    if not uris:
+        return set()
+    marks = ",".join("?" * len(uris))
+    rows = db.execute(
+        f"SELECT follower_uri FROM follows WHERE followee_uri = ? AND state = 'accepted' "
+        f"AND follower_uri IN ({marks})",
+        [author_uri, *uris],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def addressed_to(db: sqlite_utils.Database, object_id: int, actor_uri: str) -> bool:
+    """Whether the post names ``actor_uri`` among its recipients."""
+    row = db.execute(
+        "SELECT 1 FROM object_recipients WHERE object_id = ? AND actor_uri = ?",
+        [object_id, actor_uri],
+    ).fetchone()
+    return row is not None
+
+
+def prune_changes(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "DELETE FROM object_changes WHERE id <= (SELECT max(id) FROM object_changes) - ?",
+        [KEEP_CHANGES],
+    )
