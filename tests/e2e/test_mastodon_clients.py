@@ -4,7 +4,8 @@ Two nodes run as separate processes on 127.0.0.1 and 127.0.0.2. The clients
 are used as a person's first session goes: register an app, sign in
 (password grant, and authorization code with PKCE through the real authorize
 page), post, reply, favourite, boost, delete, then find a person on the other
-node by handle, follow them and see their post arrive in the home timeline.
+node by handle, follow them, and receive their post on the user stream within
+a second of node A storing it, and in the home timeline.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import os
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import aiohttp
 import pytest
 import requests
-from mastodon import Mastodon
+from mastodon import Mastodon, StreamListener
 
 from agora_node.devnet import Devnet, LocalNode
 from tests.e2e.conftest import free_port
@@ -46,7 +48,7 @@ def eventually(check: Callable[[], T], timeout: float = 30.0) -> T:
         last = check()
         if last:
             return last
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
@@ -158,13 +160,36 @@ def test_find_follow_and_read_across_nodes(pair: Devnet) -> None:
     relationship = alice.account_follow(found[0].id)
     assert relationship.following or relationship.requested
     eventually(lambda: alice.account_relationships(found[0].id)[0].following)
-    post = bob.status_post("hello from the other node")
+    seen: list[tuple[float, Any]] = []
+
+    class Listener(StreamListener):
+        def on_update(self, status: Any) -> None:
+            seen.append((time.monotonic(), status))
+
+    stream = alice.stream_user(Listener(), run_async=True, timeout=30)
+    try:
+        time.sleep(1.0)  # the stream is open and the hub has its first marks
+        post = bob.status_post("hello from the other node")
+        stored_at = eventually(lambda: _arrival(a, post.uri), timeout=30.0)
+        eventually(lambda: any(s.uri == post.uri for _, s in seen), timeout=5.0)
+        received = next(t for t, s in seen if s.uri == post.uri)
+        # From the moment node A has stored the post to the app hearing of it.
+        assert received - stored_at < 1.0, received - stored_at
+    finally:
+        stream.close()
     arrived = eventually(
         lambda: [s for s in alice.timeline_home() if s.uri == post.uri],
     )
     assert arrived[0].account.acct == handle and "other node" in arrived[0].content
     alice_on_b = bob.account_search(f"alice@{a.netloc}", resolve=True)
     assert eventually(lambda: bob.account_relationships(alice_on_b[0].id)[0].followed_by)
+
+
+def _arrival(node: LocalNode, uri: str) -> float | None:
+    """When (on this clock) ``uri`` was seen stored on ``node``, or None if not yet."""
+    with sqlite3.connect(node.db_path) as conn:
+        row = conn.execute("SELECT 1 FROM objects WHERE uri = ?", [uri]).fetchone()
+    return time.monotonic() if row else None
 
 
 def test_toot_as_a_person_types_it(pair: Devnet, tmp_path: Path) -> None:
