@@ -377,7 +377,7 @@ V5 = [
 
 # Edits and deletions in the order they were committed, so the streaming API
 # (in whichever process serves it) can tell clients, by reading past the
-# last id it has seen. Kept for a day (store/stream.py prunes).
+# last id it has seen (store/stream.py keeps the newest, prunes the rest).
 V6 = [
     """
     CREATE TABLE object_changes (
@@ -387,6 +387,8 @@ V6 = [
         at REAL NOT NULL
     )
     """,
+    # Search finds a post by the address people copy: its page URL as well as its id.
+    "CREATE INDEX objects_url ON objects(url)",
 ]
 
 # Each entry migrates from version (index) to version (index + 1).

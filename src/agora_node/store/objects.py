@@ -36,6 +36,10 @@ class ObjectRow:
         return self.deleted_at is not None
 
 
+# How many edits and deletions the change log keeps: far more than a stream
+# falls behind between two polls.
+KEEP_CHANGES = 10_000
+
 OBJECT_COLUMNS = (
     "id, uri, type, actor_uri, local, visibility, content, summary, sensitive, name, url, "
     "in_reply_to, conversation, boost_of, activity_uri, published, updated, data, deleted_at"
@@ -52,6 +56,14 @@ def object_from_row(row: tuple[Any, ...]) -> ObjectRow:
 
 def get_object(db: sqlite_utils.Database, uri: str) -> ObjectRow | None:
     row = db.execute(f"SELECT {OBJECT_COLUMNS} FROM objects WHERE uri = ?", [uri]).fetchone()
+    return object_from_row(row) if row else None
+
+
+def get_object_by_url(db: sqlite_utils.Database, url: str) -> ObjectRow | None:
+    """A post by the page address people copy (its ``url``), the oldest if several claim it."""
+    row = db.execute(
+        f"SELECT {OBJECT_COLUMNS} FROM objects WHERE url = ? ORDER BY id LIMIT 1", [url]
+    ).fetchone()
     return object_from_row(row) if row else None
 
 
@@ -119,11 +131,16 @@ def update_object(
 def _log_change(
     db: sqlite_utils.Database, kind: str, where: str, params: list[Any], when: float
 ) -> None:
-    """Record an edit or deletion for the streaming API (read by store/stream.py)."""
+    """Record an edit or deletion for the streaming API (read by store/stream.py);
+    only the newest ``KEEP_CHANGES`` are kept, so the log stays small."""
     db.execute(
         f"INSERT INTO object_changes (object_id, kind, at) SELECT id, ?, ? FROM objects "
         f"WHERE {where}",
         [kind, when, *params],
+    )
+    db.execute(
+        "DELETE FROM object_changes WHERE id <= (SELECT max(id) FROM object_changes) - ?",
+        [KEEP_CHANGES],
     )
 
 

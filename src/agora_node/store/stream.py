@@ -15,8 +15,6 @@ import sqlite_utils
 from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
 
-# How many changes the log keeps: far more than a stream falls behind between polls.
-KEEP_CHANGES = 10_000
 _O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
 
 
@@ -98,10 +96,3 @@ def addressed_to(db: sqlite_utils.Database, object_id: int, actor_uri: str) -> b
         [object_id, actor_uri],
     ).fetchone()
     return row is not None
-
-
-def prune_changes(db: sqlite_utils.Database) -> None:
-    db.execute(
-        "DELETE FROM object_changes WHERE id <= (SELECT max(id) FROM object_changes) - ?",
-        [KEEP_CHANGES],
-    )
