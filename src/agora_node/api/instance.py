@@ -64,9 +64,7 @@ _POLL_LIMITS = {
 
 def _contact(c: sqlite_utils.Database, base: str) -> dict[str, Any] | None:
     """The first admin's account, as the one to contact."""
-    admin = next(
-        (a for a in accounts_store.list_accounts(c) if a.is_admin and a.deleted_at is None), None
-    )
+    admin = accounts_store.get_first_admin(c)
     if admin is None or admin.actor is None:
         return None
     return serialize.account_json(serialize.account_rendering(c, admin.actor, base), admin.actor)

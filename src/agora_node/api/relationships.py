@@ -9,6 +9,7 @@ answers with the relationship as it stands, as Mastodon does. Lists
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlite_utils
@@ -18,6 +19,7 @@ from agora_node.actions import social
 from agora_node.api import serialize
 from agora_node.api.requests import (
     SignedIn,
+    as_id,
     base_url,
     caller_of,
     list_response,
@@ -30,7 +32,6 @@ from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import accounts as accounts_store
 from agora_node.store import relationships as relationships_store
-from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import ActorRow
 from agora_node.store.relationships import Standing
 
@@ -61,11 +62,10 @@ async def actor_in_path(request: web.Request) -> ActorRow:
     """The account named by id in the path (404 when unknown or deleted)."""
     actor_id = path_id(request)
 
-    def load(c: sqlite_utils.Database) -> ActorRow | None:
-        uri = timelines_store.get_actor_uri_by_id(c, actor_id)
-        return accounts_store.get_actor_by_uri(c, uri) if uri else None
-
-    actor = await request.app[DB].read(load)
+    found = await request.app[DB].read(
+        lambda c: accounts_store.get_live_actors_by_ids(c, [actor_id])
+    )
+    actor = found.get(actor_id)
     if actor is None:
         raise NotFound("Record not found")
     return actor
@@ -106,46 +106,24 @@ async def _change(request: web.Request, scope: str, kind: str) -> web.Response:
     return await _answer(request, who, actor)
 
 
-async def follow(request: web.Request) -> web.Response:
-    return await _change(request, "write:follows", "follow")
+def _changer(scope: str, kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The view for one change (``kind``), needing ``scope``."""
 
+    async def view(request: web.Request) -> web.Response:
+        return await _change(request, scope, kind)
 
-async def unfollow(request: web.Request) -> web.Response:
-    return await _change(request, "write:follows", "unfollow")
-
-
-async def block(request: web.Request) -> web.Response:
-    return await _change(request, "write:blocks", "block")
-
-
-async def unblock(request: web.Request) -> web.Response:
-    return await _change(request, "write:blocks", "unblock")
-
-
-async def remove_from_followers(request: web.Request) -> web.Response:
-    return await _change(request, "write:follows", "remove_from_followers")
-
-
-async def authorize_request(request: web.Request) -> web.Response:
-    return await _change(request, "write:follows", "authorize")
-
-
-async def reject_request(request: web.Request) -> web.Response:
-    return await _change(request, "write:follows", "reject")
+    return view
 
 
 async def relationships(request: web.Request) -> web.Response:
     """``?id[]=1&id[]=2`` (or ``id=1``): the signed-in account's standing with each."""
     who = await signed_in(request, "read:follows")
     raw = [*request.query.getall("id[]", []), *request.query.getall("id", [])]
-    ids = [int(v) for v in raw if v.isdigit() and len(v) <= 18][:_MAX_IDS]
+    ids = [i for i in (as_id(v) for v in raw) if i is not None][:_MAX_IDS]
 
     def load(c: sqlite_utils.Database) -> list[dict[str, Any]]:
-        found = [
-            actor
-            for uri in (timelines_store.get_actor_uri_by_id(c, i) for i in ids)
-            if uri and (actor := accounts_store.get_actor_by_uri(c, uri)) is not None
-        ]
+        by_id = accounts_store.get_live_actors_by_ids(c, ids)
+        found = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
         facts = relationships_store.standings(c, who.actor_uri, [a.uri for a in found])
         return [relationship_json(a, facts[a.uri]) for a in found]
 
@@ -181,14 +159,16 @@ def routes() -> list[web.RouteDef]:
     one = r"/api/v1/accounts/{id:\d+}"
     request = r"/api/v1/follow_requests/{id:\d+}"
     return [
-        web.post(f"{one}/follow", follow),
-        web.post(f"{one}/unfollow", unfollow),
-        web.post(f"{one}/block", block),
-        web.post(f"{one}/unblock", unblock),
-        web.post(f"{one}/remove_from_followers", remove_from_followers),
+        web.post(f"{one}/follow", _changer("write:follows", "follow")),
+        web.post(f"{one}/unfollow", _changer("write:follows", "unfollow")),
+        web.post(f"{one}/block", _changer("write:blocks", "block")),
+        web.post(f"{one}/unblock", _changer("write:blocks", "unblock")),
+        web.post(
+            f"{one}/remove_from_followers", _changer("write:follows", "remove_from_followers")
+        ),
         web.get("/api/v1/accounts/relationships", relationships),
         web.get("/api/v1/blocks", blocks),
         web.get("/api/v1/follow_requests", follow_requests),
-        web.post(f"{request}/authorize", authorize_request),
-        web.post(f"{request}/reject", reject_request),
+        web.post(f"{request}/authorize", _changer("write:follows", "authorize")),
+        web.post(f"{request}/reject", _changer("write:follows", "reject")),
     ]

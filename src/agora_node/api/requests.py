@@ -48,6 +48,12 @@ class SignedIn:
 # -- request parameters ---------------------------------------------------------
 
 
+def as_id(value: object) -> int | None:
+    """A row id given as a string or a JSON number; None when it is not one."""
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def id_param(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name, "").strip()
     if not raw:
@@ -73,13 +79,24 @@ def page_of(request: web.Request) -> Page:
     )
 
 
-def flag(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name, "").strip().lower()
-    if raw in _TRUE:
+def _truth(value: object) -> bool | None:
+    """A boolean as Rails reads one (``true``/``1``/``on``…, or JSON true); None if it is not."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
         return True
-    if raw in _FALSE:
+    if text in _FALSE:
         return False
-    raise BadRequest(f"{name} must be true or false")
+    return None
+
+
+def flag(request: web.Request, name: str) -> bool:
+    """A boolean in the query (absent is false); 400 when it is neither."""
+    value = _truth(request.query.get(name, ""))
+    if value is None:
+        raise BadRequest(f"{name} must be true or false")
+    return value
 
 
 def path_id(request: web.Request) -> int:
@@ -204,15 +221,10 @@ def text_param(params: dict[str, Any], name: str, *, default: str = "") -> str:
 
 
 def bool_param(params: dict[str, Any], name: str, *, default: bool = False) -> bool:
-    """A boolean parameter as Rails reads one (``true``/``1``/``on``... or JSON true)."""
-    value = params.get(name)
-    if value is None:
+    """A boolean in the body (absent is ``default``); 422 when it is neither."""
+    if params.get(name) is None:
         return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise UnprocessableEntity(f"{name} must be true or false")
+    value = _truth(params[name])
+    if value is None:
+        raise UnprocessableEntity(f"{name} must be true or false")
+    return value

@@ -20,16 +20,17 @@ from agora_node.protocol import builders
 from agora_node.protocol.vocab import PUBLIC
 from agora_node.store import collections as coll_store
 from agora_node.store.accounts import AccountRow
+from agora_node.store.objects import ObjectRow
 
 # Mastodon's limit on pinned posts per account.
 MAX_PINS = 5
 
 
 def _change(
-    db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, uri: str, kind: str
+    db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, note: ObjectRow, kind: str
 ) -> Sent:
+    """Send and apply the Add (pin) or Remove (unpin) of ``note``, one's own post."""
     actor = actor_of(account)
-    note = own_note(db, actor, uri)
     followers = actor.followers_uri or ctx.urls.followers(account.username)
     activity = builders.activity(
         kind,
@@ -57,8 +58,8 @@ def pin(db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, ur
         raise UnprocessableEntity("Validation failed: only public and unlisted posts can be pinned")
     if coll_store.count_featured(db, actor.uri) >= MAX_PINS:
         raise UnprocessableEntity(f"Validation failed: at most {MAX_PINS} posts can be pinned")
-    return _change(db, ctx, account, uri, "Add")
+    return _change(db, ctx, account, note, "Add")
 
 
 def unpin(db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, uri: str) -> Sent:
-    return _change(db, ctx, account, uri, "Remove")
+    return _change(db, ctx, account, own_note(db, actor_of(account), uri), "Remove")

@@ -115,6 +115,20 @@ def get_actors_by_uris(db: sqlite_utils.Database, uris: list[str]) -> dict[str, 
     return out
 
 
+def get_live_actors_by_ids(db: sqlite_utils.Database, ids: list[int]) -> dict[int, ActorRow]:
+    """Live actors by row id (the ids Mastodon clients use for accounts)."""
+    out: dict[int, ActorRow] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE id IN ({marks}) AND deleted_at IS NULL",
+            chunk,
+        ).fetchall()
+        out.update((int(r[0]), _actor(r)) for r in rows)
+    return out
+
+
 def get_actor_by_acct(db: sqlite_utils.Database, username: str, host: str) -> ActorRow | None:
     row = db.execute(
         f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE username = ? COLLATE NOCASE AND host = ? "
@@ -237,6 +251,14 @@ def get_account_by_id(db: sqlite_utils.Database, account_id: int) -> AccountRow 
 
 def get_account_by_actor_uri(db: sqlite_utils.Database, uri: str) -> AccountRow | None:
     row = db.execute(_ACCOUNT_SELECT + " WHERE x.uri = ?", [uri]).fetchone()
+    return _account(row) if row else None
+
+
+def get_first_admin(db: sqlite_utils.Database) -> AccountRow | None:
+    """The oldest live admin account (the instance's contact)."""
+    row = db.execute(
+        _ACCOUNT_SELECT + " WHERE a.is_admin = 1 AND a.deleted_at IS NULL ORDER BY a.id LIMIT 1"
+    ).fetchone()
     return _account(row) if row else None
 
 

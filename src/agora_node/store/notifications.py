@@ -27,10 +27,11 @@ class NotificationRow:
 
 # Kinds whose object is a post: shown only while that post is alive.
 _ABOUT_A_POST = ("mention", "reply", "favourite", "reblog")
-_NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
+NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
 
 
-def _notification(row: tuple[Any, ...]) -> NotificationRow:
+def notification_from_row(row: tuple[Any, ...]) -> NotificationRow:
+    """A row read with ``NOTIFICATION_COLUMNS``."""
     return NotificationRow(int(row[0]), str(row[1]), str(row[2]), row[3], float(row[4]))
 
 
@@ -45,7 +46,7 @@ def _shown_notification() -> str:
 
 def notifications_sql(page: Page, kinds: str) -> str:
     """``kinds`` is extra ``AND n.type ...`` text made of placeholders only."""
-    return f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
+    return f"""SELECT {NOTIFICATION_COLUMNS} FROM notifications n
         WHERE n.account_id = :account AND n.id > :lower AND n.id < :upper{kinds}
           AND {_shown_notification()}
         ORDER BY n.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
@@ -72,18 +73,18 @@ def notifications(
         kinds += f" AND n.type NOT IN ({', '.join(':' + k for k in names)})"
         params.update(names)
     rows = db.execute(notifications_sql(page, kinds), params).fetchall()
-    return in_page_order([_notification(r) for r in rows], page)
+    return in_page_order([notification_from_row(r) for r in rows], page)
 
 
 def get_notification(
     db: sqlite_utils.Database, account_id: int, actor_uri: str, notification_id: int
 ) -> NotificationRow | None:
     row = db.execute(
-        f"""SELECT {_NOTIFICATION_COLUMNS} FROM notifications n
+        f"""SELECT {NOTIFICATION_COLUMNS} FROM notifications n
         WHERE n.id = :id AND n.account_id = :account AND {_shown_notification()}""",
         {"id": notification_id, "account": account_id, "me": actor_uri},
     ).fetchone()
-    return _notification(row) if row else None
+    return notification_from_row(row) if row else None
 
 
 def dismiss_notification(db: sqlite_utils.Database, account_id: int, notification_id: int) -> bool:

@@ -46,6 +46,10 @@ OBJECT_COLUMNS = (
 )
 
 
+# The same columns read through the alias ``o`` (``objects o`` in joins).
+OBJECT_COLUMNS_OF_O = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
+
+
 def object_from_row(row: tuple[Any, ...]) -> ObjectRow:
     return ObjectRow(
         row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7], bool(row[8]),

@@ -12,12 +12,12 @@ from typing import Any
 import sqlite_utils
 
 from agora_node.protocol.vocab import OPEN_VISIBILITIES
-from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
+from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
+from agora_node.store.objects import ObjectRow, object_from_row
 from agora_node.store.timelines import Page, in_page_order
 
 # The visibilities anyone may read, as SQL constants (the rule: processing/visibility.py).
 _OPEN = ", ".join(f"'{v}'" for v in OPEN_VISIBILITIES)
-_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
 # How far a thread is followed each way (Mastodon stops at similar depths).
 MAX_ANCESTORS = 40
 MAX_DESCENDANTS = 60

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from agora_node.store.notifications import NotificationRow
-from agora_node.store.objects import OBJECT_COLUMNS, ObjectRow, object_from_row
-
-_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
+from agora_node.store.notifications import (
+    NOTIFICATION_COLUMNS,
+    NotificationRow,
+    notification_from_row,
+)
+from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
+from agora_node.store.objects import ObjectRow, object_from_row
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,11 @@ def new_notifications(
         return []
     marks = ",".join("?" * len(account_ids))
     rows = db.execute(
-        f"SELECT account_id, id, type, from_actor_uri, object_uri, created_at FROM notifications "
-        f"WHERE id > ? AND id <= ? AND account_id IN ({marks}) ORDER BY id LIMIT ?",
+        f"SELECT n.account_id, {NOTIFICATION_COLUMNS} FROM notifications n "
+        f"WHERE n.id > ? AND n.id <= ? AND n.account_id IN ({marks}) ORDER BY n.id LIMIT ?",
         [after, upto, *account_ids, limit],
     ).fetchall()
-    return [
-        (int(r[0]), NotificationRow(int(r[1]), str(r[2]), str(r[3]), r[4], float(r[5])))
-        for r in rows
-    ]
+    return [(int(r[0]), notification_from_row(tuple(r[1:]))) for r in rows]
 
 
 def followers_among(db: sqlite_utils.Database, author_uri: str, uris: list[str]) -> set[str]:

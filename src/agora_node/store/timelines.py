@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
-from agora_node.store.objects import OBJECT_COLUMNS as _OBJECT_COLUMNS
+from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
 from agora_node.store.objects import object_from_row as _object_row
 
@@ -63,9 +63,6 @@ def in_page_order(rows: list[Any], page: Page) -> list[Any]:
     if page.ascending:
         rows.reverse()
     return rows
-
-
-_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in _OBJECT_COLUMNS.split(","))
 
 
 def _visible_at_home(o: str) -> str:
@@ -351,14 +348,6 @@ def boosted_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]
         )
         out.update(str(r[0]) for r in rows)
     return out
-
-
-def get_actor_uri_by_id(db: sqlite_utils.Database, actor_id: int) -> str | None:
-    """The uri of a live actor by row id (the id Mastodon clients use for accounts)."""
-    row = db.execute(
-        "SELECT uri FROM actors WHERE id = ? AND deleted_at IS NULL", [actor_id]
-    ).fetchone()
-    return str(row[0]) if row else None
 
 
 def featured_among(db: sqlite_utils.Database, actor_uri: str, uris: Sequence[str]) -> set[str]:
