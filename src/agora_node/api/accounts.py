@@ -139,14 +139,12 @@ async def search(request: web.Request) -> web.Response:
     found += [a for a in known if all(a.uri != f.uri for f in found)]
     base = base_url(request)
     actors = found[:limit]
-    body = await request.app[DB].read(
-        lambda c: [
-            serialize.account_json(ctx, a)
-            for ctx in [serialize.accounts_rendering(c, actors, base)]
-            for a in actors
-        ]
-    )
-    return web.json_response(body)
+
+    def render(c: sqlite_utils.Database) -> list[dict[str, Any]]:
+        ctx = serialize.accounts_rendering(c, actors, base)
+        return [serialize.account_json(ctx, a) for a in actors]
+
+    return web.json_response(await request.app[DB].read(render))
 
 
 def routes() -> list[web.RouteDef]:

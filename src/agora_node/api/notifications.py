@@ -15,6 +15,7 @@ from aiohttp import web
 
 from agora_node.api import serialize
 from agora_node.api.requests import (
+    as_id,
     base_url,
     body_params,
     list_response,
@@ -148,9 +149,10 @@ async def set_markers(request: web.Request) -> web.Response:
         if value is None:
             continue
         raw = value.get("last_read_id") if isinstance(value, dict) else None
-        if not isinstance(raw, str | int) or not str(raw).isdigit() or len(str(raw)) > 18:
+        last = as_id(raw)
+        if last is None:
             raise UnprocessableEntity(f"Validation failed: {timeline}[last_read_id] must be an id")
-        moves[timeline] = int(raw)
+        moves[timeline] = last
     now = time.time()
 
     def write(c: sqlite_utils.Database) -> list[client_state.MarkerRow]:

@@ -12,6 +12,7 @@ is a 404 like one that does not exist.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlite_utils
@@ -21,6 +22,7 @@ from agora_node.actions import posts, social
 from agora_node.api import serialize
 from agora_node.api.requests import (
     SignedIn,
+    as_id,
     base_url,
     body_params,
     bool_param,
@@ -107,9 +109,9 @@ async def _parent_uri(request: web.Request, who: SignedIn, params: dict[str, Any
     raw = params.get("in_reply_to_id")
     if raw in (None, ""):
         return None
-    if not isinstance(raw, str | int) or not str(raw).isdigit() or len(str(raw)) > 18:
+    object_id = as_id(raw)
+    if object_id is None:
         raise NotFound("Record not found")
-    object_id = int(raw)
     row = await request.app[DB].read(
         lambda c: statuses_store.get_status_for(c, object_id, who.actor_uri)
     )
@@ -243,9 +245,9 @@ _MARKS = {
 }
 
 
-async def _mark(request: web.Request, scope: str, kind: str) -> web.Response:
+async def _mark(request: web.Request, kind: str) -> web.Response:
     """Favourite, boost and their undoing; asking for what is already so just answers."""
-    who = await signed_in(request, scope)
+    who = await signed_in(request, "write:statuses" if "reblog" in kind else "write:favourites")
     row = await _readable(request, who.actor_uri)
     target = row.boost_of or row.uri  # acting on a boost acts on the boosted post
     action, wanted = _MARKS[kind]
@@ -262,22 +264,6 @@ async def _mark(request: web.Request, scope: str, kind: str) -> web.Response:
         request.app[DELIVERY_WAKE].set()
     boost = await db.read(current) if kind == "reblog" else None
     return web.json_response(await _rendered(request, who.actor_uri, boost or target))
-
-
-async def favourite(request: web.Request) -> web.Response:
-    return await _mark(request, "write:favourites", "favourite")
-
-
-async def unfavourite(request: web.Request) -> web.Response:
-    return await _mark(request, "write:favourites", "unfavourite")
-
-
-async def reblog(request: web.Request) -> web.Response:
-    return await _mark(request, "write:statuses", "reblog")
-
-
-async def unreblog(request: web.Request) -> web.Response:
-    return await _mark(request, "write:statuses", "unreblog")
 
 
 async def _keep(request: web.Request, kind: str) -> web.Response:
@@ -303,20 +289,15 @@ async def _keep(request: web.Request, kind: str) -> web.Response:
     return web.json_response(await _rendered(request, who.actor_uri, target))
 
 
-async def bookmark(request: web.Request) -> web.Response:
-    return await _keep(request, "bookmark")
+def _view(
+    handler: Callable[[web.Request, str], Awaitable[web.Response]], kind: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The view that runs ``handler`` for one ``kind`` of mark."""
 
+    async def view(request: web.Request) -> web.Response:
+        return await handler(request, kind)
 
-async def unbookmark(request: web.Request) -> web.Response:
-    return await _keep(request, "unbookmark")
-
-
-async def pin(request: web.Request) -> web.Response:
-    return await _keep(request, "pin")
-
-
-async def unpin(request: web.Request) -> web.Response:
-    return await _keep(request, "unpin")
+    return view
 
 
 async def _marked(request: web.Request, kind: str, scope: str) -> web.Response:
@@ -352,14 +333,14 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{one}/source", source),
         web.get(f"{one}/history", history),
         web.get(f"{one}/context", context),
-        web.post(f"{one}/favourite", favourite),
-        web.post(f"{one}/unfavourite", unfavourite),
-        web.post(f"{one}/reblog", reblog),
-        web.post(f"{one}/unreblog", unreblog),
-        web.post(f"{one}/bookmark", bookmark),
-        web.post(f"{one}/unbookmark", unbookmark),
-        web.post(f"{one}/pin", pin),
-        web.post(f"{one}/unpin", unpin),
+        web.post(f"{one}/favourite", _view(_mark, "favourite")),
+        web.post(f"{one}/unfavourite", _view(_mark, "unfavourite")),
+        web.post(f"{one}/reblog", _view(_mark, "reblog")),
+        web.post(f"{one}/unreblog", _view(_mark, "unreblog")),
+        web.post(f"{one}/bookmark", _view(_keep, "bookmark")),
+        web.post(f"{one}/unbookmark", _view(_keep, "unbookmark")),
+        web.post(f"{one}/pin", _view(_keep, "pin")),
+        web.post(f"{one}/unpin", _view(_keep, "unpin")),
         web.get("/api/v1/bookmarks", bookmarks),
         web.get("/api/v1/favourites", favourites),
     ]

@@ -170,26 +170,39 @@ class StreamHub:
                 c, post.actor_uri, [s.actor_uri for s in users if s.actor_uri]
             )
             for sub in subs:
-                for name, tag in sub.streams:
-                    if not self._wants(name, tag, post, names):
-                        continue
-                    if name == "user":
-                        home = sub.actor_uri == post.actor_uri or sub.actor_uri in followers
-                        me = sub.actor_uri or ""
-                        if not home and not stream_store.addressed_to(c, post.id, me):
-                            continue
-                    viewer = sub.actor_uri
-                    if name == "user" or viewer is not None:
-                        if statuses_store.get_status_for(c, post.id, viewer) is None:
-                            continue
-                    if name == "user" or viewer is not None:
-                        payload = self._render(c, post, viewer)
-                    else:
-                        anonymous = anonymous or self._render(c, post, None)
-                        payload = anonymous
-                    if payload is not None:
-                        out.append((sub, Event(tuple(_stream_name(name, tag)), "update", payload)))
+                wanted = [
+                    (name, tag)
+                    for name, tag in sub.streams
+                    if self._wants(name, tag, post, names)
+                    and (name != "user" or self._at_home(c, post, sub.actor_uri, followers))
+                ]
+                if not wanted:
+                    continue
+                viewer = sub.actor_uri  # user streams always have one
+                if viewer is None:
+                    anonymous = anonymous or self._render(c, post, None)
+                    payload = anonymous
+                elif statuses_store.get_status_for(c, post.id, viewer) is not None:
+                    payload = self._render(c, post, viewer)
+                else:
+                    continue
+                if payload is not None:
+                    out.extend(
+                        (sub, Event(tuple(_stream_name(name, tag)), "update", payload))
+                        for name, tag in wanted
+                    )
         return out
+
+    @staticmethod
+    def _at_home(
+        c: sqlite_utils.Database, post: ObjectRow, viewer: str | None, followers: set[str]
+    ) -> bool:
+        """Whether ``post`` belongs in ``viewer``'s home timeline (visibility aside)."""
+        if viewer is None:
+            return False
+        if viewer == post.actor_uri or viewer in followers:
+            return True
+        return stream_store.addressed_to(c, post.id, viewer)
 
     @staticmethod
     def _wants(name: str, tag: str, post: ObjectRow, tags: set[str]) -> bool:
