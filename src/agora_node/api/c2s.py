@@ -148,21 +148,22 @@ def _with_current_objects(
     out: list[tuple[int, Any]] = []
     for row_id, doc in rows:
         note = current.get(str(id_of(doc.get("object")))) if isinstance(doc, dict) else None
-        if note is not None and note.local and doc.get("type") == "Create" and note.data:
-            doc = {**doc, "object": builders.strip_context(note.data)}
-        out.append((row_id, doc))
+        out.append((row_id, _with_current_object(doc, note)))
     return out
 
 
-def _inbox_item(row: ObjectRow, activity: dict[str, Any] | None) -> dict[str, Any]:
-    """A home timeline row as its owner's inbox lists it: the activity that
-    brought it, a Create carrying our own post as it is now (after edits);
-    a post that was fetched rather than delivered is listed as itself."""
-    if activity is None:
-        return row.data
-    if activity.get("type") == "Create" and row.local and row.data:
-        return {**activity, "object": builders.strip_context(row.data)}
+def _with_current_object(activity: Any, note: ObjectRow | None) -> Any:
+    """A Create of our own post carries the post as it is now (after edits)."""
+    if note is not None and note.local and note.data and isinstance(activity, dict):
+        if activity.get("type") == "Create":
+            return {**activity, "object": builders.strip_context(note.data)}
     return activity
+
+
+def _inbox_item(row: ObjectRow, activity: dict[str, Any] | None) -> Any:
+    """A home timeline row as its owner's inbox lists it: the activity that
+    brought it, or, for a post fetched rather than delivered, the post itself."""
+    return row.data if activity is None else _with_current_object(activity, row)
 
 
 def _strip(item: Any) -> Any:
