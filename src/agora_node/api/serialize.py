@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -151,13 +151,20 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
-        "last_status_at": None,
+        "last_status_at": _day(counts.last_status_at),
         "emojis": [],
         "fields": [
             {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
             for f in actor.fields
         ],
     }
+
+
+def _day(when: float | None) -> str | None:
+    """Mastodon gives the last post's day, not its time."""
+    if when is None:
+        return None
+    return datetime.fromtimestamp(when, tz=UTC).date().isoformat()
 
 
 def credential_account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:

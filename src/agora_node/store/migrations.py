@@ -391,8 +391,79 @@ V6 = [
     "CREATE INDEX objects_url ON objects(url)",
 ]
 
+# Per-actor counters (posts, followers, followings, last post) kept by
+# triggers, so every writer keeps them right and rendering a page of
+# accounts reads one row per author instead of counting their posts.
+_BUMP_POSTS = (
+    "INSERT INTO actor_stats (actor_uri, statuses, last_status_at) VALUES ({uri}, {n}, {at}) "
+    "ON CONFLICT (actor_uri) DO UPDATE SET statuses = statuses + {n}, "
+    "last_status_at = max(coalesce(last_status_at, 0), coalesce(excluded.last_status_at, 0))"
+)
+_BUMP_FOLLOW = (
+    "INSERT INTO actor_stats (actor_uri, {column}) VALUES ({uri}, {n}) "
+    "ON CONFLICT (actor_uri) DO UPDATE SET {column} = {column} + {n}"
+)
+
+
+def _follow_change(side: str, n: int) -> str:
+    return ";\n".join(
+        [
+            _BUMP_FOLLOW.format(column="followers", uri=f"{side}.followee_uri", n=n),
+            _BUMP_FOLLOW.format(column="following", uri=f"{side}.follower_uri", n=n),
+        ]
+    )
+
+
+V7 = [
+    """
+    CREATE TABLE actor_stats (
+        actor_uri TEXT PRIMARY KEY,
+        statuses INTEGER NOT NULL DEFAULT 0,
+        followers INTEGER NOT NULL DEFAULT 0,
+        following INTEGER NOT NULL DEFAULT 0,
+        last_status_at REAL
+    ) WITHOUT ROWID
+    """,
+    "CREATE TRIGGER objects_count_insert AFTER INSERT ON objects WHEN NEW.deleted_at IS NULL "
+    f"BEGIN {_BUMP_POSTS.format(uri='NEW.actor_uri', n=1, at='NEW.published')}; END",
+    "CREATE TRIGGER objects_count_delete AFTER DELETE ON objects WHEN OLD.deleted_at IS NULL "
+    f"BEGIN {_BUMP_POSTS.format(uri='OLD.actor_uri', n=-1, at='NULL')}; END",
+    "CREATE TRIGGER objects_count_tombstone AFTER UPDATE OF deleted_at ON objects "
+    "WHEN OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL "
+    f"BEGIN {_BUMP_POSTS.format(uri='OLD.actor_uri', n=-1, at='NULL')}; END",
+    "CREATE TRIGGER objects_count_revive AFTER UPDATE OF deleted_at ON objects "
+    "WHEN OLD.deleted_at IS NOT NULL AND NEW.deleted_at IS NULL "
+    f"BEGIN {_BUMP_POSTS.format(uri='NEW.actor_uri', n=1, at='NEW.published')}; END",
+    "CREATE TRIGGER follows_count_insert AFTER INSERT ON follows WHEN NEW.state = 'accepted' "
+    f"BEGIN {_follow_change('NEW', 1)}; END",
+    "CREATE TRIGGER follows_count_delete AFTER DELETE ON follows WHEN OLD.state = 'accepted' "
+    f"BEGIN {_follow_change('OLD', -1)}; END",
+    "CREATE TRIGGER follows_count_accept AFTER UPDATE OF state ON follows "
+    "WHEN OLD.state != 'accepted' AND NEW.state = 'accepted' "
+    f"BEGIN {_follow_change('NEW', 1)}; END",
+    "CREATE TRIGGER follows_count_unaccept AFTER UPDATE OF state ON follows "
+    "WHEN OLD.state = 'accepted' AND NEW.state != 'accepted' "
+    f"BEGIN {_follow_change('OLD', -1)}; END",
+    # What the node already holds, counted once.
+    """
+    INSERT INTO actor_stats (actor_uri, statuses, last_status_at)
+    SELECT actor_uri, count(*), max(published) FROM objects
+    WHERE deleted_at IS NULL GROUP BY actor_uri
+    """,
+    """
+    INSERT INTO actor_stats (actor_uri, followers)
+    SELECT followee_uri, count(*) FROM follows WHERE state = 'accepted' GROUP BY followee_uri
+    ON CONFLICT (actor_uri) DO UPDATE SET followers = excluded.followers
+    """,
+    """
+    INSERT INTO actor_stats (actor_uri, following)
+    SELECT follower_uri, count(*) FROM follows WHERE state = 'accepted' GROUP BY follower_uri
+    ON CONFLICT (actor_uri) DO UPDATE SET following = excluded.following
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -233,6 +233,7 @@ class ActorCounts:
     followers: int = 0
     following: int = 0
     statuses: int = 0
+    last_status_at: float | None = None
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
@@ -290,29 +291,22 @@ def status_counts(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, S
 
 
 def actor_counts(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, ActorCounts]:
-    """Followers, followings and live posts we know of, per actor uri."""
-    followers = _grouped_counts(
-        db,
-        "SELECT followee_uri, count(*) FROM follows WHERE followee_uri IN ({marks}) "
-        "AND state = 'accepted' GROUP BY followee_uri",
-        uris,
-    )
-    following = _grouped_counts(
-        db,
-        "SELECT follower_uri, count(*) FROM follows WHERE follower_uri IN ({marks}) "
-        "AND state = 'accepted' GROUP BY follower_uri",
-        uris,
-    )
-    statuses = _grouped_counts(
-        db,
-        "SELECT actor_uri, count(*) FROM objects WHERE actor_uri IN ({marks}) "
-        "AND deleted_at IS NULL GROUP BY actor_uri",
-        uris,
-    )
-    return {
-        uri: ActorCounts(followers.get(uri, 0), following.get(uri, 0), statuses.get(uri, 0))
-        for uri in uris
-    }
+    """Followers, followings, live posts and the last post's time, per actor uri.
+
+    Read from the counters the database's triggers keep (migration 7).
+    """
+    out = {uri: ActorCounts() for uri in uris}
+    for chunk in _chunks(uris):
+        rows = db.execute(
+            "SELECT actor_uri, followers, following, statuses, last_status_at FROM actor_stats "
+            f"WHERE actor_uri IN ({_marks(chunk)})",
+            list(chunk),
+        )
+        for uri, followers, following, statuses, last in rows:
+            out[str(uri)] = ActorCounts(
+                int(followers), int(following), int(statuses), None if last is None else float(last)
+            )
+    return out
 
 
 def object_refs(db: sqlite_utils.Database, uris: Sequence[str]) -> dict[str, tuple[int, str]]:
