@@ -120,3 +120,25 @@ def test_a_slow_consumer_is_dropped_not_buffered() -> None:
     assert sub.dropped and sub.queue.qsize() == QUEUE_SIZE
     items = [sub.queue.get_nowait() for _ in range(QUEUE_SIZE)]
     assert items[-1] is None
+
+
+async def test_muted_accounts_stay_out_of_streams(node) -> None:  # type: ignore[no-untyped-def]
+    bob = account(node.db, node.settings, "bob")
+    assert bob.actor is not None
+    node.db.write_sync(
+        lambda c: social.put_follow(c, node.alice.actor.uri, bob.actor.uri, None, "accepted", 0)
+    )  # type: ignore[union-attr]
+    bob_token = token_for(node.db, bob)
+    (row,) = await node.rows("SELECT id FROM actors WHERE uri = ?", bob.actor.uri)
+    mute = await node.client.post(f"/api/v1/accounts/{row[0]}/mute", headers=_h(node.token))
+    assert mute.status == 200
+    async with node.client.ws_connect(
+        f"/api/v1/streaming?stream=user&access_token={node.token}"
+    ) as ws:
+        await ws.send_json({"type": "subscribe", "stream": "public:local"})
+        await asyncio.sleep(0.3)
+        await _post(node, bob_token, status="muted words")
+        await _silent(ws, 1.0)
+        mine = await _post(node, node.token, status="my own words")
+        got = await _next(ws, "update")
+        assert json.loads(got["payload"])["id"] == mine["id"]

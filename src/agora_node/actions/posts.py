@@ -27,7 +27,7 @@ from agora_node.processing.visibility import Audience, Viewer, may_see, needs_fo
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import is_public
-from agora_node.store import client_state, social
+from agora_node.store import client_state, mutes, social
 from agora_node.store import objects as objects_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
@@ -150,3 +150,14 @@ async def bookmark(caller: Caller, uri: str) -> None:
 async def unbookmark(caller: Caller, uri: str) -> None:
     me = caller.actor_uri
     await caller.db.write(lambda c: client_state.remove_bookmark(c, me, uri))
+
+
+async def mute_conversation(caller: Caller, post: ObjectRow) -> None:
+    """Hear no more from the thread ``post`` belongs to (no notifications from it)."""
+    now, me, key = caller.now, caller.actor_uri, post.conversation or post.uri
+    await caller.db.write(lambda c: mutes.put_conversation_mute(c, me, key, now))
+
+
+async def unmute_conversation(caller: Caller, post: ObjectRow) -> None:
+    me, key = caller.actor_uri, post.conversation or post.uri
+    await caller.db.write(lambda c: mutes.delete_conversation_mute(c, me, key))

@@ -1,4 +1,4 @@
-"""Follows, blocks, favourites and boosts, and undoing each, from any surface.
+"""Follows, blocks, mutes, favourites and boosts, and undoing each, from any surface.
 
 Each action resolves what it names (an account by handle or id, a post not
 yet known here) and then runs the matching transaction of
@@ -9,11 +9,15 @@ yet known here) and then runs the matching transaction of
 from __future__ import annotations
 
 from agora_node.actions.caller import Caller
-from agora_node.errors import NotFound
+from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.processing import outbound_social
 from agora_node.processing.outbound import Sent
+from agora_node.store import mutes, relationships
 from agora_node.store import objects as objects_store
 from agora_node.store.accounts import ActorRow
+
+# The longest private note on an account, in characters (Mastodon's limit).
+MAX_NOTE = 2000
 
 
 def is_handle(name: str) -> bool:
@@ -47,6 +51,38 @@ async def unfollow(caller: Caller, account: str) -> Sent:
 
 async def unblock(caller: Caller, account: str) -> Sent:
     return await caller.write(outbound_social.unblock, await _known_uri(caller, account))
+
+
+async def mute(
+    caller: Caller, account: str, *, notifications: bool = True, duration: float | None = None
+) -> None:
+    """Stop seeing an account's posts (and, with ``notifications``, hearing from it),
+    for ``duration`` seconds or until unmuted. Private: nothing is sent."""
+    if duration is not None and duration < 0:
+        raise UnprocessableEntity("Validation failed: duration must not be negative")
+    target = (await account_named(caller, account)).uri
+    if target == caller.actor_uri:
+        raise UnprocessableEntity("Validation failed: that is your own account")
+    me, now = caller.actor_uri, caller.now
+    expires_at = now + duration if duration else None
+    await caller.db.write(
+        lambda c: mutes.put_mute(
+            c, me, target, notifications=notifications, expires_at=expires_at, now=now
+        )
+    )
+
+
+async def unmute(caller: Caller, account: str) -> None:
+    target, me = await _known_uri(caller, account), caller.actor_uri
+    await caller.db.write(lambda c: mutes.delete_mute(c, me, target))
+
+
+async def note_on(caller: Caller, account: str, comment: str) -> None:
+    """Keep a private note on an account (an empty one removes it)."""
+    if len(comment) > MAX_NOTE:
+        raise UnprocessableEntity(f"Validation failed: a note is at most {MAX_NOTE} characters")
+    target, me, now = await _known_uri(caller, account), caller.actor_uri, caller.now
+    await caller.db.write(lambda c: relationships.set_note(c, me, target, comment, now))
 
 
 async def favourite(caller: Caller, post: str) -> Sent:

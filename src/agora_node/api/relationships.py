@@ -1,4 +1,4 @@
-"""Following, blocking and follow requests for Mastodon clients.
+"""Following, blocking, muting, notes and follow requests for Mastodon clients.
 
 ``/api/v1/accounts/{id}/follow`` and its siblings answer with the
 Relationship entity after calling the shared social actions; asking for what
@@ -21,16 +21,21 @@ from agora_node.api.requests import (
     SignedIn,
     as_id,
     base_url,
+    body_params,
+    bool_param,
     caller_of,
+    int_param,
     list_response,
     page_of,
     path_id,
     signed_in,
+    text_param,
 )
 from agora_node.context import DB
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import accounts as accounts_store
+from agora_node.store import mutes as mutes_store
 from agora_node.store import relationships as relationships_store
 from agora_node.store.accounts import ActorRow
 from agora_node.store.relationships import Standing
@@ -48,13 +53,13 @@ def relationship_json(actor: ActorRow, standing: Standing) -> dict[str, Any]:
         "followed_by": standing.followed_by,
         "blocking": standing.blocking,
         "blocked_by": standing.blocked_by,
-        "muting": False,
-        "muting_notifications": False,
+        "muting": standing.muting,
+        "muting_notifications": standing.muting_notifications,
         "requested": standing.requested,
         "requested_by": standing.requested_by,
         "domain_blocking": False,
         "endorsed": False,
-        "note": "",
+        "note": standing.note,
     }
 
 
@@ -106,6 +111,40 @@ async def _change(request: web.Request, scope: str, kind: str) -> web.Response:
     return await _answer(request, who, actor)
 
 
+# The longest mute one can ask for by ``duration``: Mastodon's form offers up to
+# a week; a longer one is just an endless mute with extra steps, but allowed.
+_MAX_MUTE_SECONDS = 10 * 365 * 86400
+
+
+async def mute(request: web.Request) -> web.Response:
+    """``notifications`` (default true), ``duration`` in seconds (0 or absent: until unmuted)."""
+    who = await signed_in(request, "write:mutes", "follow")
+    actor = await actor_in_path(request)
+    params = await body_params(request)
+    notifications = bool_param(params, "notifications", default=True)
+    duration = int_param(params, "duration", default=0, high=_MAX_MUTE_SECONDS)
+    await social.mute(
+        caller_of(request, who), actor.uri, notifications=notifications, duration=duration or None
+    )
+    return await _answer(request, who, actor)
+
+
+async def unmute(request: web.Request) -> web.Response:
+    who = await signed_in(request, "write:mutes", "follow")
+    actor = await actor_in_path(request)
+    await social.unmute(caller_of(request, who), actor.uri)
+    return await _answer(request, who, actor)
+
+
+async def note(request: web.Request) -> web.Response:
+    """A private note on the account (``comment``; empty removes it)."""
+    who = await signed_in(request, "write:accounts")
+    actor = await actor_in_path(request)
+    comment = text_param(await body_params(request), "comment")
+    await social.note_on(caller_of(request, who), actor.uri, comment)
+    return await _answer(request, who, actor)
+
+
 def _changer(scope: str, kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The view for one change (``kind``), needing ``scope``."""
 
@@ -131,7 +170,8 @@ async def relationships(request: web.Request) -> web.Response:
 
 
 async def listed(request: web.Request, who_uri: str, kind: str) -> web.Response:
-    """A page of accounts (followers, following, requests, blocks) as Account entities."""
+    """A page of accounts (followers, following, requests, blocks, mutes) as Account
+    entities; muted accounts say when their mute ends (``mute_expires_at``)."""
     page = page_of(request)
     base = base_url(request)
 
@@ -139,7 +179,13 @@ async def listed(request: web.Request, who_uri: str, kind: str) -> web.Response:
         rows = relationships_store.actors_listed(c, kind, who_uri, page)
         actors = [a for _, a in rows]
         ctx = serialize.accounts_rendering(c, actors, base)
-        return [i for i, _ in rows], [serialize.account_json(ctx, a) for a in actors]
+        body = [serialize.account_json(ctx, a) for a in actors]
+        if kind == "mutes":
+            muted = mutes_store.mutes_among(c, who_uri, [a.uri for a in actors])
+            for account, actor in zip(body, actors, strict=True):
+                ends = muted[actor.uri].expires_at if actor.uri in muted else None
+                account["mute_expires_at"] = serialize.iso(ends)
+        return [i for i, _ in rows], body
 
     ids, body = await request.app[DB].read(load)
     return list_response(request, ids, body)
@@ -148,6 +194,11 @@ async def listed(request: web.Request, who_uri: str, kind: str) -> web.Response:
 async def blocks(request: web.Request) -> web.Response:
     who = await signed_in(request, "read:blocks", "follow")
     return await listed(request, who.actor_uri, "blocks")
+
+
+async def mutes(request: web.Request) -> web.Response:
+    who = await signed_in(request, "read:mutes", "follow")
+    return await listed(request, who.actor_uri, "mutes")
 
 
 async def follow_requests(request: web.Request) -> web.Response:
@@ -166,7 +217,11 @@ def routes() -> list[web.RouteDef]:
         web.post(
             f"{one}/remove_from_followers", _changer("write:follows", "remove_from_followers")
         ),
+        web.post(f"{one}/mute", mute),
+        web.post(f"{one}/unmute", unmute),
+        web.post(f"{one}/note", note),
         web.get("/api/v1/accounts/relationships", relationships),
+        web.get("/api/v1/mutes", mutes),
         web.get("/api/v1/blocks", blocks),
         web.get("/api/v1/follow_requests", follow_requests),
         web.post(f"{request}/authorize", _changer("write:follows", "authorize")),

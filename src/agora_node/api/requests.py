@@ -198,16 +198,20 @@ _NESTED = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 
 
 def _set_nested(params: dict[str, Any], key: str, value: Any) -> None:
-    """``poll[options]`` -> ``params["poll"]["options"]`` (one level is all Mastodon uses)."""
+    """``poll[options]`` -> ``params["poll"]["options"]``, and one level deeper
+    (``fields_attributes[0][name]``), which is as deep as Mastodon's forms go."""
     match = _NESTED.fullmatch(key)
     if match is None or not match.group(2):
         params[key] = value
         return
-    outer, inner = match.group(1), match.group(2)[1:-1].split("][")[0]
-    nested = params.get(outer)
-    if not isinstance(nested, dict):
-        nested = params[outer] = {}
-    nested[inner] = value
+    path = [match.group(1), *match.group(2)[1:-1].split("][")[:2]]
+    here = params
+    for name in path[:-1]:
+        inner = here.get(name)
+        if not isinstance(inner, dict):
+            inner = here[name] = {}
+        here = inner
+    here[path[-1]] = value
 
 
 def text_param(params: dict[str, Any], name: str, *, default: str = "") -> str:
@@ -228,3 +232,21 @@ def bool_param(params: dict[str, Any], name: str, *, default: bool = False) -> b
     if value is None:
         raise UnprocessableEntity(f"{name} must be true or false")
     return value
+
+
+def int_param(
+    params: dict[str, Any], name: str, *, default: int | None = None, low: int = 0, high: int
+) -> int | None:
+    """A whole number in ``[low, high]`` (absent or empty is ``default``); 422 otherwise."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise UnprocessableEntity(f"{name} must be a whole number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise UnprocessableEntity(f"{name} must be a whole number") from None
+    if not low <= number <= high:
+        raise UnprocessableEntity(f"{name} must be between {low} and {high}")
+    return number

@@ -23,6 +23,7 @@ from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
+from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import ActorRow
@@ -63,6 +64,7 @@ class Rendering:
     reblogged: set[str] = field(default_factory=set)
     bookmarked: set[str] = field(default_factory=set)
     pinned: set[str] = field(default_factory=set)
+    muted_threads: set[str] = field(default_factory=set)
 
 
 def load_statuses(
@@ -97,6 +99,13 @@ def load_statuses(
         reblogged=timelines_store.boosted_among(db, viewer, uris) if viewer else set(),
         bookmarked=client_state.bookmarked_among(db, viewer, uris) if viewer else set(),
         pinned=timelines_store.featured_among(db, viewer, uris) if viewer else set(),
+        muted_threads=(
+            mutes_store.muted_conversations_among(
+                db, viewer, [o.conversation or o.uri for o in content]
+            )
+            if viewer
+            else set()
+        ),
     )
 
 
@@ -305,7 +314,7 @@ def _viewer_marks(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
     return {
         "favourited": obj.uri in ctx.favourited,
         "reblogged": obj.uri in ctx.reblogged,
-        "muted": False,
+        "muted": (obj.conversation or obj.uri) in ctx.muted_threads,
         "bookmarked": obj.uri in ctx.bookmarked,
         "pinned": obj.uri in ctx.pinned,
     }

@@ -267,8 +267,10 @@ async def _mark(request: web.Request, kind: str) -> web.Response:
 
 
 async def _keep(request: web.Request, kind: str) -> web.Response:
-    """Bookmarks (any post one may read) and pins (one's own posts)."""
-    scope = "write:bookmarks" if "bookmark" in kind else "write:accounts"
+    """Bookmarks and muted threads (any post one may read) and pins (one's own posts)."""
+    scope = {"bookmark": "write:bookmarks", "mute": "write:mutes"}.get(
+        kind.removeprefix("un"), "write:accounts"
+    )
     who = await signed_in(request, scope)
     row = await (_own(request, who) if "pin" in kind else _readable(request, who.actor_uri))
     target = row.boost_of or row.uri
@@ -277,6 +279,10 @@ async def _keep(request: web.Request, kind: str) -> web.Response:
         await posts.bookmark(caller, target)
     elif kind == "unbookmark":
         await posts.unbookmark(caller, target)
+    elif kind in ("mute", "unmute"):
+        found = await request.app[DB].read(lambda c: objects_store.get_object(c, target))
+        change = posts.mute_conversation if kind == "mute" else posts.unmute_conversation
+        await change(caller, found or row)
     else:
         pinned = await request.app[DB].read(
             lambda c: bool(timelines_store.featured_among(c, who.actor_uri, [target]))
@@ -340,6 +346,8 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{one}/bookmark", _view(_keep, "bookmark")),
         web.post(f"{one}/unbookmark", _view(_keep, "unbookmark")),
         web.post(f"{one}/pin", _view(_keep, "pin")),
+        web.post(f"{one}/mute", _view(_keep, "mute")),
+        web.post(f"{one}/unmute", _view(_keep, "unmute")),
         web.post(f"{one}/unpin", _view(_keep, "unpin")),
         web.get("/api/v1/bookmarks", bookmarks),
         web.get("/api/v1/favourites", favourites),

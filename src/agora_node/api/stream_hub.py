@@ -24,6 +24,8 @@ from aiohttp import web
 
 from agora_node.api import serialize
 from agora_node.context import DB, SETTINGS
+from agora_node.store import mutes as mutes_store
+from agora_node.store import objects as objects_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import stream as stream_store
 from agora_node.store import timelines as timelines_store
@@ -169,7 +171,12 @@ class StreamHub:
             followers = stream_store.followers_among(
                 c, post.actor_uri, [s.actor_uri for s in users if s.actor_uri]
             )
+            muters = mutes_store.muters_among(
+                c, [s.actor_uri for s in subs if s.actor_uri], self._authors(c, post)
+            )
             for sub in subs:
+                if sub.actor_uri in muters:
+                    continue
                 wanted = [
                     (name, tag)
                     for name, tag in sub.streams
@@ -192,6 +199,12 @@ class StreamHub:
                         for name, tag in wanted
                     )
         return out
+
+    @staticmethod
+    def _authors(c: sqlite_utils.Database, post: ObjectRow) -> list[str]:
+        """Whose post this is: its author, and for a boost the boosted post's too."""
+        boosted = objects_store.get_object(c, post.boost_of) if post.boost_of else None
+        return [post.actor_uri, *([boosted.actor_uri] if boosted else [])]
 
     @staticmethod
     def _at_home(

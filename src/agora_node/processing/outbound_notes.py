@@ -196,7 +196,7 @@ def post(
             "visibility": draft.visibility, "content": body.text.html, "summary": body.summary,
             "sensitive": int(body.sensitive), "url": url,
             "in_reply_to": parent.uri if parent else None,
-            "conversation": parent.conversation if parent else None,
+            "conversation": (parent.conversation or parent.uri) if parent else uri,
             "activity_uri": activity_id, "published": ctx.now, "data": note,
         },
     )  # fmt: skip

@@ -462,8 +462,31 @@ V7 = [
     """,
 ]
 
+# Muted conversations, keyed by the thread (store/mutes.py, conversation_key),
+# and private notes on accounts.
+V8 = [
+    """
+    CREATE TABLE conversation_mutes (
+        actor_uri TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (actor_uri, conversation)
+    ) WITHOUT ROWID
+    """,
+    # What one says to oneself about an account (the Relationship's ``note``).
+    """
+    CREATE TABLE account_notes (
+        actor_uri TEXT NOT NULL,
+        target_uri TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (actor_uri, target_uri)
+    ) WITHOUT ROWID
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.mutes import conversation_key, muted_by
 from agora_node.store.timelines import Page, in_page_order
 
 
@@ -35,20 +36,25 @@ def notification_from_row(row: tuple[Any, ...]) -> NotificationRow:
     return NotificationRow(int(row[0]), str(row[1]), str(row[2]), row[3], float(row[4]))
 
 
-def _shown_notification() -> str:
-    """From a known actor the account does not block; about a live post if any."""
+def shown_notification(me: str = ":me") -> str:
+    """From a known actor the account neither blocks nor mutes (for notifications);
+    about a live post, if any, of a conversation the account has not muted.
+    ``me`` is the SQL naming the account's actor uri."""
     kinds = ", ".join(f"'{k}'" for k in _ABOUT_A_POST)
     return f"""EXISTS (SELECT 1 FROM actors x WHERE x.uri = n.from_actor_uri)
-      AND n.from_actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
+      AND n.from_actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = {me})
+      AND n.from_actor_uri NOT IN ({muted_by(me, notifications=True)})
       AND (n.type NOT IN ({kinds}) OR EXISTS (
-           SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL))"""
+           SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM conversation_mutes cm WHERE cm.actor_uri = {me}
+                           AND cm.conversation = {conversation_key("s")})))"""
 
 
 def notifications_sql(page: Page, kinds: str) -> str:
     """``kinds`` is extra ``AND n.type ...`` text made of placeholders only."""
     return f"""SELECT {NOTIFICATION_COLUMNS} FROM notifications n
         WHERE n.account_id = :account AND n.id > :lower AND n.id < :upper{kinds}
-          AND {_shown_notification()}
+          AND {shown_notification()}
         ORDER BY n.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
 
 
@@ -81,7 +87,7 @@ def get_notification(
 ) -> NotificationRow | None:
     row = db.execute(
         f"""SELECT {NOTIFICATION_COLUMNS} FROM notifications n
-        WHERE n.id = :id AND n.account_id = :account AND {_shown_notification()}""",
+        WHERE n.id = :id AND n.account_id = :account AND {shown_notification()}""",
         {"id": notification_id, "account": account_id, "me": actor_uri},
     ).fetchone()
     return notification_from_row(row) if row else None
@@ -104,7 +110,7 @@ def count_unread(
     """Shown notifications newer than ``after_id`` (the read marker), up to ``most``."""
     row = db.execute(
         f"""SELECT count(*) FROM (SELECT 1 FROM notifications n
-        WHERE n.account_id = :account AND n.id > :after AND {_shown_notification()}
+        WHERE n.account_id = :account AND n.id > :after AND {shown_notification()}
         LIMIT :most)""",
         {"account": account_id, "me": actor_uri, "after": after_id, "most": most},
     ).fetchone()

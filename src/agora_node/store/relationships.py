@@ -1,5 +1,6 @@
-"""How one account stands with others: follows both ways, requests and blocks,
-and the lists of accounts behind them (followers, following, requests, blocks).
+"""How one account stands with others: follows both ways, requests, blocks,
+mutes and private notes, and the lists of accounts behind them (followers,
+following, requests, blocks, mutes).
 
 Lists page by the row id of the follow or block, newest first, with the
 timelines' ``Page``; each row comes with the actor it names.
@@ -14,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from agora_node.store.accounts import ActorRow, get_actors_by_uris
+from agora_node.store.mutes import ACTIVE_MUTE, mutes_among
 from agora_node.store.timelines import Page, in_page_order
 
 
@@ -27,6 +29,9 @@ class Standing:
     requested_by: bool = False
     blocking: bool = False
     blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    note: str = ""
 
 
 def standings(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict[str, Standing]:
@@ -57,7 +62,46 @@ def standings(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict[s
             [me, *chunk],
         ).fetchall():
             out[other]["blocked_by"] = True
-    return {u: Standing(**facts) for u, facts in out.items()}
+    muted = mutes_among(db, me, uris)
+    notes = notes_among(db, me, uris)
+    return {
+        u: Standing(
+            **facts,
+            muting=u in muted,
+            muting_notifications=u in muted and muted[u].notifications,
+            note=notes.get(u, ""),
+        )
+        for u, facts in out.items()
+    }
+
+
+def set_note(db: sqlite_utils.Database, me: str, target_uri: str, comment: str, now: float) -> None:
+    """``me``'s private note on an account; an empty one is removed."""
+    if not comment:
+        db.execute(
+            "DELETE FROM account_notes WHERE actor_uri = ? AND target_uri = ?", [me, target_uri]
+        )
+        return
+    db.execute(
+        "INSERT INTO account_notes (actor_uri, target_uri, comment, updated_at) "
+        "VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (actor_uri, target_uri) DO UPDATE SET comment = excluded.comment, "
+        "updated_at = excluded.updated_at",
+        [me, target_uri, comment, now],
+    )
+
+
+def notes_among(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for start in range(0, len(uris), 500):
+        chunk = list(uris[start : start + 500])
+        rows = db.execute(
+            "SELECT target_uri, comment FROM account_notes WHERE actor_uri = ? "
+            f"AND target_uri IN ({','.join('?' * len(chunk))})",
+            [me, *chunk],
+        )
+        out.update((str(u), str(c)) for u, c in rows)
+    return out
 
 
 _LISTS = {
@@ -66,6 +110,7 @@ _LISTS = {
     "following": ("follows", "follower_uri", "followee_uri", "AND state = 'accepted'"),
     "requests": ("follows", "followee_uri", "follower_uri", "AND state = 'pending'"),
     "blocks": ("blocks", "actor_uri", "target_uri", ""),
+    "mutes": ("mutes", "actor_uri", "target_uri", f"AND {ACTIVE_MUTE}"),
 }
 
 

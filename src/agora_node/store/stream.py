@@ -16,6 +16,7 @@ from agora_node.store.notifications import (
     NOTIFICATION_COLUMNS,
     NotificationRow,
     notification_from_row,
+    shown_notification,
 )
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, object_from_row
@@ -61,16 +62,24 @@ def changes(
     return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
+# The actor uri of the account a notification row belongs to, as SQL.
+_ACCOUNT_ACTOR = (
+    "(SELECT ac.uri FROM accounts a JOIN actors ac ON ac.id = a.actor_id WHERE a.id = n.account_id)"
+)
+
+
 def new_notifications(
     db: sqlite_utils.Database, after: int, upto: int, account_ids: list[int], limit: int
 ) -> list[tuple[int, NotificationRow]]:
-    """(account id, notification) for ``account_ids`` in rows (``after``, ``upto``]."""
+    """(account id, notification) for ``account_ids`` in rows (``after``, ``upto``],
+    those the account's notification list would show."""
     if not account_ids:
         return []
     marks = ",".join("?" * len(account_ids))
     rows = db.execute(
         f"SELECT n.account_id, {NOTIFICATION_COLUMNS} FROM notifications n "
-        f"WHERE n.id > ? AND n.id <= ? AND n.account_id IN ({marks}) ORDER BY n.id LIMIT ?",
+        f"WHERE n.id > ? AND n.id <= ? AND n.account_id IN ({marks}) "
+        f"AND {shown_notification(_ACCOUNT_ACTOR)} ORDER BY n.id LIMIT ?",
         [after, upto, *account_ids, limit],
     ).fetchall()
     return [(int(r[0]), notification_from_row(tuple(r[1:]))) for r in rows]

@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
+from agora_node.store.mutes import muted_by
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
 from agora_node.store.objects import object_from_row as _object_row
@@ -78,15 +79,17 @@ def _visible_at_home(o: str) -> str:
       AND ({o}.boost_of IS NULL OR EXISTS (
             SELECT 1 FROM objects b WHERE b.uri = {o}.boost_of AND b.deleted_at IS NULL
             AND NOT EXISTS (SELECT 1 FROM blocks k
-                            WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)))"""
+                            WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)
+            AND b.actor_uri NOT IN ({muted_by(":me")})))"""
 
 
 # Whose posts and boosts make up a home timeline: the accepted followees and
-# oneself, minus the blocked. Shared by the page query and its count.
-_HOME_AUTHORS = """authors(uri) AS MATERIALIZED (
+# oneself, minus the blocked and the muted. Shared by the page query and its count.
+_HOME_AUTHORS = f"""authors(uri) AS MATERIALIZED (
            SELECT followee_uri FROM follows WHERE follower_uri = :me AND state = 'accepted'
            UNION SELECT :me
-           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me)"""
+           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me
+           EXCEPT {muted_by(":me")})"""
 
 
 def _addressing_me(bounds: str) -> str:
@@ -95,7 +98,8 @@ def _addressing_me(bounds: str) -> str:
       FROM object_recipients r CROSS JOIN objects o ON o.id = r.object_id
       WHERE r.actor_uri = :me AND {bounds}
         AND {_visible_at_home("o")} AND NOT EXISTS (
-          SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)"""
+          SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)
+        AND o.actor_uri NOT IN ({muted_by(":me")})"""
 
 
 def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
@@ -186,13 +190,14 @@ def public_sql(page: Page, local: bool | None) -> str:
     Walks ``objects_public`` / ``objects_local_public`` in id order (the unary
     ``+`` keeps SQLite from walking ``objects_boost_of`` instead, which crosses
     the whole table when, say, there are no local posts yet). Authors the
-    viewer blocks, or who block the viewer, are left out.
+    viewer blocks or mutes, or who block the viewer, are left out.
     """
     where = ("" if local is None else "o.local = :local AND ") + "o.visibility = 'public'"
     return f"""SELECT {_O_COLUMNS} FROM objects o
         WHERE {where} AND o.id > :lower AND o.id < :upper
           AND +o.boost_of IS NULL AND +o.deleted_at IS NULL
           AND o.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
+          AND o.actor_uri NOT IN ({muted_by(":me")})
           AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
                           AND k.target_uri = :me)
         ORDER BY o.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
