@@ -44,5 +44,9 @@ class Caller:
         fetched: Mapping[str, dict[str, Any]] | None = None,
     ) -> Sent:
         """Run one processing action in one write transaction."""
-        ctx = OutboundContext(self.urls, self.domain, self.now, fetched or {})
+        ctx = self.context(fetched)
         return await self.db.write(lambda db: action(db, ctx, self.account, arg))
+
+    def context(self, fetched: Mapping[str, dict[str, Any]] | None = None) -> OutboundContext:
+        """What a processing action run for this caller knows beyond the database."""
+        return OutboundContext(self.urls, self.domain, self.now, fetched or {})

@@ -14,38 +14,110 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
+from agora_node.actions import profile
 from agora_node.actions.social import account_named
 from agora_node.api import serialize
 from agora_node.api.relationships import actor_in_path, listed
 from agora_node.api.requests import (
     base_url,
+    body_params,
+    bool_param,
     caller_of,
     flag,
     list_response,
     maybe_signed_in,
     page_of,
     signed_in,
+    text_param,
 )
 from agora_node.context import DB, SETTINGS
-from agora_node.errors import AgoraError, BadRequest, NotFound
+from agora_node.errors import AgoraError, BadRequest, NotFound, UnprocessableEntity
+from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.resolve import split_handle
+from agora_node.federation.services import DELIVERY_WAKE
+from agora_node.processing.profile import ProfileChange
 from agora_node.store import accounts as accounts_store
+from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
-from agora_node.store.accounts import ActorRow
+from agora_node.store.accounts import AccountRow, ActorRow
 
 _SEARCH_LIMIT = 40
 
 
-async def verify_credentials(request: web.Request) -> web.Response:
-    who = await signed_in(request, "profile", "read:accounts")
+async def _credentials(request: web.Request, account: AccountRow) -> web.Response:
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> dict[str, Any]:
-        actor = who.account.actor
-        assert actor is not None
-        return serialize.credential_account_json(serialize.account_rendering(c, actor, base), actor)
+        fresh = accounts_store.get_account_by_id(c, account.id)
+        actor = fresh.actor if fresh else None
+        if actor is None:
+            raise NotFound("Record not found")
+        return serialize.credential_account_json(
+            serialize.account_rendering(c, actor, base),
+            actor,
+            accounts_store.get_account_settings(c, account.id),
+            relationships_store.count_follow_requests(c, actor.uri),
+        )
 
     return web.json_response(await request.app[DB].read(load))
+
+
+async def verify_credentials(request: web.Request) -> web.Response:
+    who = await signed_in(request, "profile", "read:accounts")
+    return await _credentials(request, who.account)
+
+
+def _fields(params: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    """``fields_attributes`` as Mastodon's forms send it: a list, or a map by index."""
+    raw = params.get("fields_attributes")
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        items = [raw[k] for k in sorted(raw, key=lambda k: (len(str(k)), str(k)))]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        raise UnprocessableEntity("fields_attributes must be a list of name and value pairs")
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise UnprocessableEntity("each of fields_attributes needs a name and a value")
+        out.append((text_param(item, "name"), text_param(item, "value")))
+    return tuple(out)
+
+
+def _optional_bool(params: dict[str, Any], name: str) -> bool | None:
+    return None if params.get(name) in (None, "") else bool_param(params, name)
+
+
+async def update_credentials(request: web.Request) -> web.Response:
+    """``PATCH``: display name, note, locked, bot, discoverable, profile fields and
+    the posting defaults under ``source``; answers with the new CredentialAccount."""
+    who = await signed_in(request, "write:accounts")
+    params = await body_params(request)
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        if any(not isinstance(form[k], str) for k in ("avatar", "header") if k in form):
+            raise UnprocessableEntity("Validation failed: profile pictures are not supported yet")
+    source = params.get("source") or {}
+    if not isinstance(source, dict):
+        raise UnprocessableEntity("source must hold privacy, sensitive and language")
+    display_name, note = params.get("display_name"), params.get("note")
+    change = ProfileChange(
+        display_name=None if display_name is None else text_param(params, "display_name"),
+        note=None if note is None else text_param(params, "note"),
+        locked=_optional_bool(params, "locked"),
+        bot=_optional_bool(params, "bot"),
+        discoverable=_optional_bool(params, "discoverable"),
+        fields=_fields(params),
+        privacy=text_param(source, "privacy") or None,
+        sensitive=_optional_bool(source, "sensitive"),
+        language=None if source.get("language") is None else text_param(source, "language"),
+    )
+    await profile.update_profile(caller_of(request, who), change)
+    request.app[DELIVERY_WAKE].set()
+    request.app[ACTOR_CACHE].invalidate(who.account.username)
+    return await _credentials(request, who.account)
 
 
 async def _one(request: web.Request, actor: ActorRow) -> web.Response:
@@ -151,6 +223,7 @@ def routes() -> list[web.RouteDef]:
     one = r"/api/v1/accounts/{id:\d+}"
     return [
         web.get("/api/v1/accounts/verify_credentials", verify_credentials),
+        web.patch("/api/v1/accounts/update_credentials", update_credentials),
         web.get("/api/v1/accounts/lookup", lookup),
         web.get("/api/v1/accounts/search", search),
         web.get(one, get_account),

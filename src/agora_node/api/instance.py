@@ -18,8 +18,9 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node import __version__
+from agora_node.actions import profile
 from agora_node.api import serialize
-from agora_node.api.requests import base_url, signed_in
+from agora_node.api.requests import base_url, caller_of, signed_in
 from agora_node.config import Settings
 from agora_node.context import DB, SETTINGS
 from agora_node.processing.outbound_notes import MAX_TEXT
@@ -178,12 +179,13 @@ async def custom_emojis(request: web.Request) -> web.Response:
 
 
 async def preferences(request: web.Request) -> web.Response:
-    await signed_in(request, "read:accounts")
+    who = await signed_in(request, "read:accounts")
+    defaults = await profile.posting_defaults(caller_of(request, who))
     return web.json_response(
         {
-            "posting:default:visibility": "public",
-            "posting:default:sensitive": False,
-            "posting:default:language": None,
+            "posting:default:visibility": defaults.privacy,
+            "posting:default:sensitive": defaults.sensitive,
+            "posting:default:language": defaults.language or None,
             "reading:expand:media": "default",
             "reading:expand:spoilers": False,
         }

@@ -26,7 +26,7 @@ from agora_node.store import client_state
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import timelines as timelines_store
-from agora_node.store.accounts import ActorRow
+from agora_node.store.accounts import AccountSettings, ActorRow
 from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import ObjectRow
 from agora_node.store.timelines import ActorCounts, StatusCounts, TagRow
@@ -176,18 +176,28 @@ def _day(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, tz=UTC).date().isoformat()
 
 
-def credential_account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
+def credential_account_json(
+    ctx: Rendering, actor: ActorRow, settings: AccountSettings, follow_requests: int
+) -> dict[str, Any]:
     """The signed-in person's own Account, with the ``source`` an app edits from."""
     account = account_json(ctx, actor)
+    note = settings.note if settings.note is not None else html_to_text(actor.summary)
     return {
         **account,
         "source": {
-            "privacy": "public",
-            "sensitive": False,
-            "language": "",
-            "note": html_to_text(actor.summary),
-            "fields": [{"name": f["name"], "value": f["value"]} for f in account["fields"]],
-            "follow_requests_count": 0,
+            "privacy": settings.privacy,
+            "sensitive": settings.sensitive,
+            "language": settings.language,
+            "note": note,
+            "fields": [
+                {"name": name, "value": value, "verified_at": None}
+                for name, value in (
+                    settings.fields
+                    if settings.fields is not None
+                    else [(f["name"], html_to_text(f["value"])) for f in account["fields"]]
+                )
+            ],
+            "follow_requests_count": follow_requests,
         },
     }
 
@@ -320,6 +330,16 @@ def _viewer_marks(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
     }
 
 
+def _language(obj: ObjectRow) -> str | None:
+    """The language the post is written in: the first of its ``contentMap``, if any."""
+    content_map = obj.data.get("contentMap")
+    if isinstance(content_map, dict):
+        for key in content_map:
+            if isinstance(key, str) and 0 < len(key) <= 16:
+                return key
+    return None
+
+
 def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
     counts = ctx.counts.get(obj.uri, StatusCounts())
     reply_to, reply_to_account = _reply_ids(ctx, obj)
@@ -335,7 +355,7 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "spoiler_text": obj.summary,
         "sensitive": obj.sensitive,
         "visibility": obj.visibility,
-        "language": None,
+        "language": _language(obj),
         "in_reply_to_id": reply_to,
         "in_reply_to_account_id": reply_to_account,
         "reblog": None,

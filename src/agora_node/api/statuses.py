@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.actions import posts, social
+from agora_node.actions import posts, profile, social
 from agora_node.api import serialize
 from agora_node.api.requests import (
     SignedIn,
@@ -45,6 +45,7 @@ from agora_node.store import client_state
 from agora_node.store import objects as objects_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
+from agora_node.store.accounts import AccountSettings
 from agora_node.store.objects import ObjectRow
 
 _MAX_LANGUAGE = 16
@@ -77,14 +78,21 @@ async def _readable(request: web.Request, viewer_uri: str | None) -> ObjectRow:
     return row
 
 
-def _draft(params: dict[str, Any], in_reply_to: str | None) -> Draft:
-    """A Draft from the form Mastodon documents (``status``, ``spoiler_text``…)."""
-    visibility = text_param(params, "visibility", default="public") or "public"
+# An edit keeps what the post has; only a new post takes the author's defaults.
+_NO_DEFAULTS = AccountSettings()
+
+
+def _draft(
+    params: dict[str, Any], in_reply_to: str | None, defaults: AccountSettings = _NO_DEFAULTS
+) -> Draft:
+    """A Draft from the form Mastodon documents (``status``, ``spoiler_text``…);
+    what it leaves out comes from the author's posting defaults."""
+    visibility = text_param(params, "visibility") or defaults.privacy
     if visibility not in VISIBILITIES:
         raise UnprocessableEntity(
             f"Validation failed: visibility must be one of {', '.join(VISIBILITIES)}"
         )
-    language = text_param(params, "language").strip() or None
+    language = text_param(params, "language").strip() or defaults.language or None
     if language is not None and len(language) > _MAX_LANGUAGE:
         raise UnprocessableEntity("Validation failed: language is not a language code")
     if params.get("media_ids"):
@@ -99,7 +107,7 @@ def _draft(params: dict[str, Any], in_reply_to: str | None) -> Draft:
         text=text,
         visibility=visibility,  # checked above
         summary=summary,
-        sensitive=bool_param(params, "sensitive"),
+        sensitive=bool_param(params, "sensitive", default=defaults.sensitive),
         language=language,
         in_reply_to=in_reply_to,
     )
@@ -130,8 +138,10 @@ async def create_status(request: web.Request) -> web.Response:
         earlier = await db.read(lambda c: client_state.post_for_key(c, who.account_id, key, now))
         if earlier is not None:
             return web.json_response(await _rendered(request, who.actor_uri, earlier))
-    draft = _draft(params, await _parent_uri(request, who, params))
-    sent = await posts.post(caller_of(request, who), draft)
+    caller = caller_of(request, who)
+    defaults = await profile.posting_defaults(caller)
+    draft = _draft(params, await _parent_uri(request, who, params), defaults)
+    sent = await posts.post(caller, draft)
     request.app[DELIVERY_WAKE].set()
     uri = sent.object_id
     assert uri is not None

@@ -12,8 +12,8 @@ from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
 from agora_node.federation.actor_cache import ACTOR_CACHE, ACTOR_DOCUMENT
 from agora_node.federation.fetch_auth import signed_viewer
+from agora_node.processing.profile import local_actor_document
 from agora_node.protocol import builders
-from agora_node.protocol.keys import ed25519_pem_to_multibase
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store import collections as coll_store
@@ -51,40 +51,7 @@ async def load_account(request: web.Request) -> AccountRow:
 
 async def actor_document_for(request: web.Request, account: AccountRow) -> dict[str, Any]:
     urls = request.app[URLS]
-    actor = account.actor
-    assert actor is not None
-    username = account.username
-
-    def keys(db: Any) -> tuple[str, str]:
-        rsa = accounts_store.get_public_key(db, urls.main_key(username))
-        ed = accounts_store.get_public_key(db, urls.ed25519_key(username))
-        return (rsa.public_key_pem if rsa else "", ed.public_key_pem if ed else "")
-
-    rsa_pem, ed_pem = await request.app[DB].read(keys)
-    return builders.actor_document(
-        uri=actor.uri,
-        actor_type=actor.type,
-        username=actor.username,
-        display_name=actor.display_name,
-        summary_html=actor.summary,
-        url=actor.url or urls.profile_page(username),
-        published=actor.published,
-        inbox=urls.inbox(username),
-        outbox=urls.outbox(username),
-        followers=urls.followers(username),
-        following=urls.following(username),
-        featured=urls.featured(username),
-        shared_inbox=urls.shared_inbox,
-        manually_approves=actor.manually_approves,
-        discoverable=actor.discoverable,
-        rsa_key_id=urls.main_key(username),
-        rsa_public_pem=rsa_pem,
-        ed25519_key_id=urls.ed25519_key(username) if ed_pem else None,
-        ed25519_multibase=ed25519_pem_to_multibase(ed_pem) if ed_pem else None,
-        also_known_as=actor.also_known_as,
-        moved_to=actor.moved_to,
-        fields=actor.fields,
-    )
+    return await request.app[DB].read(lambda db: local_actor_document(db, urls, account))
 
 
 async def actor_json(request: web.Request) -> web.Response:

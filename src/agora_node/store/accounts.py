@@ -276,6 +276,7 @@ def mark_account_deleted(db: sqlite_utils.Database, account_id: int, when: float
 
 def set_account_profile(db: sqlite_utils.Database, account_id: int, values: dict[str, Any]) -> None:
     allowed = {
+        "type",
         "display_name",
         "summary",
         "manually_approves",
@@ -296,6 +297,45 @@ def set_account_profile(db: sqlite_utils.Database, account_id: int, values: dict
         f"UPDATE actors SET {sets} WHERE id = (SELECT actor_id FROM accounts WHERE id = ?)",
         [*record.values(), account_id],
     )
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """Posting defaults, and the note and fields as written (``None``: never edited here)."""
+
+    privacy: str = "public"
+    sensitive: bool = False
+    language: str = ""
+    note: str | None = None
+    fields: tuple[tuple[str, str], ...] | None = None
+
+
+def get_account_settings(db: sqlite_utils.Database, account_id: int) -> AccountSettings:
+    row = db.execute(
+        "SELECT privacy, sensitive, language, note, fields FROM account_settings "
+        "WHERE account_id = ?",
+        [account_id],
+    ).fetchone()
+    if row is None:
+        return AccountSettings()
+    fields = None if row[4] is None else tuple((str(n), str(v)) for n, v in json.loads(row[4]))
+    return AccountSettings(str(row[0]), bool(row[1]), str(row[2]), row[3], fields)
+
+
+def put_account_settings(
+    db: sqlite_utils.Database, account_id: int, settings: AccountSettings
+) -> None:
+    fields = None if settings.fields is None else json.dumps([list(f) for f in settings.fields])
+    db.execute(
+        "INSERT INTO account_settings (account_id, privacy, sensitive, language, note, fields) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+        "privacy = excluded.privacy, sensitive = excluded.sensitive, "
+        "language = excluded.language, note = excluded.note, fields = excluded.fields",
+        [
+            account_id, settings.privacy, int(settings.sensitive), settings.language,
+            settings.note, fields,
+        ],
+    )  # fmt: skip
 
 
 def usage_counts(db: sqlite_utils.Database, now: float) -> dict[str, int]:

@@ -485,8 +485,23 @@ V8 = [
     """,
 ]
 
+# Each account's posting defaults and the plain text of its profile note and
+# fields (what update_credentials' ``source`` gives back to edit).
+V9 = [
+    """
+    CREATE TABLE account_settings (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        privacy TEXT NOT NULL DEFAULT 'public',
+        sensitive INTEGER NOT NULL DEFAULT 0,
+        language TEXT NOT NULL DEFAULT '',
+        note TEXT,
+        fields TEXT
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -130,3 +130,11 @@ def actors_listed(
     ordered = in_page_order([(int(r[0]), str(r[1])) for r in rows], page)
     actors = get_actors_by_uris(db, [uri for _, uri in ordered])
     return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
+
+
+def count_follow_requests(db: sqlite_utils.Database, actor_uri: str) -> int:
+    """How many follow requests wait for ``actor_uri``'s answer."""
+    row = db.execute(
+        "SELECT count(*) FROM follows WHERE followee_uri = ? AND state = 'pending'", [actor_uri]
+    ).fetchone()
+    return int(row[0])
