@@ -24,7 +24,9 @@ from agora_node.api import (
     streaming,
 )
 from agora_node.api import objects as object_views
+from agora_node.api import search as search_views
 from agora_node.api import statuses as status_views
+from agora_node.api import tags as tag_views
 from agora_node.api import timelines as timeline_views
 from agora_node.api.cors import cors_middleware
 from agora_node.api.stream_hub import hub_ctx
@@ -269,6 +271,8 @@ def create_app(
     app.add_routes(streaming.routes())
     app.add_routes(timeline_views.routes())
     app.add_routes(status_views.routes())
+    app.add_routes(tag_views.routes())
+    app.add_routes(search_views.routes())
     actor_handler = negotiated(
         activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import sqlite_utils
 
 from agora_node.config import Settings
 from agora_node.store import accounts as accounts_store
-from agora_node.store import notifications, social, statuses, timelines
+from agora_node.store import hashtags, mutes, notifications, social, statuses, timelines
 from agora_node.store import objects as objects_store
 from agora_node.store.db import Database
 from agora_node.store.timelines import Page
@@ -274,9 +275,24 @@ def _reference_home(c: sqlite_utils.Database, me: str, page: Page) -> list[int]:
         "SELECT followee_uri FROM follows WHERE follower_uri = ? AND state = 'accepted'", [me]
     ).fetchall()
     blocked = {r[0] for r in c.execute("SELECT target_uri FROM blocks WHERE actor_uri = ?", [me])}
-    authors = ({r[0] for r in follows} | {me}) - blocked
+    now = time.time()
+    muted = {
+        r[0]
+        for r in c.execute("SELECT target_uri, expires_at FROM mutes WHERE actor_uri = ?", [me])
+        if r[1] is None or r[1] > now
+    }
+    hidden = blocked | muted
+    authors = ({r[0] for r in follows} | {me}) - hidden
     addressed = {
         r[0] for r in c.execute("SELECT object_id FROM object_recipients WHERE actor_uri = ?", [me])
+    }
+    tagged = {
+        r[0]
+        for r in c.execute(
+            "SELECT t.object_id FROM tags t JOIN followed_tags f ON f.name = t.name "
+            "WHERE t.kind = 'hashtag' AND f.actor_uri = ?",
+            [me],
+        )
     }
     objects = {o.uri: o for o in objects_store.get_objects_by_ids(c, list(range(1, 10_000)))}
     bounds = page.bounds()
@@ -284,7 +300,14 @@ def _reference_home(c: sqlite_utils.Database, me: str, page: Page) -> list[int]:
     for o in objects.values():
         if not bounds["lower"] < o.id < bounds["upper"] or o.deleted_at is not None:
             continue
-        if not (o.actor_uri in authors or (o.id in addressed and o.actor_uri not in blocked)):
+        by_tag = (
+            o.id in tagged and o.visibility == "public" and o.boost_of is None
+            and o.actor_uri not in hidden
+        )  # fmt: skip
+        if by_tag:
+            shown.append(o.id)
+            continue
+        if not (o.actor_uri in authors or (o.id in addressed and o.actor_uri not in hidden)):
             continue
         if o.visibility == "direct" and o.actor_uri != me and o.id not in addressed:
             continue
@@ -292,7 +315,7 @@ def _reference_home(c: sqlite_utils.Database, me: str, page: Page) -> list[int]:
             original = objects.get(o.boost_of)
             if original is None or original.deleted_at is not None:
                 continue
-            if original.actor_uri in blocked:
+            if original.actor_uri in hidden:
                 continue
         shown.append(o.id)
     shown.sort(reverse=not page.ascending)
@@ -313,6 +336,11 @@ def test_both_home_strategies_match_the_rules(db: Database, settings: Settings, 
             follow(c, me, actor, rng.choice(["accepted", "accepted", "pending"]))
         for actor in rng.sample(actors[:12], 3):
             social.put_block(c, me, actor, None, 0.0)
+        endings = [None, time.time() + 600, 1.0]
+        for actor, ends in zip(rng.sample(actors[:12], 3), endings, strict=True):
+            mutes.put_mute(c, me, actor, notifications=True, expires_at=ends, now=0.0)
+        for name in ("garden", "beans"):
+            hashtags.follow_tag(c, me, name, 0.0)
         made: list[int] = []
         for _ in range(250):
             author = rng.choice(actors)
@@ -321,7 +349,9 @@ def test_both_home_strategies_match_the_rules(db: Database, settings: Settings, 
                 continue
             visibility = rng.choice(["public", "public", "unlisted", "private", "direct"])
             to = (me,) if rng.random() < 0.2 else ()
-            made.append(post(c, author, visibility=visibility, to=to))
+            names = rng.sample(["garden", "beans", "other"], rng.choice([0, 0, 1, 2]))
+            tags = [("hashtag", n, None) for n in names]
+            made.append(post(c, author, visibility=visibility, to=to, tags=tags))
             if rng.random() < 0.1:
                 delete(c, rng.choice(made))
 
@@ -357,6 +387,7 @@ def test_query_plans_use_the_indexes(db: Database, world: dict[str, str]) -> Non
     assert "SEARCH o USING INDEX objects_live_by_actor (actor_uri=? AND id>? AND id<?)" in home
     assert "SEARCH o2 USING INDEX objects_live_by_actor" in home
     assert "object_recipients_actor (actor_uri=? AND object_id>? AND object_id<?)" in home
+    assert "tags_hashtag_object (kind=? AND name=? AND object_id>? AND object_id<?)" in home
     assert "SCAN o\n" not in home + "\n"
     bounds = {"me": "", "local": 1, **Page().bounds()}
     for local, index in ((None, "objects_public (visibility=?"), (True, "objects_local_public")):

@@ -11,14 +11,14 @@ read one of our posts with the one rule in ``processing.visibility``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import sqlite_utils
 
 from agora_node.actions.caller import Caller
 from agora_node.errors import Gone, NotFound, UnprocessableEntity
-from agora_node.processing import outbound_notes, outbound_pins
+from agora_node.processing import inbound_notes, outbound_notes, outbound_pins
 from agora_node.processing.audience import addressed
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.outbound_notes import Draft
@@ -29,6 +29,7 @@ from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import is_public
 from agora_node.store import client_state, mutes, social
 from agora_node.store import objects as objects_store
+from agora_node.store import statuses as statuses_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
 from agora_node.store.objects import ObjectRow
@@ -127,6 +128,29 @@ async def visible_post(
     if not await may_read(db, account.actor.uri, note.data, note.visibility, viewer_uri):
         raise NotFound("no such post")
     return note
+
+
+async def find_post(caller: Caller, address: str, *, resolve: bool) -> ObjectRow | None:
+    """The post at ``address`` (its id or its page) if the caller may read it; with
+    ``resolve``, a remote post not known here is fetched and kept (quietly: an old
+    post notifies nobody)."""
+
+    def known(at: str) -> Callable[[sqlite_utils.Database], ObjectRow | None]:
+        def read(c: sqlite_utils.Database) -> ObjectRow | None:
+            row = objects_store.get_object(c, at) or objects_store.get_object_by_url(c, at)
+            if row is None or row.boost_of is not None:
+                return None
+            return statuses_store.get_status_for(c, row.id, caller.actor_uri)
+
+        return read
+
+    found = await caller.db.read(known(address))
+    if found is not None or not resolve or caller.urls.is_local(address):
+        return found
+    doc = await caller.resolver.post_at(address)
+    ctx = caller.context({doc["id"]: doc}).inbound
+    await caller.db.write(lambda c: inbound_notes.store_fetched_context(c, ctx, skip=""))
+    return await caller.db.read(known(doc["id"]))
 
 
 # -- pins and bookmarks ------------------------------------------------------------

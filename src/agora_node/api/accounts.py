@@ -19,11 +19,13 @@ from agora_node.actions.social import account_named
 from agora_node.api import serialize
 from agora_node.api.relationships import actor_in_path, listed
 from agora_node.api.requests import (
+    SignedIn,
     base_url,
     body_params,
     bool_param,
     caller_of,
     flag,
+    int_query,
     list_response,
     maybe_signed_in,
     page_of,
@@ -182,25 +184,15 @@ async def following(request: web.Request) -> web.Response:
     return await listed(request, (await actor_in_path(request)).uri, "following")
 
 
-def _int_param(request: web.Request, name: str, default: int, most: int) -> int:
-    raw = request.query.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or len(raw) > 9:
-        raise BadRequest(f"{name} must be a non-negative integer")
-    return min(int(raw), most)
-
-
-async def search(request: web.Request) -> web.Response:
-    """Known accounts by name; with ``resolve=true``, a handle is looked up remotely."""
-    who = await signed_in(request, "read:accounts")
-    query = request.query.get("q", "").strip().removeprefix("@")
-    limit = max(1, _int_param(request, "limit", _SEARCH_LIMIT, _SEARCH_LIMIT))
-    offset = _int_param(request, "offset", 0, 10_000)
+async def found_accounts(
+    request: web.Request, who: SignedIn, query: str, *, limit: int, offset: int, resolve: bool
+) -> list[ActorRow]:
+    """Known accounts by name; with ``resolve``, a handle is looked up remotely first."""
+    query = query.strip().removeprefix("@")
     if not query:
-        return web.json_response([])
+        return []
     found: list[ActorRow] = []
-    if flag(request, "resolve") and "@" in query and offset == 0:
+    if resolve and "@" in query and offset == 0:
         try:
             found.append(await account_named(caller_of(request, who), query))
         except AgoraError:
@@ -209,14 +201,27 @@ async def search(request: web.Request) -> web.Response:
         lambda c: accounts_store.search_actors(c, query.split("@")[0], limit, offset)
     )
     found += [a for a in known if all(a.uri != f.uri for f in found)]
+    return found[:limit]
+
+
+def accounts_json(
+    c: sqlite_utils.Database, base: str, actors: list[ActorRow]
+) -> list[dict[str, Any]]:
+    ctx = serialize.accounts_rendering(c, actors, base)
+    return [serialize.account_json(ctx, a) for a in actors]
+
+
+async def search(request: web.Request) -> web.Response:
+    """Known accounts by name; with ``resolve=true``, a handle is looked up remotely."""
+    who = await signed_in(request, "read:accounts")
+    limit = max(1, int_query(request, "limit", _SEARCH_LIMIT, _SEARCH_LIMIT))
+    offset = int_query(request, "offset", 0, 10_000)
+    actors = await found_accounts(
+        request, who, request.query.get("q", ""), limit=limit, offset=offset,
+        resolve=flag(request, "resolve"),
+    )  # fmt: skip
     base = base_url(request)
-    actors = found[:limit]
-
-    def render(c: sqlite_utils.Database) -> list[dict[str, Any]]:
-        ctx = serialize.accounts_rendering(c, actors, base)
-        return [serialize.account_json(ctx, a) for a in actors]
-
-    return web.json_response(await request.app[DB].read(render))
+    return web.json_response(await request.app[DB].read(lambda c: accounts_json(c, base, actors)))
 
 
 def routes() -> list[web.RouteDef]:

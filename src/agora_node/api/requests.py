@@ -91,6 +91,16 @@ def _truth(value: object) -> bool | None:
     return None
 
 
+def int_query(request: web.Request, name: str, default: int, most: int) -> int:
+    """A non-negative whole number in the query, at most ``most`` (400 otherwise)."""
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise BadRequest(f"{name} must be a non-negative integer")
+    return min(int(raw), most)
+
+
 def flag(request: web.Request, name: str) -> bool:
     """A boolean in the query (absent is false); 400 when it is neither."""
     value = _truth(request.query.get(name, ""))

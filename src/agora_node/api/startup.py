@@ -1,8 +1,8 @@
 """Endpoints apps call as they start that the node does not back yet.
 
-Content filters, announcements, endorsements and featured or followed
-hashtags: each answers with Mastodon's documented empty shape (an empty
-list) for a signed-in app, because Tusky, Ivory and the web clients stop
+Content filters, announcements, endorsements and featured hashtags: each
+answers with Mastodon's documented empty shape (an empty list) for a
+signed-in app, because Tusky, Ivory and the web clients stop
 loading on a 404 there. Each needs a token with its read scope, as on
 Mastodon, so an app learns early when its token is wrong.
 """
@@ -21,7 +21,6 @@ _EMPTY = {
     "/api/v1/announcements": "read",
     "/api/v1/endorsements": "read:accounts",
     "/api/v1/featured_tags": "read:accounts",
-    "/api/v1/followed_tags": "read:follows",
 }
 
 

@@ -136,10 +136,33 @@ class Resolver:
             return None
         if await self._db.read(lambda db: objects_store.get_object(db, uri)) is not None:
             return None
+        return await self._fetch_post(uri)
+
+    async def post_at(self, url: str) -> dict[str, Any]:
+        """A remote post named by its id or by its page's address (what people copy
+        from a browser), fetched with its author. A page may answer with a post of
+        another id on its own server; that id is then fetched to be sure of it."""
+        if not url.startswith("https://") and not url.startswith("http://"):
+            raise UnprocessableEntity("not a web address", object=url)
+        doc = await self._fetch(url)
+        found = str(doc.get("id") or "")
+        if found != url:
+            if not found or not same_origin(found, url):
+                raise UnprocessableEntity("the page names a post elsewhere", object=url)
+            return await self._fetch_post(found)
+        return await self._checked_post(doc, url)
+
+    async def _fetch(self, uri: str) -> dict[str, Any]:
         try:
-            doc = await self._fetcher.fetch_object(uri)
+            return await self._fetcher.fetch_object(uri)
         except AgoraError as exc:
             raise UnprocessableEntity("the post could not be fetched", object=uri) from exc
+
+    async def _fetch_post(self, uri: str) -> dict[str, Any]:
+        return await self._checked_post(await self._fetch(uri), uri)
+
+    async def _checked_post(self, doc: dict[str, Any], uri: str) -> dict[str, Any]:
+        """``doc`` if it is a post at ``uri`` by an author of its own server (stored now)."""
         author = author_of(doc)
         if (
             doc["id"] != uri

@@ -500,8 +500,23 @@ V9 = [
     """,
 ]
 
+# Hashtags: their posts newest first straight from an index (timelines, and
+# the home timeline's followed hashtags), and who follows which.
+V10 = [
+    "CREATE INDEX tags_hashtag_object ON tags(kind, name, object_id)",
+    """
+    CREATE TABLE followed_tags (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, name)
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

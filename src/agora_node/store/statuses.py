@@ -149,3 +149,29 @@ def posts_marked_by(
         {"me": actor_uri, **page.bounds()},
     ).fetchall()
     return in_page_order([(int(r[0]), object_from_row(tuple(r[1:]))) for r in rows], page)
+
+
+def search_statuses(
+    db: sqlite_utils.Database, viewer_uri: str, text: str, limit: int, offset: int = 0
+) -> list[ObjectRow]:
+    """Posts containing ``text`` among those the viewer wrote, favourited, boosted,
+    bookmarked or was addressed by (what Mastodon searches without a search
+    engine), newest first."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.execute(
+        f"""SELECT {_O_COLUMNS} FROM objects o WHERE o.id IN (
+              SELECT id FROM objects WHERE actor_uri = :me
+              UNION SELECT x.id FROM likes l JOIN objects x ON x.uri = l.object_uri
+                    WHERE l.actor_uri = :me
+              UNION SELECT x.id FROM bookmarks b JOIN objects x ON x.uri = b.object_uri
+                    WHERE b.actor_uri = :me
+              UNION SELECT x.id FROM objects mine JOIN objects x ON x.uri = mine.boost_of
+                    WHERE mine.actor_uri = :me AND mine.boost_of IS NOT NULL
+              UNION SELECT object_id FROM object_recipients WHERE actor_uri = :me)
+            AND o.boost_of IS NULL AND (o.content LIKE :text ESCAPE '\\'
+                                        OR o.summary LIKE :text ESCAPE '\\')
+            AND {readable_by_me("o")}
+            ORDER BY o.id DESC LIMIT :limit OFFSET :offset""",
+        {"me": viewer_uri, "text": f"%{escaped}%", "limit": limit, "offset": offset},
+    ).fetchall()
+    return [object_from_row(r) for r in rows]

@@ -102,6 +102,41 @@ def _addressing_me(bounds: str) -> str:
         AND o.actor_uri NOT IN ({muted_by(":me")})"""
 
 
+def public_to_me(o: str) -> str:
+    """A public, live, original post whose author the viewer (``:me``) neither
+    blocks nor mutes, and who does not block the viewer."""
+    return f"""{o}.visibility = 'public' AND {o}.boost_of IS NULL AND {o}.deleted_at IS NULL
+      AND {o}.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
+      AND {o}.actor_uri NOT IN ({muted_by(":me")})
+      AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
+                      AND k.target_uri = :me)"""
+
+
+def _followed_tags_branch(ascending: bool) -> str:
+    """The home timeline's fourth source: public posts with a hashtag the account
+    follows. Like the per-author branch, each tag contributes only the rows
+    within its ``limit`` newest visible ones, read from ``tags_hashtag_object``."""
+    order = "ASC" if ascending else "DESC"
+    cutoff_row = f"""SELECT t2.object_id FROM tags t2 INDEXED BY tags_hashtag_object
+            CROSS JOIN objects o2 ON o2.id = t2.object_id
+            WHERE t2.kind = 'hashtag' AND t2.name = f.name
+              AND t2.object_id > :lower AND t2.object_id < :upper AND {public_to_me("o2")}
+            ORDER BY t2.object_id {order} LIMIT 1 OFFSET :limit - 1"""
+    if ascending:
+        cut = (
+            f"t.object_id > :lower AND t.object_id <= min(:upper - 1, "
+            f"coalesce(({cutoff_row}), :upper))"
+        )
+    else:
+        cut = (
+            f"t.object_id < :upper AND t.object_id >= max(:lower + 1, coalesce(({cutoff_row}), 0))"
+        )
+    return f"""SELECT o.id FROM followed_tags f
+        CROSS JOIN tags t INDEXED BY tags_hashtag_object ON t.kind = 'hashtag' AND t.name = f.name
+        CROSS JOIN objects o ON o.id = t.object_id
+      WHERE f.actor_uri = :me AND {cut} AND {public_to_me("o")}"""
+
+
 def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
     """The home timeline as one statement with two strategies for its main source.
 
@@ -115,7 +150,8 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
     from the index alone). Only one of the two does any work: the walk's rowid
     range collapses to nothing when it is not chosen, and the per-author branch
     stops at its guard, author by author. The third branch adds the posts that
-    address the account. ``CROSS JOIN`` and ``NOT INDEXED`` pin the plans that
+    address the account, the fourth the public posts with a hashtag it follows.
+    ``CROSS JOIN`` and ``NOT INDEXED`` pin the plans that
     tests/store/test_timelines.py checks; bench/timeline.py measures both
     strategies forced against the chosen one.
     """
@@ -141,6 +177,8 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
         AND {_visible_at_home("o")}
       UNION
       {_addressing_me("r.object_id > :lower AND r.object_id < :upper")}
+      UNION
+      {_followed_tags_branch(ascending)}
       ORDER BY 1 {order} LIMIT :limit
     ) AS page CROSS JOIN objects o ON o.id = page.id
     ORDER BY o.id {order}
@@ -167,7 +205,12 @@ _COUNT_HOME_SQL = f"""
       SELECT o.id FROM authors a CROSS JOIN objects o ON o.actor_uri = a.uri
       WHERE {_visible_at_home("o")}
       UNION
-      {_addressing_me("1")})"""
+      {_addressing_me("1")}
+      UNION
+      SELECT o.id FROM followed_tags f
+        CROSS JOIN tags t ON t.kind = 'hashtag' AND t.name = f.name
+        CROSS JOIN objects o ON o.id = t.object_id
+      WHERE f.actor_uri = :me AND {public_to_me("o")})"""
 
 
 def count_home(db: sqlite_utils.Database, actor_uri: str) -> int:
