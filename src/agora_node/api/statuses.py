@@ -43,6 +43,7 @@ from agora_node.protocol.sanitize import html_to_text
 from agora_node.protocol.vocab import VISIBILITIES
 from agora_node.store import client_state
 from agora_node.store import objects as objects_store
+from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings
@@ -331,6 +332,24 @@ async def _marked(request: web.Request, kind: str, scope: str) -> web.Response:
     return list_response(request, ids, body)
 
 
+async def _who(request: web.Request, kind: str) -> web.Response:
+    """The accounts who favourited or boosted a post one may read."""
+    viewer = await maybe_signed_in(request, "read:statuses")
+    row = await _readable(request, viewer.actor_uri if viewer else None)
+    target = row.boost_of or row.uri
+    page = page_of(request)
+    base = base_url(request)
+
+    def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
+        pairs = relationships_store.actors_who(c, kind, target, page)
+        actors = [a for _, a in pairs]
+        ctx = serialize.accounts_rendering(c, actors, base)
+        return [i for i, _ in pairs], [serialize.account_json(ctx, a) for a in actors]
+
+    ids, body = await request.app[DB].read(load)
+    return list_response(request, ids, body)
+
+
 async def bookmarks(request: web.Request) -> web.Response:
     return await _marked(request, "bookmarks", "read:bookmarks")
 
@@ -349,6 +368,8 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{one}/source", source),
         web.get(f"{one}/history", history),
         web.get(f"{one}/context", context),
+        web.get(f"{one}/favourited_by", _view(_who, "favourited_by")),
+        web.get(f"{one}/reblogged_by", _view(_who, "reblogged_by")),
         web.post(f"{one}/favourite", _view(_mark, "favourite")),
         web.post(f"{one}/unfavourite", _view(_mark, "unfavourite")),
         web.post(f"{one}/reblog", _view(_mark, "reblog")),

@@ -138,3 +138,28 @@ def count_follow_requests(db: sqlite_utils.Database, actor_uri: str) -> int:
         "SELECT count(*) FROM follows WHERE followee_uri = ? AND state = 'pending'", [actor_uri]
     ).fetchone()
     return int(row[0])
+
+
+# Who marked a post: (table, the column naming the post, the column naming who, extra).
+_MARKERS = {
+    "favourited_by": ("likes", "object_uri", "actor_uri", ""),
+    "reblogged_by": ("objects", "boost_of", "actor_uri", "AND deleted_at IS NULL"),
+}
+
+
+def actors_who(
+    db: sqlite_utils.Database, kind: str, object_uri: str, page: Page
+) -> list[tuple[int, ActorRow]]:
+    """A page of the accounts who favourited (``favourited_by``) or boosted
+    (``reblogged_by``) a post: (row id, actor) pairs, newest first."""
+    table, post, who, extra = _MARKERS[kind]
+    params: dict[str, Any] = {"post": object_uri, **page.bounds()}
+    rows = db.execute(
+        f"SELECT id, {who} FROM {table} WHERE {post} = :post {extra} "
+        f"AND id > :lower AND id < :upper "
+        f"ORDER BY id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
+        params,
+    ).fetchall()
+    ordered = in_page_order([(int(r[0]), str(r[1])) for r in rows], page)
+    actors = get_actors_by_uris(db, [uri for _, uri in ordered])
+    return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
