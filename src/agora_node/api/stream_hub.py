@@ -24,6 +24,7 @@ from aiohttp import web
 
 from agora_node.api import serialize
 from agora_node.context import DB, SETTINGS
+from agora_node.store import lists as lists_store
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import statuses as statuses_store
@@ -46,6 +47,7 @@ STREAMS = {
     "public:remote": False,
     "hashtag": False,
     "hashtag:local": False,
+    "list": True,
 }
 
 
@@ -81,7 +83,8 @@ class Subscriber:
 
 
 def _stream_name(name: str, tag: str) -> list[str]:
-    return [name, tag] if name.startswith("hashtag") else [name]
+    """The stream as events name it: a hashtag's tag or a list's id goes with it."""
+    return [name, tag] if name.startswith("hashtag") or name == "list" else [name]
 
 
 class StreamHub:
@@ -174,6 +177,9 @@ class StreamHub:
             muters = mutes_store.muters_among(
                 c, [s.actor_uri for s in subs if s.actor_uri], self._authors(c, post)
             )
+            in_lists = {
+                (str(i), owner) for i, owner in lists_store.lists_listening(c, post.actor_uri)
+            }
             for sub in subs:
                 if sub.actor_uri in muters:
                     continue
@@ -182,6 +188,7 @@ class StreamHub:
                     for name, tag in sub.streams
                     if self._wants(name, tag, post, names)
                     and (name != "user" or self._at_home(c, post, sub.actor_uri, followers))
+                    and (name != "list" or (tag, sub.actor_uri) in in_lists)
                 ]
                 if not wanted:
                     continue
@@ -219,7 +226,7 @@ class StreamHub:
 
     @staticmethod
     def _wants(name: str, tag: str, post: ObjectRow, tags: set[str]) -> bool:
-        if name == "user":
+        if name in ("user", "list"):
             return True
         if name == "user:notification":
             return False

@@ -4,7 +4,7 @@ A WebSocket client names a stream in the query (``?stream=user``) and/or
 sends ``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` (and
 ``unsubscribe``); an SSE client opens ``/api/v1/streaming/user``,
 ``/public``, ``/public/local``, ``/public/remote``, ``/hashtag?tag=``,
-``/user/notification``. Events are Mastodon's: ``update``, ``notification``,
+``/user/notification``, ``/list?list=``. Events are Mastodon's: ``update``, ``notification``,
 ``delete``, ``status.update``, with the REST API's JSON as the payload. The
 token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
 """
@@ -19,10 +19,13 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from agora_node.api import auth
+from agora_node.api.requests import as_id
 from agora_node.api.stream_hub import STREAM_HUB, STREAMS, Event, Subscriber
 from agora_node.context import DB
 from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.store import accounts as accounts_store
+from agora_node.store import lists as lists_store
+from agora_node.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,25 @@ async def _subscriber(request: web.Request) -> tuple[Subscriber, str | None]:
     return Subscriber(account_id, actor_uri), protocol if protocol == token else None
 
 
-def _stream_key(sub: Subscriber, name: str, tag: str | None) -> tuple[str, str]:
-    """Check one requested stream; ``(name, tag)`` as the hub keys it."""
+async def _stream_key(
+    db: Database, sub: Subscriber, name: str, tag: Any, list_id: Any
+) -> tuple[str, str]:
+    """Check one requested stream; ``(name, tag)`` as the hub keys it (a list's
+    id in place of the tag for a list stream, which must be one's own list)."""
     if name not in STREAMS:
         raise BadRequest("Unknown stream type", stream=name[:50])
     if STREAMS[name] and sub.account_id is None:
         raise Unauthorized("Missing access token: this stream needs a signed-in account")
+    if name == "list":
+        number = as_id(list_id)
+        owner = sub.actor_uri or ""
+        found = None
+        if number is not None:
+            found = await db.read(lambda c: lists_store.get_list(c, owner, number))
+        if found is None:
+            raise BadRequest("No such list", list=str(list_id)[:50])
+        return name, str(found.id)
+    tag = tag if isinstance(tag, str) else None
     if name.startswith("hashtag"):
         tag = (tag or "").strip().lstrip("#").lower()
         if not tag or len(tag) > _MAX_TAG:
@@ -74,7 +90,11 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     sub, protocol = await _subscriber(request)
     first = request.query.get("stream")
     if first:
-        sub.streams.add(_stream_key(sub, first, request.query.get("tag")))
+        sub.streams.add(
+            await _stream_key(
+                request.app[DB], sub, first, request.query.get("tag"), request.query.get("list")
+            )
+        )
     ws = web.WebSocketResponse(protocols=[protocol] if protocol else (), heartbeat=30.0)
     await ws.prepare(request)
     hub = request.app[STREAM_HUB]
@@ -93,20 +113,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
-            await _control(ws, sub, msg.data)
+            await _control(request.app[DB], ws, sub, msg.data)
     finally:
         hub.remove(sub)
         sender.cancel()
     return ws
 
 
-async def _control(ws: web.WebSocketResponse, sub: Subscriber, text: str) -> None:
+async def _control(db: Database, ws: web.WebSocketResponse, sub: Subscriber, text: str) -> None:
     """A subscribe or unsubscribe message; a bad one gets an error event, not a close."""
     try:
         msg: Any = json.loads(text)
         if not isinstance(msg, dict) or msg.get("type") not in ("subscribe", "unsubscribe"):
             raise BadRequest('send {"type": "subscribe", "stream": ...}')
-        key = _stream_key(sub, str(msg.get("stream", "")), msg.get("tag"))
+        key = await _stream_key(
+            db, sub, str(msg.get("stream", "")), msg.get("tag"), msg.get("list")
+        )
     except (ValueError, BadRequest, Unauthorized) as exc:
         message = getattr(exc, "public_message", "invalid JSON")
         await ws.send_str(json.dumps({"error": message}))
@@ -120,7 +142,11 @@ async def _control(ws: web.WebSocketResponse, sub: Subscriber, text: str) -> Non
 def _sse(name: str) -> Any:
     async def view(request: web.Request) -> web.StreamResponse:
         sub, _ = await _subscriber(request)
-        sub.streams.add(_stream_key(sub, name, request.query.get("tag")))
+        sub.streams.add(
+            await _stream_key(
+                request.app[DB], sub, name, request.query.get("tag"), request.query.get("list")
+            )
+        )
         resp = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -165,6 +191,7 @@ def routes() -> list[web.RouteDef]:
         "public/remote": "public:remote",
         "hashtag": "hashtag",
         "hashtag/local": "hashtag:local",
+        "list": "list",
     }
     return [
         web.get(base, websocket),

@@ -515,8 +515,40 @@ V10 = [
     """,
 ]
 
+# Lists of accounts one follows, each with its own timeline.
+V11 = [
+    """
+    CREATE TABLE lists (
+        id INTEGER PRIMARY KEY,
+        owner_uri TEXT NOT NULL,
+        title TEXT NOT NULL,
+        replies_policy TEXT NOT NULL DEFAULT 'list',
+        exclusive INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX lists_owner ON lists(owner_uri, id)",
+    """
+    CREATE TABLE list_members (
+        id INTEGER PRIMARY KEY,
+        list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+        actor_uri TEXT NOT NULL,
+        UNIQUE (list_id, actor_uri)
+    )
+    """,
+    "CREATE INDEX list_members_actor ON list_members(actor_uri)",
+    # A list holds only accounts one follows: when a follow ends (unfollow,
+    # block, rejection, a deleted account), its account leaves one's lists.
+    """
+    CREATE TRIGGER follows_leave_lists AFTER DELETE ON follows BEGIN
+        DELETE FROM list_members WHERE actor_uri = OLD.followee_uri
+        AND list_id IN (SELECT id FROM lists WHERE owner_uri = OLD.follower_uri);
+    END
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

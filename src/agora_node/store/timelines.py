@@ -84,12 +84,15 @@ def _visible_at_home(o: str) -> str:
 
 
 # Whose posts and boosts make up a home timeline: the accepted followees and
-# oneself, minus the blocked and the muted. Shared by the page query and its count.
+# oneself, minus the blocked, the muted and the members of one's exclusive lists
+# (they are read in their list instead). Shared by the page query and its count.
 _HOME_AUTHORS = f"""authors(uri) AS MATERIALIZED (
            SELECT followee_uri FROM follows WHERE follower_uri = :me AND state = 'accepted'
            UNION SELECT :me
            EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me
-           EXCEPT {muted_by(":me")})"""
+           EXCEPT {muted_by(":me")}
+           EXCEPT SELECT m.actor_uri FROM lists l CROSS JOIN list_members m ON m.list_id = l.id
+                  WHERE l.owner_uri = :me AND l.exclusive = 1)"""
 
 
 def _addressing_me(bounds: str) -> str:
@@ -137,7 +140,27 @@ def _followed_tags_branch(ascending: bool) -> str:
       WHERE f.actor_uri = :me AND {cut} AND {public_to_me("o")}"""
 
 
-def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
+# A list timeline's authors: the list's members (the list must be :me's), minus
+# the blocked and the muted.
+_LIST_AUTHORS = f"""authors(uri) AS MATERIALIZED (
+           SELECT m.actor_uri FROM list_members m CROSS JOIN lists l ON l.id = m.list_id
+           WHERE l.id = :list AND l.owner_uri = :me
+           EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me
+           EXCEPT {muted_by(":me")})"""
+
+
+def _list_replies(o: str) -> str:
+    """Which replies a list shows, by its ``:policy``: replies to its members
+    (``list``), to anyone one follows (``followed``), or none (``none``)."""
+    return f"""({o}.in_reply_to IS NULL
+      OR (:policy = 'list' AND EXISTS (SELECT 1 FROM objects p WHERE p.uri = {o}.in_reply_to
+            AND (p.actor_uri IN authors OR p.actor_uri = :me)))
+      OR (:policy = 'followed' AND EXISTS (SELECT 1 FROM objects p WHERE p.uri = {o}.in_reply_to
+            AND (p.actor_uri = :me OR EXISTS (SELECT 1 FROM follows f WHERE f.follower_uri = :me
+                 AND f.followee_uri = p.actor_uri AND f.state = 'accepted')))))"""
+
+
+def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT, *, of_list: bool = False) -> str:
     """The home timeline as one statement with two strategies for its main source.
 
     ``authors`` are the accepted followees plus the account itself, minus the
@@ -154,31 +177,44 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
     ``CROSS JOIN`` and ``NOT INDEXED`` pin the plans that
     tests/store/test_timelines.py checks; bench/timeline.py measures both
     strategies forced against the chosen one.
+
+    ``of_list`` makes it a list's timeline: the authors are the list's
+    members, replies are kept by the list's policy, and the third and fourth
+    branches go.
     """
     order = "ASC" if ascending else "DESC"
+
+    def visible(o: str) -> str:
+        return f"{_visible_at_home(o)} AND {_list_replies(o)}" if of_list else _visible_at_home(o)
+
     cutoff_row = f"""SELECT o2.id FROM objects o2 WHERE o2.actor_uri = a.uri
-            AND o2.id > :lower AND o2.id < :upper AND {_visible_at_home("o2")}
+            AND o2.id > :lower AND o2.id < :upper AND {visible("o2")}
             ORDER BY o2.id {order} LIMIT 1 OFFSET :limit - 1"""
     # One bound per side, so that SQLite seeks the index on the per-author cut-off.
     if ascending:
         cut = f"o.id > :lower AND o.id <= min(:upper - 1, coalesce(({cutoff_row}), :upper))"
     else:
         cut = f"o.id < :upper AND o.id >= max(:lower + 1, coalesce(({cutoff_row}), 0))"
+    others = (
+        ""
+        if of_list
+        else f"""UNION
+      {_addressing_me("r.object_id > :lower AND r.object_id < :upper")}
+      UNION
+      {_followed_tags_branch(ascending)}"""
+    )
     return f"""
-    WITH {_HOME_AUTHORS},
+    WITH {_LIST_AUTHORS if of_list else _HOME_AUTHORS},
          mode(scan) AS MATERIALIZED (SELECT count(*) > {int(scan_fanout)} FROM authors)
     SELECT {_O_COLUMNS} FROM (
       SELECT o.id FROM objects o NOT INDEXED
       WHERE o.id > CASE WHEN (SELECT scan FROM mode) THEN :lower ELSE :upper END
-        AND o.id < :upper AND o.actor_uri IN authors AND {_visible_at_home("o")}
+        AND o.id < :upper AND o.actor_uri IN authors AND {visible("o")}
       UNION
       SELECT o.id FROM authors a CROSS JOIN objects o ON o.actor_uri = a.uri
       WHERE NOT (SELECT scan FROM mode) AND {cut}
-        AND {_visible_at_home("o")}
-      UNION
-      {_addressing_me("r.object_id > :lower AND r.object_id < :upper")}
-      UNION
-      {_followed_tags_branch(ascending)}
+        AND {visible("o")}
+      {others}
       ORDER BY 1 {order} LIMIT :limit
     ) AS page CROSS JOIN objects o ON o.id = page.id
     ORDER BY o.id {order}
@@ -186,6 +222,7 @@ def home_sql(ascending: bool, scan_fanout: int = HOME_SCAN_FANOUT) -> str:
 
 
 HOME_SQL = {False: home_sql(False), True: home_sql(True)}
+_LIST_SQL = {False: home_sql(False, of_list=True), True: home_sql(True, of_list=True)}
 
 
 def home_params(actor_uri: str, page: Page) -> dict[str, Any]:
@@ -216,6 +253,15 @@ _COUNT_HOME_SQL = f"""
 def count_home(db: sqlite_utils.Database, actor_uri: str) -> int:
     """How many posts and boosts the home timeline holds (what ``home`` pages through)."""
     return int(db.execute(_COUNT_HOME_SQL, {"me": actor_uri}).fetchone()[0])
+
+
+def list_timeline(
+    db: sqlite_utils.Database, actor_uri: str, list_id: int, policy: str, page: Page
+) -> list[ObjectRow]:
+    """Posts and boosts by the members of ``actor_uri``'s list ``list_id``."""
+    params = {**home_params(actor_uri, page), "list": list_id, "policy": policy}
+    rows = db.execute(_LIST_SQL[page.ascending], params).fetchall()
+    return in_page_order([_object_row(r) for r in rows], page)
 
 
 def home_with_activities(
