@@ -23,6 +23,7 @@ from agora_node.api import (
     startup,
     streaming,
 )
+from agora_node.api import conversations as conversation_views
 from agora_node.api import lists as list_views
 from agora_node.api import objects as object_views
 from agora_node.api import search as search_views
@@ -274,6 +275,7 @@ def create_app(
     app.add_routes(status_views.routes())
     app.add_routes(tag_views.routes())
     app.add_routes(list_views.routes())
+    app.add_routes(conversation_views.routes())
     app.add_routes(search_views.routes())
     actor_handler = negotiated(
         activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json

@@ -23,7 +23,9 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.api import serialize
+from agora_node.api.conversations import conversations_json
 from agora_node.context import DB, SETTINGS
+from agora_node.store import conversations as conversations_store
 from agora_node.store import lists as lists_store
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
@@ -48,6 +50,7 @@ STREAMS = {
     "hashtag": False,
     "hashtag:local": False,
     "list": True,
+    "direct": True,
 }
 
 
@@ -200,11 +203,18 @@ class StreamHub:
                     payload = self._render(c, post, viewer)
                 else:
                     continue
-                if payload is not None:
-                    out.extend(
-                        (sub, Event(tuple(_stream_name(name, tag)), "update", payload))
-                        for name, tag in wanted
-                    )
+                if payload is None:
+                    continue
+                out.extend(
+                    (sub, Event(tuple(_stream_name(name, tag)), "update", payload))
+                    for name, tag in wanted
+                    if name != "direct"
+                )
+                if ("direct", "") in wanted and viewer is not None:
+                    talk = conversations_store.conversation_of_post(c, viewer, post.id)
+                    if talk is not None:
+                        (body,) = conversations_json(c, [talk], viewer, self._base)
+                        out.append((sub, Event(("direct",), "conversation", json.dumps(body))))
         return out
 
     @staticmethod
@@ -228,6 +238,8 @@ class StreamHub:
     def _wants(name: str, tag: str, post: ObjectRow, tags: set[str]) -> bool:
         if name in ("user", "list"):
             return True
+        if name == "direct":
+            return post.visibility == "direct" and post.boost_of is None
         if name == "user:notification":
             return False
         public = post.visibility == "public" and post.boost_of is None

@@ -4,9 +4,10 @@ A WebSocket client names a stream in the query (``?stream=user``) and/or
 sends ``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` (and
 ``unsubscribe``); an SSE client opens ``/api/v1/streaming/user``,
 ``/public``, ``/public/local``, ``/public/remote``, ``/hashtag?tag=``,
-``/user/notification``, ``/list?list=``. Events are Mastodon's: ``update``, ``notification``,
-``delete``, ``status.update``, with the REST API's JSON as the payload. The
-token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
+``/user/notification``, ``/list?list=``, ``/direct``. Events are Mastodon's:
+``update``, ``notification``, ``delete``, ``status.update`` (and
+``conversation`` on ``direct``), with the REST API's JSON as the payload.
+The token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
 """
 
 from __future__ import annotations
@@ -192,6 +193,7 @@ def routes() -> list[web.RouteDef]:
         "hashtag": "hashtag",
         "hashtag/local": "hashtag:local",
         "list": "list",
+        "direct": "direct",
     }
     return [
         web.get(base, websocket),

@@ -547,8 +547,22 @@ V11 = [
     """,
 ]
 
+# How far each account has read each of its conversations (direct posts by
+# thread, store/conversations.py) and up to where it removed one.
+V12 = [
+    """
+    CREATE TABLE conversation_marks (
+        actor_uri TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        read_upto INTEGER,
+        hidden_upto INTEGER,
+        PRIMARY KEY (actor_uri, conversation)
+    ) WITHOUT ROWID
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
