@@ -26,6 +26,7 @@ from agora_node.api import (
 from agora_node.api import conversations as conversation_views
 from agora_node.api import lists as list_views
 from agora_node.api import objects as object_views
+from agora_node.api import polls as poll_views
 from agora_node.api import search as search_views
 from agora_node.api import statuses as status_views
 from agora_node.api import tags as tag_views
@@ -275,6 +276,7 @@ def create_app(
     app.add_routes(status_views.routes())
     app.add_routes(tag_views.routes())
     app.add_routes(list_views.routes())
+    app.add_routes(poll_views.routes())
     app.add_routes(conversation_views.routes())
     app.add_routes(search_views.routes())
     actor_handler = negotiated(

@@ -393,5 +393,5 @@ async def test_polls_and_edits(client: Client, town: dict[str, Any]) -> None:
         {"title": "no", "votes_count": 1},
     ]
     assert body["poll"]["votes_count"] == 4 and body["poll"]["expired"] is True
-    assert body["poll"]["expires_at"] == "2001-01-01T00:00:00Z"
+    assert body["poll"]["expires_at"] == "2001-01-01T00:00:00.000Z"
     assert _ISO.fullmatch(body["edited_at"]) and body["edited_at"] > body["created_at"]

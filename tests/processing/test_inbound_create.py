@@ -229,6 +229,7 @@ def test_question_is_read_with_its_options(db: Database, alice: Any) -> None:
             {"name": "Whatever survives", "votes": 0},
         ],
         "endTime": "2024-11-24T08:00:00Z",
+        "voters": 3,
     }
 
 

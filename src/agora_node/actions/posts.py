@@ -11,14 +11,14 @@ read one of our posts with the one rule in ``processing.visibility``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import sqlite_utils
 
 from agora_node.actions.caller import Caller
 from agora_node.errors import Gone, NotFound, UnprocessableEntity
-from agora_node.processing import inbound_notes, outbound_notes, outbound_pins
+from agora_node.processing import inbound_notes, outbound_notes, outbound_pins, outbound_polls
 from agora_node.processing.audience import addressed
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.outbound_notes import Draft
@@ -185,3 +185,9 @@ async def mute_conversation(caller: Caller, post: ObjectRow) -> None:
 async def unmute_conversation(caller: Caller, post: ObjectRow) -> None:
     me, key = caller.actor_uri, post.conversation or post.uri
     await caller.db.write(lambda c: mutes.delete_conversation_mute(c, me, key))
+
+
+async def vote(caller: Caller, poll_uri: str, choices: Sequence[int]) -> None:
+    """Vote in a poll the caller may read (ours or remote)."""
+    ctx, account, ballot = caller.context(), caller.account, (poll_uri, list(choices))
+    await caller.db.write(lambda c: outbound_polls.vote(c, ctx, account, ballot))

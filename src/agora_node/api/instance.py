@@ -3,10 +3,11 @@
 ``/api/v1/instance`` and ``/api/v2/instance`` (name, limits, registrations,
 contact, rules), peers, weekly activity, rules, custom emoji and the
 signed-in person's preferences. The limits are the node's own (the post
-length ``processing.outbound_notes`` enforces); what the node does not offer
-yet (media uploads, polls) is announced as a zero limit, so an app does not
-offer it. The version string names the Mastodon API version we follow, as
-other compatible servers do, because apps pick features by it.
+length ``processing.outbound_notes`` and the poll limits ``processing.polls``
+enforce); what the node does not offer yet (media uploads) is announced as a
+zero limit, so an app does not offer it. The version string names the
+Mastodon API version we follow, as other compatible servers do, because apps
+pick features by it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from agora_node.api import serialize
 from agora_node.api.requests import base_url, caller_of, signed_in
 from agora_node.config import Settings
 from agora_node.context import DB, SETTINGS
+from agora_node.processing import polls
 from agora_node.processing.outbound_notes import MAX_TEXT
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
@@ -56,10 +58,10 @@ _MEDIA_LIMITS = {
     "description_limit": 0,
 }
 _POLL_LIMITS = {
-    "max_options": 0,
-    "max_characters_per_option": 0,
-    "min_expiration": 0,
-    "max_expiration": 0,
+    "max_options": polls.MAX_OPTIONS,
+    "max_characters_per_option": polls.MAX_OPTION_CHARS,
+    "min_expiration": polls.MIN_EXPIRATION,
+    "max_expiration": polls.MAX_EXPIRATION,
 }
 
 

@@ -19,12 +19,14 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from agora_node.processing import polls
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
+from agora_node.store import polls as polls_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings, ActorRow
 from agora_node.store.notifications import NotificationRow
@@ -65,6 +67,8 @@ class Rendering:
     bookmarked: set[str] = field(default_factory=set)
     pinned: set[str] = field(default_factory=set)
     muted_threads: set[str] = field(default_factory=set)
+    own_votes: dict[str, list[int]] = field(default_factory=dict)
+    hidden_totals: set[str] = field(default_factory=set)
 
 
 def load_statuses(
@@ -85,6 +89,7 @@ def load_statuses(
     mentioned = [t.href for found in tags.values() for t in found if t.kind == "mention" and t.href]
     authors = list(dict.fromkeys([*(o.actor_uri for o in posts), *extra_actors]))
     uris = [o.uri for o in content]
+    questions = [o.uri for o in content if o.type == "Question"]
     viewer = viewer_uri if uris else None  # nothing to mark on an empty page
     return Rendering(
         base_url,
@@ -99,6 +104,8 @@ def load_statuses(
         reblogged=timelines_store.boosted_among(db, viewer, uris) if viewer else set(),
         bookmarked=client_state.bookmarked_among(db, viewer, uris) if viewer else set(),
         pinned=timelines_store.featured_among(db, viewer, uris) if viewer else set(),
+        own_votes=polls_store.own_votes_among(db, viewer, questions) if viewer else {},
+        hidden_totals=polls_store.hidden_totals_among(db, questions),
         muted_threads=(
             mutes_store.muted_conversations_among(
                 db, viewer, [o.conversation or o.uri for o in content]
@@ -258,31 +265,31 @@ def _attachments(obj: ObjectRow) -> list[dict[str, Any]]:
     return out
 
 
-def _poll(obj: ObjectRow) -> dict[str, Any] | None:
-    poll = obj.data.get("poll")
-    if not isinstance(poll, dict):
+def poll_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
+    """Mastodon's Poll for a post that carries one (the post's id is the poll's)."""
+    view = polls.poll_of(obj)
+    if view is None:
         return None
-    options = [
-        {"title": o.get("name", ""), "votes_count": int(o.get("votes", 0))}
-        for o in poll.get("options") or []
-    ]
-    ends = poll.get("endTime")
-    try:
-        expired = bool(ends) and datetime.fromisoformat(str(ends)).timestamp() <= time.time()
-    except ValueError:
-        ends, expired = None, False
-    return {
+    expired = view.expired(time.time())
+    hidden = obj.uri in ctx.hidden_totals and not expired and obj.actor_uri != ctx.viewer_uri
+    mine = ctx.own_votes.get(obj.uri)
+    body: dict[str, Any] = {
         "id": str(obj.id),
-        "expires_at": ends,
+        "expires_at": iso(view.ends_at),
         "expired": expired,
-        "multiple": bool(poll.get("multiple")),
-        "votes_count": sum(o["votes_count"] for o in options),
-        "voters_count": None,
-        "options": options,
+        "multiple": view.multiple,
+        "votes_count": sum(view.votes),
+        "voters_count": view.voters if view.multiple else sum(view.votes),
+        "options": [
+            {"title": title, "votes_count": None if hidden else n}
+            for title, n in zip(view.options, view.votes, strict=True)
+        ],
         "emojis": [],
-        "voted": False,
-        "own_votes": [],
     }
+    if ctx.viewer_uri is not None:
+        body["voted"] = bool(mine) or obj.actor_uri == ctx.viewer_uri
+        body["own_votes"] = mine or []
+    return body
 
 
 def _tag_lists(ctx: Rendering, obj: ObjectRow) -> dict[str, list[dict[str, Any]]]:
@@ -363,7 +370,7 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "media_attachments": _attachments(obj),
         **_tag_lists(ctx, obj),
         "card": None,
-        "poll": _poll(obj),
+        "poll": poll_json(ctx, obj),
         "replies_count": counts.replies,
         "reblogs_count": counts.reblogs,
         "favourites_count": counts.favourites,

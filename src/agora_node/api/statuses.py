@@ -27,6 +27,7 @@ from agora_node.api.requests import (
     body_params,
     bool_param,
     caller_of,
+    int_param,
     list_response,
     maybe_signed_in,
     page_of,
@@ -38,6 +39,7 @@ from agora_node.context import DB
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.outbound_notes import Draft
+from agora_node.processing.polls import PollDraft
 from agora_node.processing.remote import parse_time
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.protocol.vocab import VISIBILITIES
@@ -98,8 +100,6 @@ def _draft(
         raise UnprocessableEntity("Validation failed: language is not a language code")
     if params.get("media_ids"):
         raise UnprocessableEntity("Validation failed: media attachments are not supported yet")
-    if params.get("poll"):
-        raise UnprocessableEntity("Validation failed: polls are not supported yet")
     text = text_param(params, "status")
     summary = text_param(params, "spoiler_text")
     if not text.strip() and not summary.strip():
@@ -111,6 +111,29 @@ def _draft(
         sensitive=bool_param(params, "sensitive", default=defaults.sensitive),
         language=language,
         in_reply_to=in_reply_to,
+        poll=_poll_draft(params.get("poll")),
+    )
+
+
+def _poll_draft(raw: Any) -> PollDraft | None:
+    """``poll[options][]``, ``poll[expires_in]``, ``poll[multiple]``, ``poll[hide_totals]``."""
+    if raw in (None, "", {}):
+        return None
+    if not isinstance(raw, dict):
+        raise UnprocessableEntity("poll must hold options and expires_in")
+    options = raw.get("options")
+    if isinstance(options, str):
+        options = [options]
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise UnprocessableEntity("poll[options] must be a list of texts")
+    expires_in = int_param(raw, "expires_in", high=10**9)
+    if expires_in is None:
+        raise UnprocessableEntity("poll[expires_in] is missing")
+    return PollDraft(
+        tuple(options),
+        expires_in,
+        multiple=bool_param(raw, "multiple"),
+        hide_totals=bool_param(raw, "hide_totals"),
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.processing import polls
 from agora_node.processing.effects import (
     Effects,
     InboundContext,
@@ -107,6 +108,10 @@ def on_create(
     author = _author_of(obj) or actor
     if author != actor or not same_host(str(obj.get("id")), actor):
         eff.outcome = "object attributed to someone else"
+        return
+    poll = polls.is_vote(db, ctx.urls, obj)
+    if poll is not None:
+        polls.take_vote(db, ctx.urls, poll, actor, obj, str(act["id"]), ctx.now, eff)
         return
     store_fetched_context(db, ctx, skip=str(obj["id"]))
     if store_note(db, ctx, obj, actor, act["id"], eff) is None:

@@ -32,10 +32,12 @@ from agora_node.processing.outbound import (
     publish,
 )
 from agora_node.processing.outbound_text import MentionTarget, RenderedText, render
+from agora_node.processing.polls import PollDraft, checked_draft, question_fields
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import plain_text, sanitize_display_name
 from agora_node.protocol.vocab import AS_CONTEXT, Visibility
 from agora_node.store import objects as objects_store
+from agora_node.store import polls as polls_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.objects import ObjectRow
@@ -71,6 +73,8 @@ class Draft:
     mentions: Mapping[str, MentionTarget] = field(default_factory=dict)
     # Actors addressed without being mentioned in the text (a C2S client's to/cc).
     recipients: tuple[str, ...] = ()
+    # A poll makes the post a Question.
+    poll: PollDraft | None = None
 
 
 @dataclass(frozen=True)
@@ -172,16 +176,19 @@ def post(
     to, cc = addressing(draft.visibility, followers, recipients)
     uri = new_object_id(ctx.urls, account.username)
     url = f"{ctx.urls.profile_page(account.username)}/{uri.rsplit('/', 1)[-1]}"
+    poll = checked_draft(draft.poll) if draft.poll else None
+    kind = "Question" if poll else "Note"
     note: dict[str, Any] = {
         "@context": NOTE_CONTEXT,
         "id": uri,
-        "type": "Note",
+        "type": kind,
         "attributedTo": actor.uri,
         "inReplyTo": parent.uri if parent else None,
         "published": builders.iso(ctx.now),
         "url": url,
         "to": to,
         "cc": cc,
+        **(question_fields(poll, ctx.now) if poll else {}),
     }
     _apply_body(note, ctx, body, draft.language)
     activity_id = new_activity_id(ctx.urls, account.username)
@@ -192,7 +199,7 @@ def post(
     row_id = objects_store.insert_object(
         db,
         {
-            "uri": uri, "type": "Note", "actor_uri": actor.uri, "local": 1,
+            "uri": uri, "type": kind, "actor_uri": actor.uri, "local": 1,
             "visibility": draft.visibility, "content": body.text.html, "summary": body.summary,
             "sensitive": int(body.sensitive), "url": url,
             "in_reply_to": parent.uri if parent else None,
@@ -203,6 +210,8 @@ def post(
     if row_id is None:
         raise UnprocessableEntity("a post with this id exists")
     objects_store.set_tags(db, row_id, _tag_rows(note["tag"]))
+    if poll is not None and poll.hide_totals:
+        polls_store.set_hide_totals(db, uri, True)
     effects = Effects(outcome="posted")
     parent_author = parent.actor_uri if parent is not None and parent.local else None
     _reach_locals(
@@ -224,7 +233,7 @@ def own_note(db: sqlite_utils.Database, actor: ActorRow, uri: str) -> ObjectRow:
         raise Forbidden("this post is not yours")
     if found.is_tombstone:
         raise Gone("the post was deleted")
-    if found.boost_of is not None or found.type != "Note":
+    if found.boost_of is not None or found.type not in ("Note", "Question"):
         raise UnprocessableEntity("only a post can be edited or deleted; undo a boost instead")
     return found
 

@@ -209,10 +209,12 @@ def note_record(
                         "votes": total if isinstance(total, int) and total >= 0 else 0,
                     }
                 )
+        voters = obj.get("votersCount")
         data["poll"] = {
             "multiple": key == "anyOf",
             "options": options,
             "endTime": _text(obj.get("endTime") or obj.get("closed"), 40) or None,
+            "voters": voters if isinstance(voters, int) and voters >= 0 else None,
         }
     quote = _http_uri(obj.get("quoteUrl") or obj.get("_misskey_quote") or obj.get("quoteUri"))
     if quote:

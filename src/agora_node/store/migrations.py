@@ -561,8 +561,31 @@ V12 = [
     """,
 ]
 
+# Polls: each vote (a local voter's own, or a vote on one of our polls), and
+# what a local poll's author set that ActivityPub does not carry.
+V13 = [
+    """
+    CREATE TABLE poll_votes (
+        id INTEGER PRIMARY KEY,
+        poll_uri TEXT NOT NULL,
+        actor_uri TEXT NOT NULL,
+        choice INTEGER NOT NULL,
+        activity_uri TEXT,
+        created_at REAL NOT NULL,
+        UNIQUE (poll_uri, actor_uri, choice)
+    )
+    """,
+    "CREATE INDEX poll_votes_actor ON poll_votes(actor_uri, poll_uri)",
+    """
+    CREATE TABLE poll_options (
+        poll_uri TEXT PRIMARY KEY,
+        hide_totals INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -1,0 +1,101 @@
+"""Poll votes: who chose which option of which poll (ours and remote ones).
+
+For our own polls these rows are the count (``counts``); for a remote poll
+they are only the local voters' own choices, the count being what the poll's
+server last said. ``poll_options`` keeps what a local poll's author set that
+ActivityPub does not carry (hiding the totals until the end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlite_utils
+
+
+@dataclass(frozen=True)
+class Tally:
+    votes: tuple[int, ...]
+    voters: int
+
+
+def add_votes(
+    db: sqlite_utils.Database,
+    poll_uri: str,
+    actor_uri: str,
+    choices: Sequence[int],
+    activity_uris: Sequence[str | None],
+    now: float,
+) -> None:
+    db.conn.executemany(
+        "INSERT INTO poll_votes (poll_uri, actor_uri, choice, activity_uri, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (poll_uri, actor_uri, choice) DO NOTHING",
+        [(poll_uri, actor_uri, c, a, now) for c, a in zip(choices, activity_uris, strict=True)],
+    )
+
+
+def choices_of(db: sqlite_utils.Database, poll_uri: str, actor_uri: str) -> list[int]:
+    rows = db.execute(
+        "SELECT choice FROM poll_votes WHERE poll_uri = ? AND actor_uri = ? ORDER BY choice",
+        [poll_uri, actor_uri],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def own_votes_among(
+    db: sqlite_utils.Database, actor_uri: str, poll_uris: Sequence[str]
+) -> dict[str, list[int]]:
+    wanted = list(dict.fromkeys(poll_uris))
+    out: dict[str, list[int]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.execute(
+            "SELECT poll_uri, choice FROM poll_votes WHERE actor_uri = ? "
+            f"AND poll_uri IN ({','.join('?' * len(chunk))}) ORDER BY choice",
+            [actor_uri, *chunk],
+        )
+        for uri, choice in rows:
+            out.setdefault(str(uri), []).append(int(choice))
+    return out
+
+
+def counts(db: sqlite_utils.Database, poll_uri: str, options: int) -> Tally:
+    """Votes per option and distinct voters of a poll counted here."""
+    per = [0] * options
+    for choice, n in db.execute(
+        "SELECT choice, count(*) FROM poll_votes WHERE poll_uri = ? GROUP BY choice", [poll_uri]
+    ):
+        if 0 <= int(choice) < options:
+            per[int(choice)] = int(n)
+    voters = db.execute(
+        "SELECT count(DISTINCT actor_uri) FROM poll_votes WHERE poll_uri = ?", [poll_uri]
+    ).fetchone()
+    return Tally(tuple(per), int(voters[0]))
+
+
+def voters_of(db: sqlite_utils.Database, poll_uri: str) -> list[str]:
+    rows = db.execute(
+        "SELECT DISTINCT actor_uri FROM poll_votes WHERE poll_uri = ?", [poll_uri]
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def set_hide_totals(db: sqlite_utils.Database, poll_uri: str, hide: bool) -> None:
+    db.execute(
+        "INSERT INTO poll_options (poll_uri, hide_totals) VALUES (?, ?) "
+        "ON CONFLICT (poll_uri) DO UPDATE SET hide_totals = excluded.hide_totals",
+        [poll_uri, int(hide)],
+    )
+
+
+def hidden_totals_among(db: sqlite_utils.Database, poll_uris: Sequence[str]) -> set[str]:
+    wanted = list(dict.fromkeys(poll_uris))
+    if not wanted:
+        return set()
+    rows = db.execute(
+        f"SELECT poll_uri FROM poll_options WHERE hide_totals = 1 "
+        f"AND poll_uri IN ({','.join('?' * len(wanted))})",
+        wanted,
+    ).fetchall()
+    return {str(r[0]) for r in rows}

@@ -1,0 +1,174 @@
+"""Polls through the Mastodon API and over ActivityPub: ours, and remote ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agora_node.protocol.vocab import PUBLIC
+from tests.api.c2s_rig import (
+    Node,
+    account,
+    add_follower,
+    remote_note,
+    settle,
+    store_remote_actor,
+    token_for,
+    wait_for,
+)
+from tests.conftest import BASE_URL
+from tests.federation.remote import AS, signed_post
+
+
+def _h(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _json(resp: Any, status: int = 200) -> Any:
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def _ask(node: Node, **extra: str) -> dict[str, Any]:
+    form = {
+        "status": "What shall we plant?",
+        "poll[options][]": ["Tomatoes", "Beans", "Squash"],
+        "poll[expires_in]": "3600",
+        **extra,
+    }
+    resp = await node.client.post("/api/v1/statuses", data=form, headers=_h(node.token))
+    return dict(await _json(resp))
+
+
+async def _vote(node: Node, token: str, poll_id: str, *choices: str, status: int = 200) -> Any:
+    resp = await node.client.post(
+        f"/api/v1/polls/{poll_id}/votes", data={"choices[]": list(choices)}, headers=_h(token)
+    )
+    return await _json(resp, status)
+
+
+async def test_a_local_poll_is_federated_voted_and_counted(node, remotes) -> None:  # type: ignore[no-untyped-def]
+    a, _, _ = remotes
+    bob_remote = a.add_actor("bob")
+    add_follower(node.db, bob_remote)
+    status = await _ask(node)
+    poll = status["poll"]
+    assert [o["title"] for o in poll["options"]] == ["Tomatoes", "Beans", "Squash"]
+    assert poll["votes_count"] == 0 and poll["expired"] is False and poll["multiple"] is False
+    assert poll["voted"] is True  # the author's own poll counts as answered
+    await settle(node)
+    (created,) = [d.json() for d in a.deliveries() if d.json()["type"] == "Create"]
+    question = created["object"]
+    assert question["type"] == "Question" and [o["name"] for o in question["oneOf"]] == [
+        "Tomatoes", "Beans", "Squash",
+    ]  # fmt: skip
+    assert question["endTime"] and question["votersCount"] == 0
+    # A local voter.
+    carl = token_for(node.db, account(node.db, node.settings, "carl"))
+    voted = await _vote(node, carl, poll["id"], "1")
+    assert voted["voted"] is True and voted["own_votes"] == [1]
+    assert [o["votes_count"] for o in voted["options"]] == [0, 1, 0]
+    for bad in (["1"], ["0", "1"], ["7"], ["x"], []):
+        await _vote(node, carl, poll["id"], *bad, status=422)
+    # A remote vote, as Mastodon sends it: a named note to the poll's author.
+    erin = a.add_actor("erin")
+    store_remote_actor(node.db, erin)
+    ballot = {
+        "@context": AS, "id": erin.new_id(), "type": "Create", "actor": erin.uri,
+        "to": [f"{BASE_URL}/users/alice"],
+        "object": {
+            "id": erin.new_id(), "type": "Note", "attributedTo": erin.uri, "name": "Tomatoes",
+            "inReplyTo": status["uri"], "to": [f"{BASE_URL}/users/alice"],
+        },
+    }  # fmt: skip
+    raw, headers = signed_post(erin, f"{BASE_URL}/users/alice/inbox", ballot)
+    assert (await node.client.post("/users/alice/inbox", data=raw, headers=headers)).status == 202
+
+    async def counts() -> list[int]:
+        body = await _json(await node.client.get(f"/api/v1/polls/{poll['id']}"))
+        return [o["votes_count"] for o in body["options"]]
+
+    await wait_for(counts, expect=[1, 1, 0])
+    assert await node.rows("SELECT count(*) FROM objects WHERE in_reply_to = ?", status["uri"]) == [
+        (0,)
+    ]  # a vote is not a reply
+    await settle(node)
+    updates = [d.json() for d in a.deliveries() if d.json()["type"] == "Update"]
+    totals = [o["replies"]["totalItems"] for o in updates[-1]["object"]["oneOf"]]
+    assert totals == [1, 1, 0] and updates[-1]["object"]["votersCount"] == 2
+    # The note at its id shows the totals too.
+    doc = await (await node.get(status["uri"])).json(content_type=None)
+    assert [o["replies"]["totalItems"] for o in doc["oneOf"]] == [1, 1, 0]
+    # A second remote vote by the same voter on a one-choice poll is ignored.
+    again = {**ballot, "id": erin.new_id(), "object": {**ballot["object"], "id": erin.new_id(),
+             "name": "Beans"}}  # fmt: skip
+    raw, headers = signed_post(erin, f"{BASE_URL}/users/alice/inbox", again)
+    assert (await node.client.post("/users/alice/inbox", data=raw, headers=headers)).status == 202
+    await settle(node)
+    assert await counts() == [1, 1, 0]
+
+
+async def test_poll_options_hidden_totals_and_bad_polls(node) -> None:  # type: ignore[no-untyped-def]
+    several = await _ask(node, **{"poll[multiple]": "true", "poll[hide_totals]": "true"})
+    carl = token_for(node.db, account(node.db, node.settings, "carl"))
+    voted = await _vote(node, carl, several["poll"]["id"], "0", "2")
+    assert voted["own_votes"] == [0, 2] and voted["multiple"] is True
+    assert [o["votes_count"] for o in voted["options"]] == [None, None, None]
+    own_view = await _json(
+        await node.client.get(f"/api/v1/polls/{several['poll']['id']}", headers=_h(node.token))
+    )
+    assert [o["votes_count"] for o in own_view["options"]] == [1, 0, 1]
+    assert own_view["voters_count"] == 1
+    bad_polls: list[dict[str, Any]] = [
+        {"poll": {"options": ["only one"], "expires_in": 3600}},
+        {"poll": {"options": ["a", "b", "c", "d", "e"], "expires_in": 3600}},
+        {"poll": {"options": ["a", "a"], "expires_in": 3600}},
+        {"poll": {"options": ["a", "x" * 51], "expires_in": 3600}},
+        {"poll": {"options": ["a", "b"], "expires_in": 10}},
+        {"poll": {"options": ["a", "b"]}},
+        {"poll": {"options": "a,b", "expires_in": "soon"}},
+        {"poll": ["a", "b"]},
+    ]
+    for body in bad_polls:
+        resp = await node.client.post(
+            "/api/v1/statuses", json={"status": "q", **body}, headers=_h(node.token)
+        )
+        assert resp.status == 422, (body, await resp.text())
+    instance = await _json(await node.client.get("/api/v2/instance"))
+    assert instance["configuration"]["polls"]["max_options"] == 4
+    assert (await node.client.get("/api/v1/polls/99999")).status == 404
+    plain = await _json(
+        await node.client.post("/api/v1/statuses", data={"status": "no poll"}, headers=_h(carl))
+    )
+    await _vote(node, node.token, plain["id"], "0", status=422)
+
+
+async def test_a_remote_poll_is_shown_and_votes_go_to_its_author(node, remotes) -> None:  # type: ignore[no-untyped-def]
+    a, _, _ = remotes
+    dan = a.add_actor("dan")
+    store_remote_actor(node.db, dan)
+    question = remote_note(
+        a, dan, type="Question", content="<p>Rain tomorrow?</p>",
+        anyOf=[
+            {"type": "Note", "name": "Yes", "replies": {"type": "Collection", "totalItems": 3}},
+            {"type": "Note", "name": "No", "replies": {"type": "Collection", "totalItems": 1}},
+        ],
+        endTime="2999-01-01T00:00:00Z", votersCount=3, to=[PUBLIC],
+    )  # fmt: skip
+    found = await _json(
+        await node.client.get(
+            f"/api/v2/search?q={question['id']}&resolve=true", headers=_h(node.token)
+        )
+    )
+    (status,) = found["statuses"]
+    poll = status["poll"]
+    assert [o["votes_count"] for o in poll["options"]] == [3, 1]
+    assert poll["voters_count"] == 3 and poll["multiple"] is True and poll["voted"] is False
+    voted = await _vote(node, node.token, poll["id"], "0", "1")
+    assert voted["voted"] is True and voted["own_votes"] == [0, 1]
+    await settle(node)
+    ballots = [d.json() for d in a.deliveries() if d.path == "/users/dan/inbox"]
+    assert sorted(b["object"]["name"] for b in ballots) == ["No", "Yes"]
+    for ballot in ballots:
+        assert ballot["type"] == "Create" and ballot["object"]["inReplyTo"] == question["id"]
+        assert ballot["to"] == [dan.uri] and "content" not in ballot["object"]
+    await _vote(node, node.token, poll["id"], "0", status=422)
