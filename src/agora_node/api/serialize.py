@@ -168,7 +168,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "following_count": counts.following,
         "statuses_count": counts.statuses,
         "last_status_at": _day(counts.last_status_at),
-        "emojis": [],
+        "emojis": [emoji_json(code, url) for code, url in actor.emojis],
         "fields": [
             {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
             for f in actor.fields
@@ -292,6 +292,11 @@ def poll_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
     return body
 
 
+def emoji_json(shortcode: str, url: str) -> dict[str, Any]:
+    """Mastodon's CustomEmoji for a remote one (never offered in our picker)."""
+    return {"shortcode": shortcode, "url": url, "static_url": url, "visible_in_picker": False}
+
+
 def _tag_lists(ctx: Rendering, obj: ObjectRow) -> dict[str, list[dict[str, Any]]]:
     mentions, hashtags, emojis = [], [], []
     for tag in ctx.tags.get(obj.id, []):
@@ -305,14 +310,7 @@ def _tag_lists(ctx: Rendering, obj: ObjectRow) -> dict[str, list[dict[str, Any]]
         elif tag.kind == "hashtag":
             hashtags.append({"name": tag.name, "url": f"{ctx.base_url}/tags/{quote(tag.name)}"})
         elif tag.kind == "emoji" and tag.href:
-            emojis.append(
-                {
-                    "shortcode": tag.name.strip(":"),
-                    "url": tag.href,
-                    "static_url": tag.href,
-                    "visible_in_picker": False,
-                }
-            )
+            emojis.append(emoji_json(tag.name.strip(":"), tag.href))
     return {"mentions": mentions, "tags": hashtags, "emojis": emojis}
 
 

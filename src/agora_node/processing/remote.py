@@ -6,6 +6,7 @@ made plain, lengths are capped, and only http(s) URIs are kept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,23 @@ class ActorRecord:
     keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+_SHORTCODE = re.compile(r":?([A-Za-z0-9_]{1,64}):?")
+
+
+def emojis_of(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """The custom emoji (``tag`` of type ``Emoji``) a document uses: (shortcode, url)."""
+    found: dict[str, str] = {}
+    for tag in as_list(doc.get("tag"))[:MAX_TAGS]:
+        if not isinstance(tag, dict) or tag.get("type") != "Emoji":
+            continue
+        match = _SHORTCODE.fullmatch(str(tag.get("name", "")))
+        icon = tag.get("icon")
+        url = _http_uri(icon.get("url")) if isinstance(icon, dict) else None
+        if match and url:
+            found.setdefault(match.group(1), url)
+    return list(found.items())
+
+
 def actor_record(doc: dict[str, Any], now: float) -> ActorRecord:
     """Row values and keys from an actor document (already validated, id checked)."""
     uri = str(doc["id"])
@@ -104,6 +122,7 @@ def actor_record(doc: dict[str, Any], now: float) -> ActorRecord:
         ],
         "moved_to": _http_uri(doc.get("movedTo")),
         "fields": fields,
+        "emojis": emojis_of(doc),
         "document": doc,
         "fetched_at": now,
         "published": parse_time(doc.get("published")),
@@ -176,11 +195,7 @@ def note_record(
             tags.append(("mention", tag_name, href))
         elif kind == "Hashtag" and tag_name:
             tags.append(("hashtag", tag_name.lstrip("#").lower(), href))
-        elif kind == "Emoji" and tag_name:
-            icon = tag.get("icon")
-            tags.append(
-                ("emoji", tag_name, _http_uri(icon.get("url")) if isinstance(icon, dict) else None)
-            )
+    tags += [("emoji", f":{code}:", url) for code, url in emojis_of(obj)]
     data: dict[str, Any] = {}
     attachments = []
     for att in as_list(obj.get("attachment"))[:20]:

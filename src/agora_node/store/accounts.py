@@ -38,6 +38,8 @@ class ActorRow:
     published: float | None
     deleted_at: float | None
     last_move_at: float | None
+    # Custom emoji its name and bio use: (shortcode, image url).
+    emojis: tuple[tuple[str, str], ...] = ()
 
     @property
     def acct(self) -> str:
@@ -66,7 +68,7 @@ class AccountRow:
 _ACTOR_COLUMNS = (
     "id, uri, local, type, username, host, display_name, summary, url, inbox, outbox, "
     "shared_inbox, followers_uri, following_uri, featured_uri, manually_approves, discoverable, "
-    "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at"
+    "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at, emojis"
 )
 
 
@@ -96,6 +98,7 @@ def _actor(row: tuple[Any, ...]) -> ActorRow:
         published=row[21],
         deleted_at=row[22],
         last_move_at=row[23],
+        emojis=tuple((str(s), str(u)) for s, u in json.loads(row[24] or "[]")),
     )
 
 
@@ -156,7 +159,7 @@ def search_actors(
 def upsert_actor(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
     """Insert or refresh an actor by ``uri``; returns its row id."""
     record = dict(values)
-    for key in ("also_known_as", "fields"):
+    for key in ("also_known_as", "fields", "emojis"):
         if key in record and not isinstance(record[key], str):
             record[key] = json.dumps(list(record[key]))
     if "document" in record and not isinstance(record["document"], str | None):

@@ -584,8 +584,14 @@ V13 = [
     """,
 ]
 
+# The custom emoji a remote actor's name and bio use (filled as actors are
+# fetched again).
+V14 = [
+    "ALTER TABLE actors ADD COLUMN emojis TEXT NOT NULL DEFAULT '[]'",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
