@@ -119,3 +119,18 @@ async def test_serve_and_graceful_shutdown(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
+
+
+def test_trends_review(config: Path) -> None:
+    hidden = cli(config, "trends", "hide", "tag", "#Cats")
+    assert hidden.returncode == 0, hidden.stderr
+    link = cli(config, "trends", "hide", "link", "https://spam.example/buy")
+    assert link.returncode == 0, link.stderr
+    listed = cli(config, "trends", "hidden")
+    assert listed.stdout.splitlines() == ["tag\tcats", "link\thttps://spam.example/buy"]
+    assert cli(config, "trends", "show", "tag", "cats").returncode == 0
+    again = cli(config, "trends", "show", "tag", "cats")
+    assert again.returncode == 2 and "was not hidden" in again.stderr
+    bad = cli(config, "trends", "hide", "status", "not-a-url")
+    assert bad.returncode == 2 and "URL" in bad.stderr
+    assert cli(config, "trends", "hidden").stdout.splitlines() == ["link\thttps://spam.example/buy"]

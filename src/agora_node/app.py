@@ -24,6 +24,7 @@ from agora_node.api import (
     streaming,
 )
 from agora_node.api import conversations as conversation_views
+from agora_node.api import discovery as discovery_views
 from agora_node.api import lists as list_views
 from agora_node.api import objects as object_views
 from agora_node.api import polls as poll_views
@@ -276,6 +277,7 @@ def create_app(
     app.add_routes(status_views.routes())
     app.add_routes(tag_views.routes())
     app.add_routes(list_views.routes())
+    app.add_routes(discovery_views.routes())
     app.add_routes(poll_views.routes())
     app.add_routes(conversation_views.routes())
     app.add_routes(search_views.routes())

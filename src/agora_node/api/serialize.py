@@ -167,7 +167,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
-        "last_status_at": _day(counts.last_status_at),
+        "last_status_at": day(counts.last_status_at),
         "emojis": [emoji_json(code, url) for code, url in actor.emojis],
         "fields": [
             {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
@@ -176,7 +176,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
     }
 
 
-def _day(when: float | None) -> str | None:
+def day(when: float | None) -> str | None:
     """Mastodon gives the last post's day, not its time."""
     if when is None:
         return None

@@ -1,6 +1,6 @@
 """Endpoints apps call as they start that the node does not back yet.
 
-Content filters, announcements, endorsements and featured hashtags: each
+Content filters, announcements and endorsements: each
 answers with Mastodon's documented empty shape (an empty list) for a
 signed-in app, because Tusky, Ivory and the web clients stop
 loading on a 404 there. Each needs a token with its read scope, as on
@@ -20,7 +20,6 @@ _EMPTY = {
     "/api/v2/filters": "read:filters",
     "/api/v1/announcements": "read",
     "/api/v1/endorsements": "read:accounts",
-    "/api/v1/featured_tags": "read:accounts",
 }
 
 

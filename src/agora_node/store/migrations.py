@@ -590,8 +590,38 @@ V14 = [
     "ALTER TABLE actors ADD COLUMN emojis TEXT NOT NULL DEFAULT '[]'",
 ]
 
+# Discovery: what an admin took out of the trends, suggestions one waved
+# away, and the hashtags people feature on their profiles.
+V15 = [
+    """
+    CREATE TABLE trend_hidden (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE suggestion_dismissals (
+        actor_uri TEXT NOT NULL,
+        target_uri TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (actor_uri, target_uri)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE featured_tags (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, name)
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14]
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
