@@ -282,6 +282,12 @@ def _reference_home(c: sqlite_utils.Database, me: str, page: Page) -> list[int]:
         if r[1] is None or r[1] > now
     }
     hidden = blocked | muted
+    quiet = {
+        r[0]
+        for r in c.execute(
+            "SELECT followee_uri FROM follows WHERE follower_uri = ? AND show_reblogs = 0", [me]
+        )
+    }
     authors = ({r[0] for r in follows} | {me}) - hidden
     addressed = {
         r[0] for r in c.execute("SELECT object_id FROM object_recipients WHERE actor_uri = ?", [me])
@@ -312,6 +318,8 @@ def _reference_home(c: sqlite_utils.Database, me: str, page: Page) -> list[int]:
         if o.visibility == "direct" and o.actor_uri != me and o.id not in addressed:
             continue
         if o.boost_of is not None:
+            if o.actor_uri in quiet:
+                continue
             original = objects.get(o.boost_of)
             if original is None or original.deleted_at is not None:
                 continue
@@ -334,6 +342,8 @@ def test_both_home_strategies_match_the_rules(db: Database, settings: Settings, 
         actors = [remote_actor(c, f"u{i}", f"h{i % 3}.example") for i in range(12)] + [me]
         for actor in actors[:8]:
             follow(c, me, actor, rng.choice(["accepted", "accepted", "pending"]))
+            if rng.random() < 0.3:
+                social.set_follow_options(c, me, actor, show_reblogs=False, notify=None)
         for actor in rng.sample(actors[:12], 3):
             social.put_block(c, me, actor, None, 0.0)
         endings = [None, time.time() + 600, 1.0]

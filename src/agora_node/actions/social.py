@@ -14,6 +14,7 @@ from agora_node.processing import outbound_social
 from agora_node.processing.outbound import Sent
 from agora_node.store import mutes, relationships
 from agora_node.store import objects as objects_store
+from agora_node.store import social as social_store
 from agora_node.store.accounts import ActorRow
 
 # The longest private note on an account, in characters (Mastodon's limit).
@@ -34,6 +35,19 @@ async def account_named(caller: Caller, name: str) -> ActorRow:
 
 async def follow(caller: Caller, account: str) -> Sent:
     return await caller.write(outbound_social.follow, (await account_named(caller, account)).uri)
+
+
+async def follow_options(
+    caller: Caller, account: str, *, reblogs: bool | None, notify: bool | None
+) -> None:
+    """What the caller wants of following ``account``: its boosts at home, and a
+    notification for each of its new posts (private: nothing is sent)."""
+    target, me = await _known_uri(caller, account), caller.actor_uri
+    await caller.db.write(
+        lambda c: social_store.set_follow_options(
+            c, me, target, show_reblogs=reblogs, notify=notify
+        )
+    )
 
 
 async def block(caller: Caller, account: str) -> Sent:

@@ -18,6 +18,7 @@ from agora_node.api.requests import (
     as_id,
     base_url,
     body_params,
+    id_param,
     list_response,
     page_of,
     path_id,
@@ -25,6 +26,7 @@ from agora_node.api.requests import (
 )
 from agora_node.context import DB
 from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
 from agora_node.store import notifications as notifications_store
 
@@ -38,6 +40,7 @@ _STORED_TYPES = {
     "favourite": ("favourite",),
     "reblog": ("reblog",),
     "move": ("move",),
+    "status": ("status",),
 }
 
 
@@ -54,12 +57,20 @@ async def list_notifications(request: web.Request) -> web.Response:
     page = page_of(request)
     types = _stored_types(request, "types")
     excluded = _stored_types(request, "exclude_types") or []
+    sender = id_param(request, "account_id")
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
+        from_actor = None
+        if sender is not None:
+            found = accounts_store.get_live_actors_by_ids(c, [sender]).get(sender)
+            if found is None:
+                return [], []
+            from_actor = found.uri
         rows = notifications_store.notifications(
-            c, viewer.account_id, viewer.actor_uri, page, types=types, exclude_types=excluded
-        )
+            c, viewer.account_id, viewer.actor_uri, page, types=types, exclude_types=excluded,
+            from_actor=from_actor,
+        )  # fmt: skip
         ctx = serialize.load_notifications(c, rows, viewer.actor_uri, base)
         return [r.id for r in rows], [serialize.notification_json(ctx, r) for r in rows]
 

@@ -47,8 +47,8 @@ def relationship_json(actor: ActorRow, standing: Standing) -> dict[str, Any]:
     return {
         "id": str(actor.id),
         "following": standing.following,
-        "showing_reblogs": standing.following,
-        "notifying": False,
+        "showing_reblogs": standing.showing_reblogs,
+        "notifying": standing.notifying,
         "languages": None,
         "followed_by": standing.followed_by,
         "blocking": standing.blocking,
@@ -93,8 +93,15 @@ async def _change(request: web.Request, scope: str, kind: str) -> web.Response:
     )
     now = facts[actor.uri]
     caller = caller_of(request, who)
+    reblogs = notify = None
+    if kind == "follow":
+        params = await body_params(request)
+        reblogs = None if params.get("reblogs") is None else bool_param(params, "reblogs")
+        notify = None if params.get("notify") is None else bool_param(params, "notify")
     if kind == "follow" and not (now.following or now.requested):
         await social.follow(caller, actor.uri)
+    if kind == "follow" and (reblogs is not None or notify is not None):
+        await social.follow_options(caller, actor.uri, reblogs=reblogs, notify=notify)
     elif kind == "unfollow" and (now.following or now.requested):
         await social.unfollow(caller, actor.uri)
     elif kind == "block" and not now.blocking:

@@ -42,6 +42,7 @@ NOTIFICATION_TYPES = {
     "favourite": "favourite",
     "reblog": "reblog",
     "move": "move",
+    "status": "status",
 }
 
 

@@ -109,6 +109,27 @@ def notify(
     effects.notifications += 1
 
 
+def notify_subscribers(
+    db: sqlite_utils.Database,
+    author_uri: str,
+    post: tuple[str, str | None],
+    visibility: str,
+    replies_to: str | None,
+    now: float,
+    effects: Effects,
+) -> None:
+    """Tell the local followers who asked to hear of each new post of ``author_uri``
+    (a ``status`` notification): not for direct posts, nor for replies to others.
+    ``post`` is (uri, activity uri); ``replies_to`` the author of the post replied to."""
+    if visibility == "direct" or (replies_to is not None and replies_to != author_uri):
+        return
+    uri, activity_uri = post
+    for follower in social.local_followers_to_notify(db, author_uri):
+        account = local_account(db, follower)
+        if account is not None:
+            notify(db, account, "status", author_uri, uri, activity_uri, now, effects)
+
+
 def type_of(doc: Any) -> str:
     if isinstance(doc, dict):
         for t in as_list(doc.get("type")):

@@ -12,6 +12,7 @@ from agora_node.processing.effects import (
     InboundContext,
     local_account,
     notify,
+    notify_subscribers,
     same_host,
     type_of,
     was_undone,
@@ -69,12 +70,17 @@ def store_note(
             notify(db, account, "mention", author, record.values["uri"], activity_uri, ctx.now, eff)
             notified.add(account.id)
     parent_uri = record.values["in_reply_to"]
-    if parent_uri:
-        parent = objects_store.get_object(db, parent_uri)
-        live = parent is not None and parent.local and not parent.is_tombstone
-        account = local_account(db, parent.actor_uri) if parent and live else None
+    parent = objects_store.get_object(db, parent_uri) if parent_uri else None
+    if parent is not None:
+        live = parent.local and not parent.is_tombstone
+        account = local_account(db, parent.actor_uri) if live else None
         if account is not None and account.id not in notified:
             notify(db, account, "reply", author, record.values["uri"], activity_uri, ctx.now, eff)
+    replies_to = None if parent_uri is None else parent.actor_uri if parent else parent_uri
+    notify_subscribers(
+        db, author, (record.values["uri"], activity_uri), record.values["visibility"],
+        replies_to, ctx.now, eff,
+    )  # fmt: skip
     return object_id
 
 

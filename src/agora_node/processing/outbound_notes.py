@@ -22,7 +22,7 @@ from agora_node.processing.audience import (
     inboxes_for,
     local_recipients,
 )
-from agora_node.processing.effects import Effects, new_activity_id, notify
+from agora_node.processing.effects import Effects, new_activity_id, notify, notify_subscribers
 from agora_node.processing.outbound import (
     OutboundContext,
     Sent,
@@ -217,6 +217,10 @@ def post(
     _reach_locals(
         db, ctx, actor, (row_id, uri, activity_id), recipients, mentioned, effects, parent_author
     )
+    notify_subscribers(
+        db, actor.uri, (uri, activity_id), draft.visibility,
+        parent.actor_uri if parent else None, ctx.now, effects,
+    )  # fmt: skip
     inboxes = inboxes_for(db, actor, to, cc)
     return publish(
         db, ctx, account, create, inboxes, visibility=draft.visibility, effects=effects,

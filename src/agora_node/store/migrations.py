@@ -620,8 +620,32 @@ V15 = [
     """,
 ]
 
+# What a follower asked of a follow: the followee's boosts in the home
+# timeline, and a notification for each new post.
+V16 = [
+    "ALTER TABLE follows ADD COLUMN show_reblogs INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE follows ADD COLUMN notify INTEGER NOT NULL DEFAULT 0",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15]
+MIGRATIONS: list[list[str]] = [
+    V1,
+    V2,
+    V3,
+    V4,
+    V5,
+    V6,
+    V7,
+    V8,
+    V9,
+    V10,
+    V11,
+    V12,
+    V13,
+    V14,
+    V15,
+    V16,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

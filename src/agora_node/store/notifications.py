@@ -27,7 +27,7 @@ class NotificationRow:
 
 
 # Kinds whose object is a post: shown only while that post is alive.
-_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog")
+_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog", "status")
 NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
 
 
@@ -66,10 +66,15 @@ def notifications(
     *,
     types: Sequence[str] | None = None,
     exclude_types: Sequence[str] = (),
+    from_actor: str | None = None,
 ) -> list[NotificationRow]:
-    """An account's notifications; ``types`` keeps only those kinds (stored names)."""
+    """An account's notifications; ``types`` keeps only those kinds (stored names),
+    ``from_actor`` only those from that actor."""
     params: dict[str, Any] = {"account": account_id, "me": actor_uri, **page.bounds()}
     kinds = ""
+    if from_actor is not None:
+        kinds += " AND n.from_actor_uri = :sender"
+        params["sender"] = from_actor
     if types is not None:
         names = {f"t{i}": t for i, t in enumerate(types)}
         kinds += f" AND n.type IN ({', '.join(':' + k for k in names) or 'NULL'})"

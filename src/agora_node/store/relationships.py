@@ -29,6 +29,8 @@ class Standing:
     requested_by: bool = False
     blocking: bool = False
     blocked_by: bool = False
+    showing_reblogs: bool = False
+    notifying: bool = False
     muting: bool = False
     muting_notifications: bool = False
     note: str = ""
@@ -40,12 +42,14 @@ def standings(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict[s
     for start in range(0, len(uris), 500):
         chunk = list(uris[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for other, state in db.execute(
-            f"SELECT followee_uri, state FROM follows WHERE follower_uri = ? "
+        for other, state, reblogs, notify in db.execute(
+            f"SELECT followee_uri, state, show_reblogs, notify FROM follows WHERE follower_uri = ? "
             f"AND followee_uri IN ({marks})",
             [me, *chunk],
         ).fetchall():
             out[other]["following" if state == "accepted" else "requested"] = True
+            out[other]["showing_reblogs"] = bool(reblogs)
+            out[other]["notifying"] = bool(notify)
         for other, state in db.execute(
             f"SELECT follower_uri, state FROM follows WHERE followee_uri = ? "
             f"AND follower_uri IN ({marks})",

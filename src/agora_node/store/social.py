@@ -98,6 +98,37 @@ def follower_inboxes(db: sqlite_utils.Database, followee_uri: str) -> list[tuple
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
+def set_follow_options(
+    db: sqlite_utils.Database,
+    follower_uri: str,
+    followee_uri: str,
+    *,
+    show_reblogs: bool | None,
+    notify: bool | None,
+) -> None:
+    """Change what the follower asked of a follow (None leaves an option as it is)."""
+    db.execute(
+        "UPDATE follows SET show_reblogs = coalesce(?, show_reblogs), notify = coalesce(?, notify) "
+        "WHERE follower_uri = ? AND followee_uri = ?",
+        [
+            None if show_reblogs is None else int(show_reblogs),
+            None if notify is None else int(notify),
+            follower_uri,
+            followee_uri,
+        ],
+    )
+
+
+def local_followers_to_notify(db: sqlite_utils.Database, followee_uri: str) -> list[str]:
+    """Local accepted followers who asked to hear of each new post of ``followee_uri``."""
+    rows = db.execute(
+        "SELECT f.follower_uri FROM follows f JOIN actors a ON a.uri = f.follower_uri "
+        "WHERE f.followee_uri = ? AND f.state = 'accepted' AND f.notify = 1 AND a.local = 1",
+        [followee_uri],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def local_followers_of(db: sqlite_utils.Database, followee_uri: str) -> list[str]:
     rows = db.execute(
         "SELECT f.follower_uri FROM follows f JOIN actors a ON a.uri = f.follower_uri "

@@ -70,13 +70,16 @@ def _visible_at_home(o: str) -> str:
     """Whether row ``o`` (already from a source of the home timeline) may be shown.
 
     Direct posts only to the author and their recipients; boosts only while the
-    boosted post is alive and its author is not blocked. Written as point
+    boosted post is alive and its author is neither blocked nor muted, and not
+    by someone whose boosts the viewer turned off. Written as point
     lookups so it costs the same in every branch of the home query.
     """
     return f"""{o}.deleted_at IS NULL
       AND ({o}.visibility <> 'direct' OR {o}.actor_uri = :me OR EXISTS (
             SELECT 1 FROM object_recipients r WHERE r.object_id = {o}.id AND r.actor_uri = :me))
-      AND ({o}.boost_of IS NULL OR EXISTS (
+      AND ({o}.boost_of IS NULL OR NOT EXISTS (
+            SELECT 1 FROM follows h WHERE h.follower_uri = :me AND h.followee_uri = {o}.actor_uri
+            AND h.show_reblogs = 0) AND EXISTS (
             SELECT 1 FROM objects b WHERE b.uri = {o}.boost_of AND b.deleted_at IS NULL
             AND NOT EXISTS (SELECT 1 FROM blocks k
                             WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)
