@@ -211,3 +211,61 @@ def test_toot_as_a_person_types_it(pair: Devnet, tmp_path: Path) -> None:
     assert "@alice" in run("whoami")
     assert "Toot posted" in run("post", "typed in a terminal")
     assert "typed in a terminal" in run("timeline")
+
+
+def test_more_of_a_session_with_mastodon_py(pair: Devnet) -> None:
+    """Profile, polls across nodes, lists, mutes, hashtags, search, direct
+    messages, discovery: each call as Mastodon.py makes and parses it."""
+    a, b = pair.nodes
+    alice, bob = signed_in(a, "alice"), signed_in(b, "bob")
+    me = alice.account_update_credentials(
+        display_name="Alice of A", note="I grow #tomatoes", fields=[("Garden", "plot 7")]
+    )
+    assert me.display_name == "Alice of A" and me.source.note == "I grow #tomatoes"
+    assert [(f.name, f.value) for f in me.source.fields] == [("Garden", "plot 7")]
+    bob_here = alice.account_search(f"bob@{b.netloc}", resolve=True)[0]
+    alice.account_follow(bob_here.id, reblogs=False, notify=True)
+    relation = eventually(lambda: alice.account_relationships(bob_here.id)[0])
+    assert relation.showing_reblogs is False and relation.notifying is True
+    # A poll on node A, voted on from node B.
+    question = alice.status_post(
+        "Which #tomatoes?", poll=alice.make_poll(["Cherry", "Beefsteak"], expires_in=3600)
+    )
+    assert [o.title for o in question.poll.options] == ["Cherry", "Beefsteak"]
+    remote = eventually(lambda: bob.search_v2(question.uri, resolve=True).statuses)
+    bob.poll_vote(remote[0].poll.id, [1])
+    counted = eventually(
+        lambda: [o.votes_count for o in alice.poll(question.poll.id).options] == [0, 1]
+    )
+    assert counted
+    assert eventually(
+        lambda: [o.votes_count for o in bob.poll(remote[0].poll.id).options] == [0, 1]
+    )
+    # Lists, mutes, hashtags, search.
+    garden = alice.list_create("Garden")
+    alice.list_accounts_add(garden.id, [bob_here.id])
+    assert [x.id for x in alice.list_accounts(garden.id)] == [bob_here.id]
+    said = bob.status_post("a list-worthy post")
+    eventually(lambda: [s for s in alice.timeline_list(garden.id) if s.uri == said.uri])
+    alice.account_mute(bob_here.id, notifications=False)
+    assert [x.id for x in alice.mutes()] == [bob_here.id]
+    alice.account_unmute(bob_here.id)
+    assert alice.tag_follow("tomatoes").following is True
+    assert [t.name for t in alice.followed_tags()] == ["tomatoes"]
+    assert alice.featured_tag_create("tomatoes").name == "tomatoes"
+    found = alice.search_v2("tomatoes")
+    assert "tomatoes" in [t.name for t in found.hashtags]
+    assert [s.id for s in alice.timeline_hashtag("tomatoes")][:1] == [question.id]
+    # A direct message is a conversation on both sides.
+    alice.status_post(f"@bob@{b.netloc} just between us", visibility="direct")
+    talks = eventually(lambda: bob.conversations())
+    assert "just between us" in talks[0].last_status.content
+    assert talks[0].unread is True
+    # Discovery answers in shapes the client reads.
+    assert "tomatoes" in [t.name for t in alice.trending_tags()]
+    alice.trending_statuses()
+    alice.trending_links()
+    alice.suggestions()
+    assert eventually(
+        lambda: [n for n in alice.notifications(types=["status"]) if n.status.uri == said.uri]
+    )
