@@ -6,8 +6,9 @@
 - :class:`BareServer` runs *this file* as a child process
   (``python bench/_common.py bare ...``): a bare aiohttp app that answers
   every GET with fixed JSON bytes and every POST by reading the body and
-  answering 202. Both sides are separate processes started the same way, so
-  the load generator measures them the same way.
+  answering 202 (a form is parsed and answered with a small JSON, 200).
+  Both sides are separate processes started the same way, so the load
+  generator measures them the same way.
 - :func:`closed_loop` (N keep-alive connections, fixed duration, request cap)
   and :func:`open_loop` (fixed offered rate, latency measured from each
   request's *scheduled* time so a stalled server cannot hide its queueing).
@@ -415,6 +416,10 @@ def _serve_bare(port: int, body_file: str, content_type: str) -> None:
         return web.Response(text="ok")
 
     async def post(request: web.Request) -> web.Response:
+        if request.content_type == "application/x-www-form-urlencoded":
+            # What a client API handler does first: read the form; then answer JSON.
+            form = await request.post()
+            return web.json_response({"id": "1", "content": str(form.get("status", ""))})
         await request.read()
         return web.Response(status=202)
 

@@ -23,6 +23,7 @@ FIGURE = re.compile(
     r"ratio=(?P<ratio>[0-9.]+)$"
 )
 EXPECTED = {
+    "api_statuses": ["api_post_status_per_s", "api_post_status_p99_ms_at_80pct"],
     "discovery": ["discovery_actor_rps", "discovery_webfinger_rps"],
     "fanout": [
         "fanout_deliveries_per_s",
@@ -40,6 +41,7 @@ EXPECTED = {
         "inbox_loop_max_block_ms_at_target_load",
         "inbox_durable_after_kill9",
     ],
+    "streaming": ["streaming_fanout_p99_ms", "streaming_idle_kib_per_conn"],
 }
 
 

@@ -72,6 +72,13 @@ _ACTOR_COLUMNS = (
 )
 
 
+def _listed(value: str | None) -> tuple[Any, ...]:
+    """A JSON list column; most are empty, and reading those is most of an actor's cost."""
+    if not value or value == "[]":
+        return ()
+    return tuple(json.loads(value))
+
+
 def _actor(row: tuple[Any, ...]) -> ActorRow:
     return ActorRow(
         id=row[0],
@@ -91,14 +98,14 @@ def _actor(row: tuple[Any, ...]) -> ActorRow:
         featured_uri=row[14],
         manually_approves=bool(row[15]),
         discoverable=bool(row[16]),
-        also_known_as=tuple(json.loads(row[17] or "[]")),
+        also_known_as=_listed(row[17]),
         moved_to=row[18],
-        fields=tuple(json.loads(row[19] or "[]")),
+        fields=_listed(row[19]),
         fetched_at=row[20],
         published=row[21],
         deleted_at=row[22],
         last_move_at=row[23],
-        emojis=tuple((str(s), str(u)) for s, u in json.loads(row[24] or "[]")),
+        emojis=tuple((str(s), str(u)) for s, u in _listed(row[24])),
     )
 
 
