@@ -16,6 +16,7 @@ from agora_node.processing.accounts import new_local_account, store_new_account
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
+from tests.api.entities import check_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 DOMAIN = "agora.test"
@@ -66,4 +67,6 @@ async def client(
     aiohttp_client: Callable[..., Any], settings: Settings
 ) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     app = create_app(settings)
-    yield await aiohttp_client(app)
+    test_client = await aiohttp_client(app)
+    check_shapes(test_client)
+    yield test_client

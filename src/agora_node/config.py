@@ -34,6 +34,9 @@ class InstanceSettings:
     description: str = "A small federated town square."
     registration: str = "closed"
     admin_contact: str = ""
+    # Where the node's source code can be had (the AGPL asks that users can get
+    # it); apps link to it. Empty: the node's own front page.
+    source_url: str = ""
     # The instance's rules, one sentence each, in order (shown to apps and on pages).
     rules: tuple[str, ...] = ()
 

@@ -27,6 +27,7 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
+from tests.api.entities import check_shapes
 from tests.conftest import BASE_URL, add_account, make_settings
 from tests.federation.remote import FakeRemote, Received, RemoteActor
 
@@ -132,6 +133,7 @@ async def start_node(
 ) -> Node:
     settings = make_settings(tmp_path, federation={"plain_http_hosts": [r.netloc for r in remotes]})
     client = await aiohttp_client(create_app(settings))
+    check_shapes(client)
     db = client.server.app[DB]
     alice = add_account(db, settings, "alice")
     return Node(client, settings, alice, token_for(db, alice))

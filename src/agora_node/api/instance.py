@@ -87,7 +87,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "domain": settings.domain,
             "title": inst.name,
             "version": API_VERSION,
-            "source_url": "",
+            "source_url": inst.source_url or f"{base}/",
             "description": inst.description,
             "usage": {"users": {"active_month": users}},
             "thumbnail": {"url": f"{base}/static/thumbnail.png"},

@@ -225,15 +225,26 @@ async def source(request: web.Request) -> web.Response:
     )
 
 
-def _edit_json(doc: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
+def _version_time(doc: dict[str, Any]) -> float | None:
+    """When a version was written: a kept version holds it as a number, a
+    document as an ISO time."""
+    for key in ("updated", "published"):
+        value = doc.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        parsed = parse_time(value)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _edit_json(doc: dict[str, Any], account: dict[str, Any], when: float) -> dict[str, Any]:
     summary = doc.get("summary")
     return {
         "content": str(doc.get("content") or ""),
         "spoiler_text": summary if isinstance(summary, str) else "",
-        "sensitive": doc.get("sensitive") is True,
-        "created_at": serialize.iso(
-            parse_time(doc.get("updated")) or parse_time(doc.get("published"))
-        ),
+        "sensitive": doc.get("sensitive") is True or doc.get("sensitive") == 1,
+        "created_at": serialize.iso(when),
         "account": account,
         "poll": None,
         "media_attachments": [],
@@ -250,7 +261,15 @@ async def history(request: web.Request) -> web.Response:
         raise NotFound("Record not found")
     versions = await request.app[DB].read(lambda c: objects_store.object_history(c, row.uri))
     current = await _rendered(request, viewer_uri, row.uri)
-    return web.json_response([_edit_json(doc, current["account"]) for doc in [*versions, row.data]])
+    now = row.updated or row.published
+    body = [
+        _edit_json(doc, current["account"], _version_time(doc) or row.published)
+        for doc in versions
+    ]
+    current_doc = {**row.data, "content": row.content, "summary": row.summary,
+                   "sensitive": row.sensitive}  # fmt: skip
+    body.append(_edit_json(current_doc, current["account"], now))
+    return web.json_response(body)
 
 
 async def context(request: web.Request) -> web.Response:
