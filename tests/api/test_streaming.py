@@ -142,3 +142,19 @@ async def test_muted_accounts_stay_out_of_streams(node) -> None:  # type: ignore
         mine = await _post(node, node.token, status="my own words")
         got = await _next(ws, "update")
         assert json.loads(got["payload"])["id"] == mine["id"]
+
+
+async def test_followed_hashtags_reach_the_user_stream(node) -> None:  # type: ignore[no-untyped-def]
+    bob_token = token_for(node.db, account(node.db, node.settings, "bob"))
+    follow = await node.client.post("/api/v1/tags/garden/follow", headers=_h(node.token))
+    assert follow.status == 200
+    async with node.client.ws_connect(
+        f"/api/v1/streaming?stream=user&access_token={node.token}"
+    ) as ws:
+        await asyncio.sleep(0.3)
+        await _post(node, bob_token, status="no tag here")
+        await _post(node, bob_token, status="#garden but only for friends", visibility="private")
+        await _silent(ws, 0.8)
+        tagged = await _post(node, bob_token, status="news from the #garden")
+        got = await _next(ws, "update")
+        assert json.loads(got["payload"])["id"] == tagged["id"]

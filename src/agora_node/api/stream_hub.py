@@ -26,6 +26,7 @@ from agora_node.api import serialize
 from agora_node.api.conversations import conversations_json
 from agora_node.context import DB, SETTINGS
 from agora_node.store import conversations as conversations_store
+from agora_node.store import hashtags as hashtags_store
 from agora_node.store import lists as lists_store
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
@@ -177,6 +178,8 @@ class StreamHub:
             followers = stream_store.followers_among(
                 c, post.actor_uri, [s.actor_uri for s in users if s.actor_uri]
             )
+            if post.visibility == "public" and post.boost_of is None and names and users:
+                followers |= hashtags_store.tag_followers(c, sorted(names))
             muters = mutes_store.muters_among(
                 c, [s.actor_uri for s in subs if s.actor_uri], self._authors(c, post)
             )
@@ -227,7 +230,8 @@ class StreamHub:
     def _at_home(
         c: sqlite_utils.Database, post: ObjectRow, viewer: str | None, followers: set[str]
     ) -> bool:
-        """Whether ``post`` belongs in ``viewer``'s home timeline (visibility aside)."""
+        """Whether ``post`` belongs in ``viewer``'s home timeline (visibility aside):
+        ``followers`` are the author's followers and those following its hashtags."""
         if viewer is None:
             return False
         if viewer == post.actor_uri or viewer in followers:

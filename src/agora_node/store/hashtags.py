@@ -157,6 +157,19 @@ def followed_among(db: sqlite_utils.Database, actor_uri: str, names: Sequence[st
     return {str(r[0]) for r in rows}
 
 
+def tag_followers(db: sqlite_utils.Database, names: Sequence[str]) -> set[str]:
+    """Who follows any of the hashtags ``names`` (for the user streams)."""
+    wanted = list(dict.fromkeys(normal_name(n) for n in names))
+    if not wanted:
+        return set()
+    rows = db.execute(
+        f"SELECT DISTINCT actor_uri FROM followed_tags "
+        f"WHERE name IN ({','.join('?' * len(wanted))})",
+        wanted,
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def followed_tags(db: sqlite_utils.Database, actor_uri: str, page: Page) -> list[tuple[int, str]]:
     """(row id, name) of the hashtags ``actor_uri`` follows, newest first."""
     params: dict[str, Any] = {"me": actor_uri, **page.bounds()}
