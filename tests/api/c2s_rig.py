@@ -212,3 +212,20 @@ def signed_get_headers(actor: RemoteActor, url: str) -> dict[str, str]:
 
 def account(db: Database, settings: Settings, name: str, **kw: Any) -> AccountRow:
     return add_account(db, settings, name, **kw)
+
+
+def auth(token: str) -> dict[str, str]:
+    """The header of a request made with ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def answer(resp: Any, status: int = 200) -> Any:
+    """The JSON of a response, after checking its status (the body shows on failure)."""
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def post_status(node: Node, token: str, **form: Any) -> dict[str, Any]:
+    """Post through the Mastodon API, as an app does (a form body)."""
+    resp = await node.client.post("/api/v1/statuses", data=form, headers=auth(token))
+    return dict(await answer(resp))

@@ -6,41 +6,26 @@ import asyncio
 import json
 from typing import Any
 
-from tests.api.c2s_rig import Node, account, token_for
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
-
-
-async def _post(node: Node, token: str, **form: str) -> dict[str, Any]:
-    return dict(
-        await _json(await node.client.post("/api/v1/statuses", data=form, headers=_h(token)))
-    )
+from tests.api.c2s_rig import Node, account, answer, auth, post_status, token_for
 
 
 async def _talks(node: Node, token: str, query: str = "") -> list[dict[str, Any]]:
     return list(
-        await _json(await node.client.get(f"/api/v1/conversations{query}", headers=_h(token)))
+        await answer(await node.client.get(f"/api/v1/conversations{query}", headers=auth(token)))
     )
 
 
 async def test_direct_posts_group_into_conversations(node) -> None:  # type: ignore[no-untyped-def]
     bob_token = token_for(node.db, account(node.db, node.settings, "bob"))
     carl_token = token_for(node.db, account(node.db, node.settings, "carl"))
-    first = await _post(node, node.token, status="@bob psst", visibility="direct")
-    answer = await _post(
+    first = await post_status(node, node.token, status="@bob psst", visibility="direct")
+    reply = await post_status(
         node, bob_token, status="@alice yes?", visibility="direct", in_reply_to_id=first["id"]
     )
-    other = await _post(node, carl_token, status="@alice hello", visibility="direct")
-    await _post(node, node.token, status="public words")
+    other = await post_status(node, carl_token, status="@alice hello", visibility="direct")
+    await post_status(node, node.token, status="public words")
     mine = await _talks(node, node.token)
-    assert [t["last_status"]["id"] for t in mine] == [other["id"], answer["id"]]
+    assert [t["last_status"]["id"] for t in mine] == [other["id"], reply["id"]]
     with_bob = mine[1]
     assert [a["acct"] for a in with_bob["accounts"]] == ["bob"]
     assert with_bob["unread"] is True and mine[0]["unread"] is True
@@ -49,36 +34,42 @@ async def test_direct_posts_group_into_conversations(node) -> None:  # type: ign
     assert bobs[0]["unread"] is False  # his own post was the last
     assert await _talks(node, token_for(node.db, account(node.db, node.settings, "dan"))) == []
     # Reading, paging, removing; a new post brings a removed one back.
-    read = await _json(
+    read = await answer(
         await node.client.post(
-            f"/api/v1/conversations/{with_bob['id']}/read", headers=_h(node.token)
+            f"/api/v1/conversations/{with_bob['id']}/read", headers=auth(node.token)
         )
     )
     assert read["unread"] is False and read["id"] == with_bob["id"]
-    page = await node.client.get("/api/v1/conversations?limit=1", headers=_h(node.token))
+    page = await node.client.get("/api/v1/conversations?limit=1", headers=auth(node.token))
     assert len(await page.json()) == 1 and 'rel="next"' in page.headers["Link"]
-    await _json(
-        await node.client.delete(f"/api/v1/conversations/{with_bob['id']}", headers=_h(node.token))
+    await answer(
+        await node.client.delete(
+            f"/api/v1/conversations/{with_bob['id']}", headers=auth(node.token)
+        )
     )
     assert [t["id"] for t in await _talks(node, node.token)] == [mine[0]["id"]]
-    again = await _post(
+    again = await post_status(
         node, bob_token, status="@alice still there?", visibility="direct",
-        in_reply_to_id=answer["id"],
+        in_reply_to_id=reply["id"],
     )  # fmt: skip
     back = await _talks(node, node.token)
     assert back[0]["id"] == with_bob["id"] and back[0]["last_status"]["id"] == again["id"]
     assert back[0]["unread"] is True
     # Deleting the newest post shows the one before it.
-    later = await _post(
+    later = await post_status(
         node, carl_token, status="@alice one more", visibility="direct", in_reply_to_id=other["id"]
     )
     assert (await _talks(node, node.token))[0]["last_status"]["id"] == later["id"]
-    await _json(await node.client.delete(f"/api/v1/statuses/{later['id']}", headers=_h(carl_token)))
+    await answer(
+        await node.client.delete(f"/api/v1/statuses/{later['id']}", headers=auth(carl_token))
+    )
     after = {t["id"]: t for t in await _talks(node, node.token)}
     assert after[mine[0]["id"]]["last_status"]["id"] == other["id"]
     # Someone else's conversation cannot be touched.
     assert (
-        await node.client.post(f"/api/v1/conversations/{mine[0]['id']}/read", headers=_h(bob_token))
+        await node.client.post(
+            f"/api/v1/conversations/{mine[0]['id']}/read", headers=auth(bob_token)
+        )
     ).status == 404
     assert (await node.client.get("/api/v1/conversations")).status == 401
 
@@ -89,8 +80,8 @@ async def test_the_direct_stream_sends_conversations(node) -> None:  # type: ign
         f"/api/v1/streaming?stream=direct&access_token={node.token}"
     ) as ws:
         await asyncio.sleep(0.3)
-        await _post(node, bob_token, status="public, not for this stream")
-        sent = await _post(node, bob_token, status="@alice a secret", visibility="direct")
+        await post_status(node, bob_token, status="public, not for this stream")
+        sent = await post_status(node, bob_token, status="@alice a secret", visibility="direct")
         async with asyncio.timeout(5):
             msg = json.loads((await ws.receive()).data)
         assert msg["event"] == "conversation" and msg["stream"] == ["direct"]

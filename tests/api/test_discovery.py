@@ -7,26 +7,17 @@ from typing import Any
 
 from agora_node.processing.trends import links_in
 from agora_node.store import discovery
-from tests.api.c2s_rig import Node, account, token_for
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
+from tests.api.c2s_rig import Node, account, answer, auth, token_for
 
 
 async def _post(node: Node, token: str, text: str) -> dict[str, Any]:
-    resp = await node.client.post("/api/v1/statuses", data={"status": text}, headers=_h(token))
-    return dict(await _json(resp))
+    resp = await node.client.post("/api/v1/statuses", data={"status": text}, headers=auth(token))
+    return dict(await answer(resp))
 
 
 async def _me(node: Node, token: str) -> str:
-    me = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(token))
+    me = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(token))
     )
     return str(me["id"])
 
@@ -50,17 +41,17 @@ async def test_trending_tags_statuses_and_links(node) -> None:  # type: ignore[n
     loved = await _post(node, tokens[1], "a plain post")
     await _post(node, tokens[0], "nobody cares")
     for token in (node.token, tokens[0]):
-        await _json(
-            await node.client.post(f"/api/v1/statuses/{loved['id']}/favourite", headers=_h(token))
+        await answer(
+            await node.client.post(f"/api/v1/statuses/{loved['id']}/favourite", headers=auth(token))
         )
-    tags = await _json(await node.client.get("/api/v1/trends/tags"))
+    tags = await answer(await node.client.get("/api/v1/trends/tags"))
     assert [t["name"] for t in tags] == ["garden", "beans"]
     assert tags[0]["history"][0]["accounts"] == "3" and "following" not in tags[0]
-    assert await _json(await node.client.get("/api/v1/trends?limit=1")) == tags[:1]
-    statuses = await _json(await node.client.get("/api/v1/trends/statuses"))
+    assert await answer(await node.client.get("/api/v1/trends?limit=1")) == tags[:1]
+    statuses = await answer(await node.client.get("/api/v1/trends/statuses"))
     assert statuses[0]["id"] == loved["id"]
     assert "nobody cares" not in str(statuses)  # no engagement, no trend
-    links = await _json(await node.client.get("/api/v1/trends/links"))
+    links = await answer(await node.client.get("/api/v1/trends/links"))
     assert [c["url"] for c in links] == ["https://seeds.example/spring", "https://other.example/x"]
     assert (
         links[0]["provider_name"] == "seeds.example" and links[0]["history"][0]["accounts"] == "2"
@@ -69,13 +60,13 @@ async def test_trending_tags_statuses_and_links(node) -> None:  # type: ignore[n
     now = time.time()
     for kind, key in (("tag", "garden"), ("status", loved["uri"]), ("link", links[0]["url"])):
         node.db.write_sync(lambda c, k=kind, v=key: discovery.hide_trend(c, k, v, now))
-    assert [t["name"] for t in await _json(await node.client.get("/api/v1/trends/tags"))] == [
+    assert [t["name"] for t in await answer(await node.client.get("/api/v1/trends/tags"))] == [
         "beans"
     ]
     assert loved["id"] not in [
-        s["id"] for s in await _json(await node.client.get("/api/v1/trends/statuses"))
+        s["id"] for s in await answer(await node.client.get("/api/v1/trends/statuses"))
     ]
-    assert [c["url"] for c in await _json(await node.client.get("/api/v1/trends/links"))] == [
+    assert [c["url"] for c in await answer(await node.client.get("/api/v1/trends/links"))] == [
         "https://other.example/x"
     ]
     assert (await node.client.get("/api/v1/trends/tags?limit=lots")).status == 400
@@ -86,20 +77,20 @@ async def test_follow_suggestions(node) -> None:  # type: ignore[no-untyped-def]
     tokens = {n: token_for(node.db, account(node.db, node.settings, n)) for n in names}
     ids = {n: await _me(node, t) for n, t in tokens.items()}
     follow = "/api/v1/accounts/{}/follow"
-    await _json(await node.client.post(follow.format(ids["bob"]), headers=_h(node.token)))
-    await _json(await node.client.post(follow.format(ids["carl"]), headers=_h(tokens["bob"])))
-    await _json(await node.client.post(follow.format(ids["dora"]), headers=_h(tokens["ed"])))
-    await _json(await node.client.post(follow.format(ids["dora"]), headers=_h(tokens["carl"])))
-    found = await _json(await node.client.get("/api/v2/suggestions", headers=_h(node.token)))
+    await answer(await node.client.post(follow.format(ids["bob"]), headers=auth(node.token)))
+    await answer(await node.client.post(follow.format(ids["carl"]), headers=auth(tokens["bob"])))
+    await answer(await node.client.post(follow.format(ids["dora"]), headers=auth(tokens["ed"])))
+    await answer(await node.client.post(follow.format(ids["dora"]), headers=auth(tokens["carl"])))
+    found = await answer(await node.client.get("/api/v2/suggestions", headers=auth(node.token)))
     assert found[0]["account"]["id"] == ids["carl"]
     assert found[0]["sources"] == ["friends_of_friends"]
     offered = [s["account"]["id"] for s in found]
     assert ids["bob"] not in offered and await _me(node, node.token) not in offered
     assert ids["dora"] in offered  # the most followed of the rest
-    await _json(
-        await node.client.delete(f"/api/v1/suggestions/{ids['carl']}", headers=_h(node.token))
+    await answer(
+        await node.client.delete(f"/api/v1/suggestions/{ids['carl']}", headers=auth(node.token))
     )
-    again = await _json(await node.client.get("/api/v1/suggestions", headers=_h(node.token)))
+    again = await answer(await node.client.get("/api/v1/suggestions", headers=auth(node.token)))
     assert ids["carl"] not in [a["id"] for a in again]
     assert (await node.client.get("/api/v2/suggestions")).status == 401
 
@@ -107,29 +98,31 @@ async def test_follow_suggestions(node) -> None:  # type: ignore[no-untyped-def]
 async def test_featured_hashtags(node) -> None:  # type: ignore[no-untyped-def]
     await _post(node, node.token, "#garden one")
     await _post(node, node.token, "#garden two #beans")
-    made = await _json(
+    made = await answer(
         await node.client.post(
-            "/api/v1/featured_tags", data={"name": "#Garden"}, headers=_h(node.token)
+            "/api/v1/featured_tags", data={"name": "#Garden"}, headers=auth(node.token)
         )
     )
     assert made["name"] == "garden" and made["statuses_count"] == "2"
     assert made["last_status_at"] is not None and made["url"].endswith("/@alice/tagged/garden")
-    mine = await _json(await node.client.get("/api/v1/featured_tags", headers=_h(node.token)))
+    mine = await answer(await node.client.get("/api/v1/featured_tags", headers=auth(node.token)))
     assert [t["id"] for t in mine] == [made["id"]]
     me = await _me(node, node.token)
-    public = await _json(await node.client.get(f"/api/v1/accounts/{me}/featured_tags"))
+    public = await answer(await node.client.get(f"/api/v1/accounts/{me}/featured_tags"))
     assert public == mine
-    ideas = await _json(
-        await node.client.get("/api/v1/featured_tags/suggestions", headers=_h(node.token))
+    ideas = await answer(
+        await node.client.get("/api/v1/featured_tags/suggestions", headers=auth(node.token))
     )
     assert [t["name"] for t in ideas] == ["garden", "beans"]
     bad = await node.client.post(
-        "/api/v1/featured_tags", data={"name": "no spaces"}, headers=_h(node.token)
+        "/api/v1/featured_tags", data={"name": "no spaces"}, headers=auth(node.token)
     )
     assert bad.status == 422
-    await _json(
-        await node.client.delete(f"/api/v1/featured_tags/{made['id']}", headers=_h(node.token))
+    await answer(
+        await node.client.delete(f"/api/v1/featured_tags/{made['id']}", headers=auth(node.token))
     )
-    assert await _json(await node.client.get("/api/v1/featured_tags", headers=_h(node.token))) == []
-    gone = await node.client.delete(f"/api/v1/featured_tags/{made['id']}", headers=_h(node.token))
+    assert (
+        await answer(await node.client.get("/api/v1/featured_tags", headers=auth(node.token))) == []
+    )
+    gone = await node.client.delete(f"/api/v1/featured_tags/{made['id']}", headers=auth(node.token))
     assert gone.status == 404

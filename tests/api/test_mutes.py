@@ -3,62 +3,46 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from tests.api.c2s_rig import Node, account, settle, token_for
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
+from tests.api.c2s_rig import Node, account, answer, auth, post_status, settle, token_for
 
 
 async def _ids(node: Node, path: str, token: str) -> list[str]:
-    return [s["id"] for s in await _json(await node.client.get(path, headers=_h(token)))]
+    return [s["id"] for s in await answer(await node.client.get(path, headers=auth(token)))]
 
 
 async def _setup(node: Node) -> tuple[str, str, str]:
     """Bob and alice follow each other; returns bob's token, bob's id, alice's id."""
     bob = account(node.db, node.settings, "bob")
     bob_token = token_for(node.db, bob)
-    me = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(node.token))
+    me = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(node.token))
     )
-    bob_me = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(bob_token))
+    bob_me = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(bob_token))
     )
-    await _json(
-        await node.client.post(f"/api/v1/accounts/{bob_me['id']}/follow", headers=_h(node.token))
+    await answer(
+        await node.client.post(f"/api/v1/accounts/{bob_me['id']}/follow", headers=auth(node.token))
     )
-    await _json(
-        await node.client.post(f"/api/v1/accounts/{me['id']}/follow", headers=_h(bob_token))
+    await answer(
+        await node.client.post(f"/api/v1/accounts/{me['id']}/follow", headers=auth(bob_token))
     )
     return bob_token, bob_me["id"], me["id"]
 
 
-async def _post(node: Node, token: str, **form: str) -> dict[str, Any]:
-    return dict(
-        await _json(await node.client.post("/api/v1/statuses", data=form, headers=_h(token)))
-    )
-
-
 async def test_a_muted_account_leaves_timelines_and_notifications(node) -> None:  # type: ignore[no-untyped-def]
     bob_token, bob_id, alice_id = await _setup(node)
-    mine = await _post(node, node.token, status="alice writes")
-    loud = await _post(node, bob_token, status="bob writes")
-    boost_by_alice = await _json(
-        await node.client.post(f"/api/v1/statuses/{loud['id']}/reblog", headers=_h(node.token))
+    mine = await post_status(node, node.token, status="alice writes")
+    loud = await post_status(node, bob_token, status="bob writes")
+    boost_by_alice = await answer(
+        await node.client.post(f"/api/v1/statuses/{loud['id']}/reblog", headers=auth(node.token))
     )
     assert loud["id"] in await _ids(node, "/api/v1/timelines/home", node.token)
-    rel = await _json(
+    rel = await answer(
         await node.client.post(
             f"/api/v1/accounts/{bob_id}/mute",
             data={"notifications": "true"},
-            headers=_h(node.token),
+            headers=auth(node.token),
         )
     )
     assert rel["muting"] is True and rel["muting_notifications"] is True
@@ -71,36 +55,36 @@ async def test_a_muted_account_leaves_timelines_and_notifications(node) -> None:
     assert loud["id"] in await _ids(node, "/api/v1/timelines/public", bob_token)
     assert loud["id"] in await _ids(node, f"/api/v1/accounts/{bob_id}/statuses", node.token)
     # Bob favourites alice's post: muted with notifications, alice hears nothing.
-    await _json(
-        await node.client.post(f"/api/v1/statuses/{mine['id']}/favourite", headers=_h(bob_token))
+    await answer(
+        await node.client.post(f"/api/v1/statuses/{mine['id']}/favourite", headers=auth(bob_token))
     )
     await settle(node)
-    notes = await _json(await node.client.get("/api/v1/notifications", headers=_h(node.token)))
+    notes = await answer(await node.client.get("/api/v1/notifications", headers=auth(node.token)))
     assert [n for n in notes if n["account"]["id"] == bob_id] == []
     # Muting again without notifications replaces the mute: his notifications come back.
-    rel = await _json(
+    rel = await answer(
         await node.client.post(
             f"/api/v1/accounts/{bob_id}/mute",
             json={"notifications": False},
-            headers=_h(node.token),
+            headers=auth(node.token),
         )
     )
     assert rel["muting"] is True and rel["muting_notifications"] is False
-    notes = await _json(await node.client.get("/api/v1/notifications", headers=_h(node.token)))
+    notes = await answer(await node.client.get("/api/v1/notifications", headers=auth(node.token)))
     assert "favourite" in [n["type"] for n in notes if n["account"]["id"] == bob_id]
     assert loud["id"] not in await _ids(node, "/api/v1/timelines/home", node.token)
-    muted = await _json(await node.client.get("/api/v1/mutes", headers=_h(node.token)))
+    muted = await answer(await node.client.get("/api/v1/mutes", headers=auth(node.token)))
     assert [(a["id"], a["mute_expires_at"]) for a in muted] == [(bob_id, None)]
-    rel = await _json(
-        await node.client.post(f"/api/v1/accounts/{bob_id}/unmute", headers=_h(node.token))
+    rel = await answer(
+        await node.client.post(f"/api/v1/accounts/{bob_id}/unmute", headers=auth(node.token))
     )
     assert rel["muting"] is False
     assert loud["id"] in await _ids(node, "/api/v1/timelines/home", node.token)
-    assert await _json(await node.client.get("/api/v1/mutes", headers=_h(node.token))) == []
+    assert await answer(await node.client.get("/api/v1/mutes", headers=auth(node.token))) == []
     # Bob cannot tell.
-    bobs_view = await _json(
+    bobs_view = await answer(
         await node.client.get(
-            f"/api/v1/accounts/relationships?id[]={alice_id}", headers=_h(bob_token)
+            f"/api/v1/accounts/relationships?id[]={alice_id}", headers=auth(bob_token)
         )
     )
     assert bobs_view[0]["muting"] is False
@@ -108,22 +92,24 @@ async def test_a_muted_account_leaves_timelines_and_notifications(node) -> None:
 
 async def test_a_mute_with_a_duration_lifts_by_itself(node) -> None:  # type: ignore[no-untyped-def]
     bob_token, bob_id, _ = await _setup(node)
-    loud = await _post(node, bob_token, status="bob again")
+    loud = await post_status(node, bob_token, status="bob again")
     before = time.time()
-    await _json(
+    await answer(
         await node.client.post(
-            f"/api/v1/accounts/{bob_id}/mute", data={"duration": "1"}, headers=_h(node.token)
+            f"/api/v1/accounts/{bob_id}/mute", data={"duration": "1"}, headers=auth(node.token)
         )
     )
-    muted = await _json(await node.client.get("/api/v1/mutes", headers=_h(node.token)))
+    muted = await answer(await node.client.get("/api/v1/mutes", headers=auth(node.token)))
     ends = muted[0]["mute_expires_at"]
     assert ends is not None and ends > time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(before))
     assert loud["id"] not in await _ids(node, "/api/v1/timelines/home", node.token)
     time.sleep(1.2)
     assert loud["id"] in await _ids(node, "/api/v1/timelines/home", node.token)
-    assert await _json(await node.client.get("/api/v1/mutes", headers=_h(node.token))) == []
-    rels = await _json(
-        await node.client.get(f"/api/v1/accounts/relationships?id={bob_id}", headers=_h(node.token))
+    assert await answer(await node.client.get("/api/v1/mutes", headers=auth(node.token))) == []
+    rels = await answer(
+        await node.client.get(
+            f"/api/v1/accounts/relationships?id={bob_id}", headers=auth(node.token)
+        )
     )
     assert rels[0]["muting"] is False
 
@@ -132,67 +118,69 @@ async def test_mute_input_is_checked(node) -> None:  # type: ignore[no-untyped-d
     _, bob_id, alice_id = await _setup(node)
     path = f"/api/v1/accounts/{bob_id}/mute"
     for bad in ({"duration": "soon"}, {"duration": "-5"}, {"notifications": "perhaps"}):
-        resp = await node.client.post(path, data=bad, headers=_h(node.token))
+        resp = await node.client.post(path, data=bad, headers=auth(node.token))
         assert resp.status == 422 and "error" in await resp.json()
-    own = await node.client.post(f"/api/v1/accounts/{alice_id}/mute", headers=_h(node.token))
+    own = await node.client.post(f"/api/v1/accounts/{alice_id}/mute", headers=auth(node.token))
     assert own.status == 422
     assert (
-        await node.client.post("/api/v1/accounts/99999/mute", headers=_h(node.token))
+        await node.client.post("/api/v1/accounts/99999/mute", headers=auth(node.token))
     ).status == 404
     read_only = token_for(node.db, node.alice, "read")
-    assert (await node.client.post(path, headers=_h(read_only))).status == 403
+    assert (await node.client.post(path, headers=auth(read_only))).status == 403
     assert (await node.client.get("/api/v1/mutes")).status == 401
-    assert await _json(await node.client.get("/api/v1/mutes", headers=_h(node.token))) == []
+    assert await answer(await node.client.get("/api/v1/mutes", headers=auth(node.token))) == []
 
 
 async def test_a_muted_conversation_sends_no_notifications(node) -> None:  # type: ignore[no-untyped-def]
     bob_token, _, _ = await _setup(node)
-    root = await _post(node, node.token, status="a thread")
-    other = await _post(node, node.token, status="another thread")
-    muted = await _json(
-        await node.client.post(f"/api/v1/statuses/{root['id']}/mute", headers=_h(node.token))
+    root = await post_status(node, node.token, status="a thread")
+    other = await post_status(node, node.token, status="another thread")
+    muted = await answer(
+        await node.client.post(f"/api/v1/statuses/{root['id']}/mute", headers=auth(node.token))
     )
     assert muted["muted"] is True
-    reply = await _post(node, bob_token, status="@alice a reply", in_reply_to_id=root["id"])
-    await _post(node, bob_token, status="@alice deeper", in_reply_to_id=reply["id"])
-    await _post(node, bob_token, status="@alice elsewhere", in_reply_to_id=other["id"])
-    await _json(
-        await node.client.post(f"/api/v1/statuses/{root['id']}/favourite", headers=_h(bob_token))
+    reply = await post_status(node, bob_token, status="@alice a reply", in_reply_to_id=root["id"])
+    await post_status(node, bob_token, status="@alice deeper", in_reply_to_id=reply["id"])
+    await post_status(node, bob_token, status="@alice elsewhere", in_reply_to_id=other["id"])
+    await answer(
+        await node.client.post(f"/api/v1/statuses/{root['id']}/favourite", headers=auth(bob_token))
     )
     await settle(node)
-    notes = await _json(await node.client.get("/api/v1/notifications", headers=_h(node.token)))
+    notes = await answer(await node.client.get("/api/v1/notifications", headers=auth(node.token)))
     texts = [n["status"]["content"] for n in notes if n.get("status")]
     assert len(texts) == 1 and "elsewhere" in texts[0], texts
-    shown = await _json(
-        await node.client.get(f"/api/v1/statuses/{reply['id']}", headers=_h(node.token))
+    shown = await answer(
+        await node.client.get(f"/api/v1/statuses/{reply['id']}", headers=auth(node.token))
     )
     assert shown["muted"] is True
-    unmuted = await _json(
-        await node.client.post(f"/api/v1/statuses/{root['id']}/unmute", headers=_h(node.token))
+    unmuted = await answer(
+        await node.client.post(f"/api/v1/statuses/{root['id']}/unmute", headers=auth(node.token))
     )
     assert unmuted["muted"] is False
-    notes = await _json(await node.client.get("/api/v1/notifications", headers=_h(node.token)))
+    notes = await answer(await node.client.get("/api/v1/notifications", headers=auth(node.token)))
     assert len([n for n in notes if n.get("status")]) == 4
 
 
 async def test_a_private_note_on_an_account(node) -> None:  # type: ignore[no-untyped-def]
     bob_token, bob_id, alice_id = await _setup(node)
     path = f"/api/v1/accounts/{bob_id}/note"
-    rel = await _json(
-        await node.client.post(path, data={"comment": "met at the fair"}, headers=_h(node.token))
+    rel = await answer(
+        await node.client.post(path, data={"comment": "met at the fair"}, headers=auth(node.token))
     )
     assert rel["note"] == "met at the fair"
-    rels = await _json(
-        await node.client.get(f"/api/v1/accounts/relationships?id={bob_id}", headers=_h(node.token))
+    rels = await answer(
+        await node.client.get(
+            f"/api/v1/accounts/relationships?id={bob_id}", headers=auth(node.token)
+        )
     )
     assert rels[0]["note"] == "met at the fair"
-    theirs = await _json(
+    theirs = await answer(
         await node.client.get(
-            f"/api/v1/accounts/relationships?id={alice_id}", headers=_h(bob_token)
+            f"/api/v1/accounts/relationships?id={alice_id}", headers=auth(bob_token)
         )
     )
     assert theirs[0]["note"] == ""
-    too_long = await node.client.post(path, data={"comment": "x" * 2001}, headers=_h(node.token))
+    too_long = await node.client.post(path, data={"comment": "x" * 2001}, headers=auth(node.token))
     assert too_long.status == 422
-    rel = await _json(await node.client.post(path, data={"comment": ""}, headers=_h(node.token)))
+    rel = await answer(await node.client.post(path, data={"comment": ""}, headers=auth(node.token)))
     assert rel["note"] == ""

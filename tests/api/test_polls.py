@@ -9,6 +9,8 @@ from tests.api.c2s_rig import (
     Node,
     account,
     add_follower,
+    answer,
+    auth,
     remote_note,
     settle,
     store_remote_actor,
@@ -19,15 +21,6 @@ from tests.conftest import BASE_URL
 from tests.federation.remote import AS, signed_post
 
 
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
-
-
 async def _ask(node: Node, **extra: str) -> dict[str, Any]:
     form = {
         "status": "What shall we plant?",
@@ -35,15 +28,15 @@ async def _ask(node: Node, **extra: str) -> dict[str, Any]:
         "poll[expires_in]": "3600",
         **extra,
     }
-    resp = await node.client.post("/api/v1/statuses", data=form, headers=_h(node.token))
-    return dict(await _json(resp))
+    resp = await node.client.post("/api/v1/statuses", data=form, headers=auth(node.token))
+    return dict(await answer(resp))
 
 
 async def _vote(node: Node, token: str, poll_id: str, *choices: str, status: int = 200) -> Any:
     resp = await node.client.post(
-        f"/api/v1/polls/{poll_id}/votes", data={"choices[]": list(choices)}, headers=_h(token)
+        f"/api/v1/polls/{poll_id}/votes", data={"choices[]": list(choices)}, headers=auth(token)
     )
-    return await _json(resp, status)
+    return await answer(resp, status)
 
 
 async def test_a_local_poll_is_federated_voted_and_counted(node, remotes) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +77,7 @@ async def test_a_local_poll_is_federated_voted_and_counted(node, remotes) -> Non
     assert (await node.client.post("/users/alice/inbox", data=raw, headers=headers)).status == 202
 
     async def counts() -> list[int]:
-        body = await _json(await node.client.get(f"/api/v1/polls/{poll['id']}"))
+        body = await answer(await node.client.get(f"/api/v1/polls/{poll['id']}"))
         return [o["votes_count"] for o in body["options"]]
 
     await wait_for(counts, expect=[1, 1, 0])
@@ -113,8 +106,8 @@ async def test_poll_options_hidden_totals_and_bad_polls(node) -> None:  # type: 
     voted = await _vote(node, carl, several["poll"]["id"], "0", "2")
     assert voted["own_votes"] == [0, 2] and voted["multiple"] is True
     assert [o["votes_count"] for o in voted["options"]] == [None, None, None]
-    own_view = await _json(
-        await node.client.get(f"/api/v1/polls/{several['poll']['id']}", headers=_h(node.token))
+    own_view = await answer(
+        await node.client.get(f"/api/v1/polls/{several['poll']['id']}", headers=auth(node.token))
     )
     assert [o["votes_count"] for o in own_view["options"]] == [1, 0, 1]
     assert own_view["voters_count"] == 1
@@ -130,14 +123,14 @@ async def test_poll_options_hidden_totals_and_bad_polls(node) -> None:  # type: 
     ]
     for body in bad_polls:
         resp = await node.client.post(
-            "/api/v1/statuses", json={"status": "q", **body}, headers=_h(node.token)
+            "/api/v1/statuses", json={"status": "q", **body}, headers=auth(node.token)
         )
         assert resp.status == 422, (body, await resp.text())
-    instance = await _json(await node.client.get("/api/v2/instance"))
+    instance = await answer(await node.client.get("/api/v2/instance"))
     assert instance["configuration"]["polls"]["max_options"] == 4
     assert (await node.client.get("/api/v1/polls/99999")).status == 404
-    plain = await _json(
-        await node.client.post("/api/v1/statuses", data={"status": "no poll"}, headers=_h(carl))
+    plain = await answer(
+        await node.client.post("/api/v1/statuses", data={"status": "no poll"}, headers=auth(carl))
     )
     await _vote(node, node.token, plain["id"], "0", status=422)
 
@@ -154,9 +147,9 @@ async def test_a_remote_poll_is_shown_and_votes_go_to_its_author(node, remotes) 
         ],
         endTime="2999-01-01T00:00:00Z", votersCount=3, to=[PUBLIC],
     )  # fmt: skip
-    found = await _json(
+    found = await answer(
         await node.client.get(
-            f"/api/v2/search?q={question['id']}&resolve=true", headers=_h(node.token)
+            f"/api/v2/search?q={question['id']}&resolve=true", headers=auth(node.token)
         )
     )
     (status,) = found["statuses"]

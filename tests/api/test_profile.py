@@ -6,17 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.api.c2s_rig import add_follower, settle
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
-
+from tests.api.c2s_rig import add_follower, answer, auth, settle
 
 PATH = "/api/v1/accounts/update_credentials"
 
@@ -38,7 +28,7 @@ async def test_a_profile_change_shows_everywhere_and_reaches_followers(node, rem
         "source[sensitive]": "true",
         "source[language]": "fr",
     }
-    me = await _json(await node.client.patch(PATH, data=form, headers=_h(node.token)))
+    me = await answer(await node.client.patch(PATH, data=form, headers=auth(node.token)))
     assert me["display_name"] == "Alice A."  # markup goes, its text stays
     assert me["locked"] is True and me["bot"] is True and me["discoverable"] is False
     assert '<a href="https://example.org/garden"' in me["note"]
@@ -50,8 +40,8 @@ async def test_a_profile_change_shows_everywhere_and_reaches_followers(node, rem
     ]
     assert me["source"]["privacy"] == "unlisted" and me["source"]["sensitive"] is True
     assert me["source"]["language"] == "fr"
-    again = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(node.token))
+    again = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(node.token))
     )
     assert again == me
     # Peers see the new actor document (the cache lets go at once) and get an Update.
@@ -63,39 +53,39 @@ async def test_a_profile_change_shows_everywhere_and_reaches_followers(node, rem
     (update,) = [d.json() for d in a.deliveries() if d.json()["type"] == "Update"]
     assert update["object"]["id"] == doc["id"] and update["object"]["name"] == "Alice A."
     # Posting defaults apply to a post that does not say.
-    post = await _json(
-        await node.client.post("/api/v1/statuses", data={"status": "hi"}, headers=_h(node.token))
+    post = await answer(
+        await node.client.post("/api/v1/statuses", data={"status": "hi"}, headers=auth(node.token))
     )
     assert post["visibility"] == "unlisted" and post["sensitive"] is True
     assert post["language"] == "fr"
-    said = await _json(
+    said = await answer(
         await node.client.post(
             "/api/v1/statuses",
             data={"status": "hi", "visibility": "public", "sensitive": "false"},
-            headers=_h(node.token),
+            headers=auth(node.token),
         )
     )
     assert said["visibility"] == "public" and said["sensitive"] is False
-    prefs = await _json(await node.client.get("/api/v1/preferences", headers=_h(node.token)))
+    prefs = await answer(await node.client.get("/api/v1/preferences", headers=auth(node.token)))
     assert prefs["posting:default:visibility"] == "unlisted"
     assert prefs["posting:default:language"] == "fr"
 
 
 async def test_json_bodies_and_partial_changes(node) -> None:  # type: ignore[no-untyped-def]
-    first = await _json(
+    first = await answer(
         await node.client.patch(
             PATH,
             json={"display_name": "Al", "fields_attributes": [{"name": "a", "value": "b"}]},
-            headers=_h(node.token),
+            headers=auth(node.token),
         )
     )
     assert first["display_name"] == "Al" and len(first["fields"]) == 1
     # What a request leaves out stays as it was; empty fields are dropped.
-    second = await _json(
+    second = await answer(
         await node.client.patch(
             PATH,
             json={"note": "hello", "fields_attributes": {"0": {"name": "", "value": ""}}},
-            headers=_h(node.token),
+            headers=auth(node.token),
         )
     )
     assert second["display_name"] == "Al" and second["fields"] == []
@@ -103,8 +93,8 @@ async def test_json_bodies_and_partial_changes(node) -> None:  # type: ignore[no
 
 
 async def test_bad_profile_input_is_refused_and_changes_nothing(node) -> None:  # type: ignore[no-untyped-def]
-    before = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(node.token))
+    before = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(node.token))
     )
     bad: list[dict[str, Any]] = [
         {"display_name": "x" * 31},
@@ -118,19 +108,19 @@ async def test_bad_profile_input_is_refused_and_changes_nothing(node) -> None:  
         {"display_name": 5},
     ]
     for body in bad:
-        resp = await node.client.patch(PATH, json=body, headers=_h(node.token))
+        resp = await node.client.patch(PATH, json=body, headers=auth(node.token))
         assert resp.status == 422, (body, await resp.text())
         assert "error" in await resp.json()
     malformed = await node.client.patch(
-        PATH, data=b"{not json", headers={**_h(node.token), "Content-Type": "application/json"}
+        PATH, data=b"{not json", headers={**auth(node.token), "Content-Type": "application/json"}
     )
     assert malformed.status == 400
     picture = aiohttp.FormData()
     picture.add_field("avatar", b"\x89PNG...", filename="me.png", content_type="image/png")
-    resp = await node.client.patch(PATH, data=picture, headers=_h(node.token))
+    resp = await node.client.patch(PATH, data=picture, headers=auth(node.token))
     assert resp.status == 422 and "pictures" in (await resp.json())["error"]
     assert (await node.client.patch(PATH, json={"note": "x"})).status == 401
-    after = await _json(
-        await node.client.get("/api/v1/accounts/verify_credentials", headers=_h(node.token))
+    after = await answer(
+        await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(node.token))
     )
     assert after == before

@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
-from tests.api.c2s_rig import Node, account, remote_note, store_remote_actor, token_for
-
-
-def _h(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _json(resp: Any, status: int = 200) -> Any:
-    assert resp.status == status, await resp.text()
-    return await resp.json()
-
-
-async def _post(node: Node, token: str, **form: str) -> dict[str, Any]:
-    return dict(
-        await _json(await node.client.post("/api/v1/statuses", data=form, headers=_h(token)))
-    )
+from tests.api.c2s_rig import (
+    Node,
+    account,
+    answer,
+    auth,
+    post_status,
+    remote_note,
+    store_remote_actor,
+    token_for,
+)
 
 
 async def _ids(node: Node, path: str, token: str | None = None) -> list[str]:
-    headers = _h(token) if token else {}
-    return [s["id"] for s in await _json(await node.client.get(path, headers=headers))]
+    headers = auth(token) if token else {}
+    return [s["id"] for s in await answer(await node.client.get(path, headers=headers))]
 
 
 async def test_hashtag_timelines_and_filters(node) -> None:  # type: ignore[no-untyped-def]
     bob = account(node.db, node.settings, "bob")
     bob_token = token_for(node.db, bob)
-    one = await _post(node, node.token, status="tomatoes #Garden")
-    two = await _post(node, bob_token, status="beans #garden #beans")
-    await _post(node, bob_token, status="quiet #garden", visibility="unlisted")
-    await _post(node, bob_token, status="friends #garden", visibility="private")
-    other = await _post(node, bob_token, status="just #beans")
+    one = await post_status(node, node.token, status="tomatoes #Garden")
+    two = await post_status(node, bob_token, status="beans #garden #beans")
+    await post_status(node, bob_token, status="quiet #garden", visibility="unlisted")
+    await post_status(node, bob_token, status="friends #garden", visibility="private")
+    other = await post_status(node, bob_token, status="just #beans")
     assert await _ids(node, "/api/v1/timelines/tag/garden") == [two["id"], one["id"]]
     assert await _ids(node, "/api/v1/timelines/tag/%23GARDEN") == [two["id"], one["id"]]
     assert await _ids(node, "/api/v1/timelines/tag/garden?local=true") == [two["id"], one["id"]]
@@ -49,7 +42,9 @@ async def test_hashtag_timelines_and_filters(node) -> None:  # type: ignore[no-u
     assert len(await paged.json()) == 1 and 'rel="next"' in paged.headers["Link"]
     # A muted author leaves the viewer's hashtag timeline.
     (row,) = await node.rows("SELECT id FROM actors WHERE uri = ?", bob.actor.uri)  # type: ignore[union-attr]
-    await _json(await node.client.post(f"/api/v1/accounts/{row[0]}/mute", headers=_h(node.token)))
+    await answer(
+        await node.client.post(f"/api/v1/accounts/{row[0]}/mute", headers=auth(node.token))
+    )
     assert await _ids(node, "/api/v1/timelines/tag/garden", node.token) == [one["id"]]
     assert (await node.client.get("/api/v1/timelines/tag/%20")).status == 404
     assert (await node.client.get("/api/v1/timelines/tag/garden?local=maybe")).status == 400
@@ -58,33 +53,33 @@ async def test_hashtag_timelines_and_filters(node) -> None:  # type: ignore[no-u
 async def test_tags_can_be_followed_into_the_home_timeline(node) -> None:  # type: ignore[no-untyped-def]
     carl = account(node.db, node.settings, "carl")
     carl_token = token_for(node.db, carl)
-    before = await _post(node, carl_token, status="old #garden news")
-    tag = await _json(await node.client.get("/api/v1/tags/Garden", headers=_h(node.token)))
+    before = await post_status(node, carl_token, status="old #garden news")
+    tag = await answer(await node.client.get("/api/v1/tags/Garden", headers=auth(node.token)))
     assert tag["name"] == "garden" and tag["following"] is False
     assert tag["url"].endswith("/tags/garden") and len(tag["history"]) == 7
     assert tag["history"][0]["uses"] == "1" and tag["history"][0]["accounts"] == "1"
-    anonymous = await _json(await node.client.get("/api/v1/tags/garden"))
+    anonymous = await answer(await node.client.get("/api/v1/tags/garden"))
     assert "following" not in anonymous
     assert before["id"] not in await _ids(node, "/api/v1/timelines/home", node.token)
-    followed = await _json(
-        await node.client.post("/api/v1/tags/garden/follow", headers=_h(node.token))
+    followed = await answer(
+        await node.client.post("/api/v1/tags/garden/follow", headers=auth(node.token))
     )
     assert followed["following"] is True
-    listed = await _json(await node.client.get("/api/v1/followed_tags", headers=_h(node.token)))
+    listed = await answer(await node.client.get("/api/v1/followed_tags", headers=auth(node.token)))
     assert [t["name"] for t in listed] == ["garden"]
-    fresh = await _post(node, carl_token, status="new #garden news")
-    hidden = await _post(node, carl_token, status="#garden for friends", visibility="private")
+    fresh = await post_status(node, carl_token, status="new #garden news")
+    hidden = await post_status(node, carl_token, status="#garden for friends", visibility="private")
     home = await _ids(node, "/api/v1/timelines/home", node.token)
     assert fresh["id"] in home and before["id"] in home and hidden["id"] not in home
     # Paging the home timeline keeps the followed tag's posts in order.
     for n in range(4):
-        await _post(node, carl_token, status=f"more #garden {n}")
+        await post_status(node, carl_token, status=f"more #garden {n}")
     first = await _ids(node, "/api/v1/timelines/home?limit=3", node.token)
     rest = await _ids(node, f"/api/v1/timelines/home?limit=40&max_id={first[-1]}", node.token)
     assert len(first) == 3 and first + rest == sorted(first + rest, key=int, reverse=True)
     assert fresh["id"] in rest and before["id"] in rest
-    unfollowed = await _json(
-        await node.client.post("/api/v1/tags/garden/unfollow", headers=_h(node.token))
+    unfollowed = await answer(
+        await node.client.post("/api/v1/tags/garden/unfollow", headers=auth(node.token))
     )
     assert unfollowed["following"] is False
     assert fresh["id"] not in await _ids(node, "/api/v1/timelines/home", node.token)
@@ -94,71 +89,79 @@ async def test_tags_can_be_followed_into_the_home_timeline(node) -> None:  # typ
 
 async def test_search_finds_accounts_hashtags_and_posts(node, remotes) -> None:  # type: ignore[no-untyped-def]
     a, b, _ = remotes
-    mine = await _post(node, node.token, status="growing #tomatoes on the balcony")
+    mine = await post_status(node, node.token, status="growing #tomatoes on the balcony")
     url = "/api/v2/search?q="
-    found = await _json(await node.client.get(f"{url}tomato", headers=_h(node.token)))
+    found = await answer(await node.client.get(f"{url}tomato", headers=auth(node.token)))
     assert [t["name"] for t in found["hashtags"]] == ["tomatoes"]
     assert [s["id"] for s in found["statuses"]] == [mine["id"]]
-    words = await _json(await node.client.get(f"{url}balcony", headers=_h(node.token)))
+    words = await answer(await node.client.get(f"{url}balcony", headers=auth(node.token)))
     assert [s["id"] for s in words["statuses"]] == [mine["id"]]
-    people = await _json(await node.client.get(f"{url}alice&type=accounts", headers=_h(node.token)))
+    people = await answer(
+        await node.client.get(f"{url}alice&type=accounts", headers=auth(node.token))
+    )
     assert [x["acct"] for x in people["accounts"]] == ["alice"]
     assert people["statuses"] == [] and people["hashtags"] == []
-    by_link = await _json(
-        await node.client.get(f"{url}{quote(mine['url'])}", headers=_h(node.token))
+    by_link = await answer(
+        await node.client.get(f"{url}{quote(mine['url'])}", headers=auth(node.token))
     )
     assert [s["id"] for s in by_link["statuses"]] == [mine["id"]]
-    by_id = await _json(await node.client.get(f"{url}{quote(mine['uri'])}", headers=_h(node.token)))
+    by_id = await answer(
+        await node.client.get(f"{url}{quote(mine['uri'])}", headers=auth(node.token))
+    )
     assert [s["id"] for s in by_id["statuses"]] == [mine["id"]]
     # A remote post, by its page's address: found only with resolve, then kept.
     carol = a.add_actor("carol")
     note = remote_note(a, carol, content="<p>hello from the other side</p>")
     page = f"{a.base}/@carol/123"
     a.objects[page] = note
-    unresolved = await _json(await node.client.get(f"{url}{quote(page)}", headers=_h(node.token)))
+    unresolved = await answer(
+        await node.client.get(f"{url}{quote(page)}", headers=auth(node.token))
+    )
     assert unresolved["statuses"] == []
-    resolved = await _json(
-        await node.client.get(f"{url}{quote(page)}&resolve=true", headers=_h(node.token))
+    resolved = await answer(
+        await node.client.get(f"{url}{quote(page)}&resolve=true", headers=auth(node.token))
     )
     (status,) = resolved["statuses"]
     assert status["uri"] == note["id"] and "other side" in status["content"]
     assert status["account"]["acct"] == f"carol@{a.netloc}"
     assert await node.rows("SELECT count(*) FROM notifications") == [(0,)]
-    again = await _json(await node.client.get(f"{url}{quote(note['id'])}", headers=_h(node.token)))
+    again = await answer(
+        await node.client.get(f"{url}{quote(note['id'])}", headers=auth(node.token))
+    )
     assert [s["uri"] for s in again["statuses"]] == [note["id"]]
     # A remote account by handle, resolved over WebFinger.
     erin = b.add_actor("erin")
     handle = quote(b.handle(erin))
-    remote = await _json(
-        await node.client.get(f"{url}{handle}&resolve=true&type=accounts", headers=_h(node.token))
+    remote = await answer(
+        await node.client.get(f"{url}{handle}&resolve=true&type=accounts", headers=auth(node.token))
     )
     assert [x["acct"] for x in remote["accounts"]] == [f"erin@{b.netloc}"]
     # An actor's address with resolve finds the account.
     store_remote_actor(node.db, a.add_actor("dave"))
-    dave = await _json(
+    dave = await answer(
         await node.client.get(
-            f"{url}{quote(a.base + '/users/dave')}&resolve=true", headers=_h(node.token)
+            f"{url}{quote(a.base + '/users/dave')}&resolve=true", headers=auth(node.token)
         )
     )
     assert [x["username"] for x in dave["accounts"]] == ["dave"]
     # A page that does not lead to a post answers with nothing, not an error.
-    nothing = await _json(
+    nothing = await answer(
         await node.client.get(
-            f"{url}{quote(a.base + '/nothing')}&resolve=true", headers=_h(node.token)
+            f"{url}{quote(a.base + '/nothing')}&resolve=true", headers=auth(node.token)
         )
     )
     assert nothing == {"accounts": [], "statuses": [], "hashtags": []}
 
 
 async def test_search_input_and_anonymous_callers(node) -> None:  # type: ignore[no-untyped-def]
-    await _post(node, node.token, status="a #fine day")
-    anonymous = await _json(await node.client.get("/api/v2/search?q=fine"))
+    await post_status(node, node.token, status="a #fine day")
+    anonymous = await answer(await node.client.get("/api/v2/search?q=fine"))
     assert [t["name"] for t in anonymous["hashtags"]] == ["fine"] and anonymous["statuses"] == []
-    assert await _json(await node.client.get("/api/v2/search?q=")) == {
+    assert await answer(await node.client.get("/api/v2/search?q=")) == {
         "accounts": [], "statuses": [], "hashtags": [],
     }  # fmt: skip
     for bad in ("q=x&type=people", "q=x&limit=many", "q=" + "x" * 501, "q=x&offset=5"):
         resp = await node.client.get(f"/api/v2/search?{bad}")
         assert resp.status == 400 and "error" in await resp.json(), bad
-    wrong = await node.client.get("/api/v2/search?q=x", headers=_h("not-a-token"))
+    wrong = await node.client.get("/api/v2/search?q=x", headers=auth("not-a-token"))
     assert wrong.status == 401
