@@ -263,8 +263,7 @@ async def history(request: web.Request) -> web.Response:
     current = await _rendered(request, viewer_uri, row.uri)
     now = row.updated or row.published
     body = [
-        _edit_json(doc, current["account"], _version_time(doc) or row.published)
-        for doc in versions
+        _edit_json(doc, current["account"], _version_time(doc) or row.published) for doc in versions
     ]
     current_doc = {**row.data, "content": row.content, "summary": row.summary,
                    "sensitive": row.sensitive}  # fmt: skip

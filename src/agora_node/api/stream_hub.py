@@ -174,6 +174,8 @@ class StreamHub:
         users = [s for s in subs if ("user", "") in s.streams and s.actor_uri]
         for post in posts:
             anonymous: str | None = None
+            # A post is rendered once per viewer, however many connections each has.
+            rendered: dict[str, str | None] = {}
             names = {t.name.lower() for t in tags.get(post.id, []) if t.kind == "hashtag"}
             followers = stream_store.followers_among(
                 c, post.actor_uri, [s.actor_uri for s in users if s.actor_uri]
@@ -202,10 +204,11 @@ class StreamHub:
                 if viewer is None:
                     anonymous = anonymous or self._render(c, post, None)
                     payload = anonymous
-                elif statuses_store.get_status_for(c, post.id, viewer) is not None:
-                    payload = self._render(c, post, viewer)
                 else:
-                    continue
+                    if viewer not in rendered:
+                        readable = statuses_store.get_status_for(c, post.id, viewer) is not None
+                        rendered[viewer] = self._render(c, post, viewer) if readable else None
+                    payload = rendered[viewer]
                 if payload is None:
                     continue
                 out.extend(
