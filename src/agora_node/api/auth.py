@@ -11,12 +11,16 @@ import logging
 import time
 from dataclasses import dataclass
 
+import sqlite_utils
 from aiohttp import web
 
 from agora_node.context import DB
 from agora_node.errors import Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
+from agora_node.store import accounts as accounts_store
 from agora_node.store import tokens as tokens_store
+from agora_node.store.accounts import AccountRow
+from agora_node.store.tokens import TokenRow
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ class TokenInfo:
     account_id: int | None
     scopes: frozenset[str]
     app_id: int | None
+    # The account, read with the token (one read for both, on every request).
+    account: AccountRow | None = None
 
     def allows(self, scope: str) -> bool:
         return rules.scope_allows(self.scopes, scope)
@@ -70,7 +76,13 @@ async def _lookup(request: web.Request, token: str) -> TokenInfo:
     if not token:
         raise _invalid_token("empty bearer token")
     hashed = rules.hash_secret(token)
-    row = await request.app[DB].read(lambda db: tokens_store.get_token_by_hash(db, hashed))
+
+    def read(db: sqlite_utils.Database) -> tuple[TokenRow | None, AccountRow | None]:
+        found = tokens_store.get_token_by_hash(db, hashed)
+        owner = found.account_id if found is not None else None
+        return found, accounts_store.get_account_by_id(db, owner) if owner is not None else None
+
+    row, account = await request.app[DB].read(read)
     if row is None:
         raise _invalid_token("unknown token")
     if row.revoked_at is not None:
@@ -79,7 +91,7 @@ async def _lookup(request: web.Request, token: str) -> TokenInfo:
         raise _invalid_token("the token has expired")
     if row.account_deleted:
         raise _invalid_token("the account was deleted")
-    return TokenInfo(row.id, row.account_id, frozenset(row.scopes), row.app_id)
+    return TokenInfo(row.id, row.account_id, frozenset(row.scopes), row.app_id, account)
 
 
 async def optional_token(request: web.Request) -> TokenInfo | None:

@@ -13,6 +13,7 @@ The token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
@@ -81,7 +82,10 @@ async def _stream_key(
     return name, ""
 
 
+@functools.lru_cache(maxsize=1024)
 def _wire(event: Event) -> str:
+    """An event as sent over a WebSocket; encoded once for all its subscribers
+    (events are equal when their stream, kind and payload are)."""
     return json.dumps(
         {"stream": list(event.stream), "event": event.event, "payload": event.payload}
     )
