@@ -29,6 +29,7 @@ from agora_node.context import DB
 from agora_node.errors import UnprocessableEntity
 from agora_node.store import accounts as accounts_store
 from agora_node.store import lists as lists_store
+from agora_node.store import relationships as relationships_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.lists import ListRow
 
@@ -99,7 +100,7 @@ async def members(request: web.Request) -> web.Response:
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        pairs = lists_store.members(c, found.id, page)
+        pairs = relationships_store.actors_listed(c, "list_members", found.id, page)
         actors = [a for _, a in pairs]
         ctx = serialize.accounts_rendering(c, actors, base)
         return [i for i, _ in pairs], [serialize.account_json(ctx, a) for a in actors]
@@ -123,20 +124,21 @@ async def _account_uris(request: web.Request) -> list[str]:
     return [found[i].uri for i in dict.fromkeys(wanted)]
 
 
-async def add_members(request: web.Request) -> web.Response:
+async def _change_members(request: web.Request, add: bool) -> web.Response:
     who = await signed_in(request, "write:lists")
     list_id = path_id(request)
     uris = await _account_uris(request)
-    await list_actions.add_members(caller_of(request, who), list_id, uris)
+    change = list_actions.add_members if add else list_actions.remove_members
+    await change(caller_of(request, who), list_id, uris)
     return web.json_response({})
+
+
+async def add_members(request: web.Request) -> web.Response:
+    return await _change_members(request, add=True)
 
 
 async def remove_members(request: web.Request) -> web.Response:
-    who = await signed_in(request, "write:lists")
-    list_id = path_id(request)
-    uris = await _account_uris(request)
-    await list_actions.remove_members(caller_of(request, who), list_id, uris)
-    return web.json_response({})
+    return await _change_members(request, add=False)
 
 
 async def lists_with_account(request: web.Request) -> web.Response:

@@ -383,7 +383,7 @@ async def _who(request: web.Request, kind: str) -> web.Response:
     base = base_url(request)
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        pairs = relationships_store.actors_who(c, kind, target, page)
+        pairs = relationships_store.actors_listed(c, kind, target, page)
         actors = [a for _, a in pairs]
         ctx = serialize.accounts_rendering(c, actors, base)
         return [i for i, _ in pairs], [serialize.account_json(ctx, a) for a in actors]

@@ -12,9 +12,6 @@ from typing import Any
 
 import sqlite_utils
 
-from agora_node.store.accounts import ActorRow, get_actors_by_uris
-from agora_node.store.timelines import Page, in_page_order
-
 REPLIES_POLICIES = ("followed", "list", "none")
 
 
@@ -97,20 +94,6 @@ def remove_members(db: sqlite_utils.Database, list_id: int, members: Sequence[st
         "DELETE FROM list_members WHERE list_id = ? AND actor_uri = ?",
         [(list_id, m) for m in members],
     )
-
-
-def members(db: sqlite_utils.Database, list_id: int, page: Page) -> list[tuple[int, ActorRow]]:
-    """A page of the list's members: (row id, actor), newest first."""
-    params: dict[str, Any] = {"list": list_id, **page.bounds()}
-    rows = db.execute(
-        "SELECT id, actor_uri FROM list_members WHERE list_id = :list "
-        "AND id > :lower AND id < :upper "
-        f"ORDER BY id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
-        params,
-    ).fetchall()
-    ordered = in_page_order([(int(r[0]), str(r[1])) for r in rows], page)
-    actors = get_actors_by_uris(db, [uri for _, uri in ordered])
-    return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
 
 
 def lists_listening(db: sqlite_utils.Database, author_uri: str) -> list[tuple[int, str]]:

@@ -109,22 +109,29 @@ def notes_among(db: sqlite_utils.Database, me: str, uris: Sequence[str]) -> dict
 
 
 _LISTS = {
-    # name: (table, the column naming me, the column naming the other, extra condition)
+    # name: (table, the column naming the key, the column naming the actor, extra condition)
     "followers": ("follows", "followee_uri", "follower_uri", "AND state = 'accepted'"),
     "following": ("follows", "follower_uri", "followee_uri", "AND state = 'accepted'"),
     "requests": ("follows", "followee_uri", "follower_uri", "AND state = 'pending'"),
     "blocks": ("blocks", "actor_uri", "target_uri", ""),
     "mutes": ("mutes", "actor_uri", "target_uri", f"AND {ACTIVE_MUTE}"),
+    # keyed by a post's uri: who favourited, who boosted it
+    "favourited_by": ("likes", "object_uri", "actor_uri", ""),
+    "reblogged_by": ("objects", "boost_of", "actor_uri", "AND deleted_at IS NULL"),
+    # keyed by a list's id: its members
+    "list_members": ("list_members", "list_id", "actor_uri", ""),
 }
 
 
 def actors_listed(
-    db: sqlite_utils.Database, kind: str, actor_uri: str, page: Page
+    db: sqlite_utils.Database, kind: str, key: str | int, page: Page
 ) -> list[tuple[int, ActorRow]]:
-    """A page of ``kind`` (followers, following, requests, blocks) of ``actor_uri``:
-    (row id, actor) pairs, newest first; actors we never stored are left out."""
+    """A page of the actors of list ``kind`` of ``key`` (an actor's followers,
+    following, requests, blocks, mutes; a post's favouriters and boosters; a
+    list's members): (row id, actor) pairs, newest first; actors we never
+    stored are left out."""
     table, mine, theirs, extra = _LISTS[kind]
-    params: dict[str, Any] = {"me": actor_uri, **page.bounds()}
+    params: dict[str, Any] = {"me": key, **page.bounds()}
     rows = db.execute(
         f"SELECT id, {theirs} FROM {table} WHERE {mine} = :me {extra} "
         f"AND id > :lower AND id < :upper "
@@ -142,28 +149,3 @@ def count_follow_requests(db: sqlite_utils.Database, actor_uri: str) -> int:
         "SELECT count(*) FROM follows WHERE followee_uri = ? AND state = 'pending'", [actor_uri]
     ).fetchone()
     return int(row[0])
-
-
-# Who marked a post: (table, the column naming the post, the column naming who, extra).
-_MARKERS = {
-    "favourited_by": ("likes", "object_uri", "actor_uri", ""),
-    "reblogged_by": ("objects", "boost_of", "actor_uri", "AND deleted_at IS NULL"),
-}
-
-
-def actors_who(
-    db: sqlite_utils.Database, kind: str, object_uri: str, page: Page
-) -> list[tuple[int, ActorRow]]:
-    """A page of the accounts who favourited (``favourited_by``) or boosted
-    (``reblogged_by``) a post: (row id, actor) pairs, newest first."""
-    table, post, who, extra = _MARKERS[kind]
-    params: dict[str, Any] = {"post": object_uri, **page.bounds()}
-    rows = db.execute(
-        f"SELECT id, {who} FROM {table} WHERE {post} = :post {extra} "
-        f"AND id > :lower AND id < :upper "
-        f"ORDER BY id {'ASC' if page.ascending else 'DESC'} LIMIT :limit",
-        params,
-    ).fetchall()
-    ordered = in_page_order([(int(r[0]), str(r[1])) for r in rows], page)
-    actors = get_actors_by_uris(db, [uri for _, uri in ordered])
-    return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
