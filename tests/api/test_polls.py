@@ -11,6 +11,7 @@ from tests.api.c2s_rig import (
     add_follower,
     answer,
     auth,
+    post_status,
     remote_note,
     settle,
     store_remote_actor,
@@ -165,3 +166,39 @@ async def test_a_remote_poll_is_shown_and_votes_go_to_its_author(node, remotes) 
         assert ballot["type"] == "Create" and ballot["object"]["inReplyTo"] == question["id"]
         assert ballot["to"] == [dan.uri] and "content" not in ballot["object"]
     await _vote(node, node.token, poll["id"], "0", status=422)
+
+
+async def test_editing_a_poll_replaces_it_and_its_votes(node) -> None:  # type: ignore[no-untyped-def]
+    status = await _ask(node)
+    carl = token_for(node.db, account(node.db, node.settings, "carl"))
+    await _vote(node, carl, status["poll"]["id"], "0")
+    one = f"/api/v1/statuses/{status['id']}"
+    kept = await answer(
+        await node.client.put(one, data={"status": "What now?"}, headers=auth(node.token))
+    )
+    assert [o["votes_count"] for o in kept["poll"]["options"]] == [1, 0, 0]
+    changed = await answer(
+        await node.client.put(
+            one,
+            json={"status": "What now?", "poll": {"options": ["Tea", "Coffee"], "expires_in": 900}},
+            headers=auth(node.token),
+        )
+    )
+    assert [o["title"] for o in changed["poll"]["options"]] == ["Tea", "Coffee"]
+    assert [o["votes_count"] for o in changed["poll"]["options"]] == [0, 0]
+    again = await _vote(node, carl, status["poll"]["id"], "1")
+    assert again["own_votes"] == [1]
+    plain = await post_status(node, node.token, status="no poll yet")
+    added = await answer(
+        await node.client.put(
+            f"/api/v1/statuses/{plain['id']}",
+            json={"status": "no poll yet", "poll": {"options": ["a", "b"], "expires_in": 600}},
+            headers=auth(node.token),
+        )
+    )
+    assert [o["title"] for o in added["poll"]["options"]] == ["a", "b"]
+    bad = await node.client.put(
+        one, json={"status": "x", "poll": {"options": ["only"], "expires_in": 600}},
+        headers=auth(node.token),
+    )  # fmt: skip
+    assert bad.status == 422

@@ -245,11 +245,16 @@ def own_note(db: sqlite_utils.Database, actor: ActorRow, uri: str) -> ObjectRow:
 def edit(
     db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, uri: str, draft: Draft
 ) -> Sent:
-    """Change a post's text, content warning or sensitivity (not its audience)."""
+    """Change a post's text, content warning, sensitivity or poll (not its audience).
+
+    A new poll replaces the old one and its votes, as on Mastodon; a draft
+    without a poll keeps the post's poll as it is.
+    """
     actor = actor_of(account)
     existing = own_note(db, actor, uri)
     body = _compose(ctx, draft)
-    if (body.text.html, body.summary, body.sensitive) == (
+    poll = checked_draft(draft.poll) if draft.poll else None
+    if poll is None and (body.text.html, body.summary, body.sensitive) == (
         existing.content, existing.summary, existing.sensitive,
     ):  # fmt: skip
         raise UnprocessableEntity("the post is unchanged")
@@ -265,13 +270,21 @@ def edit(
         cc = [*cc, *new]
     note = {**existing.data, "to": to, "cc": cc, "updated": builders.iso(ctx.now)}
     _apply_body(note, ctx, body, draft.language)
+    changed: dict[str, Any] = {
+        "content": body.text.html, "summary": body.summary, "sensitive": int(body.sensitive),
+        "data": note, "updated": ctx.now,
+    }  # fmt: skip
+    if poll is not None:
+        for key in ("oneOf", "anyOf"):
+            note.pop(key, None)
+        note.update(question_fields(poll, ctx.now), type="Question")
+        changed["type"] = "Question"
+        polls_store.clear_votes(db, uri)
+        polls_store.set_hide_totals(db, uri, poll.hide_totals)
     objects_store.update_object(
         db,
         uri,
-        {
-            "content": body.text.html, "summary": body.summary, "sensitive": int(body.sensitive),
-            "data": note, "updated": ctx.now,
-        },
+        changed,
         {
             "content": existing.content, "summary": existing.summary,
             "sensitive": int(existing.sensitive), "name": existing.name,

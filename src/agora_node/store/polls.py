@@ -35,6 +35,11 @@ def add_votes(
     )
 
 
+def clear_votes(db: sqlite_utils.Database, poll_uri: str) -> None:
+    """Forget every vote of a poll (its options were replaced)."""
+    db.execute("DELETE FROM poll_votes WHERE poll_uri = ?", [poll_uri])
+
+
 def choices_of(db: sqlite_utils.Database, poll_uri: str, actor_uri: str) -> list[int]:
     rows = db.execute(
         "SELECT choice FROM poll_votes WHERE poll_uri = ? AND actor_uri = ? ORDER BY choice",
