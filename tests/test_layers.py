@@ -26,6 +26,7 @@ RANKS = {
     "federation": 5,
     "services": 6,
     "actions": 6,
+    "entities": 6,
     "workers": 6,
     "api": 7,
     "web": 7,

@@ -65,7 +65,13 @@ from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
-from agora_node.web import authorize, notes, pages, rendering
+from agora_node.web import auth as web_auth
+from agora_node.web import authorize, pages, rendering
+from agora_node.web import profiles as web_profiles
+from agora_node.web import search as web_search
+from agora_node.web import statuses as web_statuses
+from agora_node.web import timelines as web_timelines
+from agora_node.web.session import page_middleware
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +249,7 @@ def create_app(
             web.normalize_path_middleware(
                 append_slash=False, remove_slash=True, redirect_class=web.HTTPPermanentRedirect
             ),
+            page_middleware,
             error_middleware,
         ],
         client_max_size=settings.federation.max_inbox_bytes,
@@ -264,6 +271,11 @@ def create_app(
     app.add_routes(discovery.routes())
     app.add_routes(actor_views.routes())
     app.add_routes(pages.routes())
+    app.add_routes(web_auth.routes())
+    app.add_routes(web_timelines.routes())
+    app.add_routes(web_statuses.routes())
+    app.add_routes(web_profiles.routes())
+    app.add_routes(web_search.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())
@@ -282,13 +294,13 @@ def create_app(
     app.add_routes(conversation_views.routes())
     app.add_routes(search_views.routes())
     actor_handler = negotiated(
-        activity=actor_views.actor_json, html=pages.profile, json=actor_views.actor_json
+        activity=actor_views.actor_json, html=web_profiles.profile, json=actor_views.actor_json
     )
     app.router.add_get("/users/{name}", actor_handler)
     app.add_routes(c2s.routes())
     app.add_routes(object_views.routes())
     note_handler = negotiated(
-        activity=object_views.note_json, html=notes.note_page, json=object_views.note_json
+        activity=object_views.note_json, html=web_statuses.note_page, json=object_views.note_json
     )
     app.router.add_get("/users/{name}/statuses/{id}", note_handler)
     app.router.add_get("/@{name}/{id}", note_handler)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 import types
 import typing
@@ -20,10 +21,11 @@ from urllib.parse import urlsplit
 
 from agora_node.errors import ConfigError
 
-REGISTRATION_MODES = ("closed", "open", "approval")
+REGISTRATION_MODES = ("closed", "open", "approval", "invite")
 SIGNATURE_SCHEMES = ("cavage", "rfc9421")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 WORKER_MODES = ("process", "inline", "off")
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class InstanceSettings:
     source_url: str = ""
     # The instance's rules, one sentence each, in order (shown to apps and on pages).
     rules: tuple[str, ...] = ()
+    # The pages' accent colour (links, buttons), as #rgb or #rrggbb.
+    accent_color: str = "#3a4fb8"
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("instance.domain: must be a host name (with an optional port)")
     if inst.registration not in REGISTRATION_MODES:
         raise ConfigError(f"instance.registration: must be one of {', '.join(REGISTRATION_MODES)}")
+    if not _COLOUR.fullmatch(inst.accent_color):
+        raise ConfigError("instance.accent_color: must be a colour like #3a4fb8")
     srv = settings.server
     if not 0 <= srv.port <= 65535:
         raise ConfigError("server.port: must be between 0 and 65535")

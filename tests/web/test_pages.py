@@ -28,7 +28,7 @@ async def test_instance_name_and_description_are_escaped(
     text = await resp.text()
     assert resp.status == 200 and resp.content_type == "text/html"
     assert EVIL not in text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
-    assert '<a href="/@alice">@alice@agora.test</a>' in text
+    assert "1 person post from agora.test" in text
     assert '<link rel="stylesheet" href="/static/agora.css">' in text
 
 
@@ -54,7 +54,7 @@ async def test_note_page_escapes_the_warning_and_shows_the_content(
     page = await node.client.get(status["url"].replace("https://agora.test", ""), headers=HTML)
     text = await page.text()
     assert page.status == 200
-    assert "<summary>if 5 &lt; 6 &amp; &#34;so&#34; bold</summary>" in text
+    assert "<summary>if 5 &lt; 6 &amp; &#34;so&#34; bold <span" in text
     assert "hello &lt;script&gt;" in text  # the content as rendered when posted
     private = {"status": "for followers", "visibility": "private"}
     hidden = await (
@@ -69,7 +69,7 @@ async def test_stylesheet_is_served_with_its_type(client) -> None:  # type: igno
     assert resp.status == 200 and resp.content_type == "text/css"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "max-age" in resp.headers["Cache-Control"]
-    assert "font-family" in await resp.text()
+    assert "prefers-color-scheme: dark" in await resp.text()
     assert (await client.get("/static/nothing.css")).status == 404
     assert (await client.get("/static/..%2Fpages.py")).status == 404
 

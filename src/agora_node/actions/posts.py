@@ -105,6 +105,17 @@ async def may_read(
     return may_see(audience, viewer)
 
 
+async def readable_status(
+    db: Database, object_id: int, viewer_uri: str | None, missing: str = "Record not found"
+) -> ObjectRow:
+    """The post or boost with row id ``object_id`` if the viewer may read it; else a
+    404 saying ``missing`` (the same for one that does not exist, so hiding tells nothing)."""
+    row = await db.read(lambda c: statuses_store.get_status_for(c, object_id, viewer_uri))
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 async def visible_post(
     db: Database, urls: LocalUrls, account: AccountRow, post_id: str, viewer_uri: str | None
 ) -> ObjectRow:

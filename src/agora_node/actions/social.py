@@ -8,6 +8,8 @@ yet known here) and then runs the matching transaction of
 
 from __future__ import annotations
 
+import sqlite_utils
+
 from agora_node.actions.caller import Caller
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.processing import outbound_social
@@ -15,6 +17,7 @@ from agora_node.processing.outbound import Sent
 from agora_node.store import mutes, relationships
 from agora_node.store import objects as objects_store
 from agora_node.store import social as social_store
+from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import ActorRow
 
 # The longest private note on an account, in characters (Mastodon's limit).
@@ -115,6 +118,41 @@ async def boost(caller: Caller, post: str) -> Sent:
 
 async def unboost(caller: Caller, post: str) -> Sent:
     return await caller.write(outbound_social.unboost, post)
+
+
+# A mark on a post: (the action that sets or clears it, whether it sets it).
+_MARKS = {
+    "favourite": (favourite, True),
+    "unfavourite": (unfavourite, False),
+    "reblog": (boost, True),
+    "unreblog": (unboost, False),
+}
+MARKS = frozenset(_MARKS)
+
+
+def _boosting(kind: str) -> bool:
+    return kind in ("reblog", "unreblog")
+
+
+async def current_mark(caller: Caller, kind: str, post: str) -> str | None:
+    """The caller's boost of ``post`` (its uri), or ``post`` when favourited by them."""
+    me = caller.actor_uri
+
+    def read(c: sqlite_utils.Database) -> str | None:
+        if _boosting(kind):
+            return objects_store.boost_of_by_actor(c, me, post)
+        return post if timelines_store.liked_among(c, me, [post]) else None
+
+    return await caller.db.read(read)
+
+
+async def set_mark(caller: Caller, kind: str, post: str) -> bool:
+    """Favourite or boost ``post`` (or undo it) unless it already is so; whether it changed."""
+    action, wanted = _MARKS[kind]
+    if (await current_mark(caller, kind, post) is not None) == wanted:
+        return False
+    await action(caller, post)
+    return True
 
 
 async def follower_of_request(caller: Caller, follow_id: str) -> str:

@@ -2,7 +2,7 @@
 posts, followers and following, and account search.
 
 Account ids are actor row ids, so local and remote accounts share one id
-space; the entity is rendered by ``api/serialize.py`` in one shape everywhere.
+space; the entity is rendered by ``entities/serialize.py`` in one shape everywhere.
 A handle with ``resolve=true`` is looked up over WebFinger (signed-in callers
 only), so a person can find someone on another server by ``@user@host``.
 """
@@ -15,11 +15,9 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import profile
-from agora_node.actions.social import account_named
-from agora_node.api import serialize
+from agora_node.actions import search as finding
 from agora_node.api.relationships import actor_in_path, listed
 from agora_node.api.requests import (
-    SignedIn,
     base_url,
     body_params,
     bool_param,
@@ -33,6 +31,7 @@ from agora_node.api.requests import (
     text_param,
 )
 from agora_node.context import DB, SETTINGS
+from agora_node.entities import serialize
 from agora_node.errors import AgoraError, BadRequest, NotFound, UnprocessableEntity
 from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.resolve import split_handle
@@ -184,26 +183,6 @@ async def following(request: web.Request) -> web.Response:
     return await listed(request, (await actor_in_path(request)).uri, "following")
 
 
-async def found_accounts(
-    request: web.Request, who: SignedIn, query: str, *, limit: int, offset: int, resolve: bool
-) -> list[ActorRow]:
-    """Known accounts by name; with ``resolve``, a handle is looked up remotely first."""
-    query = query.strip().removeprefix("@")
-    if not query:
-        return []
-    found: list[ActorRow] = []
-    if resolve and "@" in query and offset == 0:
-        try:
-            found.append(await account_named(caller_of(request, who), query))
-        except AgoraError:
-            pass  # not found over there: the local matches still answer
-    known = await request.app[DB].read(
-        lambda c: accounts_store.search_actors(c, query.split("@")[0], limit, offset)
-    )
-    found += [a for a in known if all(a.uri != f.uri for f in found)]
-    return found[:limit]
-
-
 def accounts_json(
     c: sqlite_utils.Database, base: str, actors: list[ActorRow]
 ) -> list[dict[str, Any]]:
@@ -216,9 +195,9 @@ async def search(request: web.Request) -> web.Response:
     who = await signed_in(request, "read:accounts")
     limit = max(1, int_query(request, "limit", _SEARCH_LIMIT, _SEARCH_LIMIT))
     offset = int_query(request, "offset", 0, 10_000)
-    actors = await found_accounts(
-        request, who, request.query.get("q", ""), limit=limit, offset=offset,
-        resolve=flag(request, "resolve"),
+    actors = await finding.accounts(
+        request.app[DB], caller_of(request, who), request.query.get("q", ""),
+        limit=limit, offset=offset, resolve=flag(request, "resolve"),
     )  # fmt: skip
     base = base_url(request)
     return web.json_response(await request.app[DB].read(lambda c: accounts_json(c, base, actors)))

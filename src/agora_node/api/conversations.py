@@ -8,9 +8,9 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import serialize
 from agora_node.api.requests import base_url, list_response, page_of, path_id, signed_in
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound
 from agora_node.store import accounts as accounts_store
 from agora_node.store import conversations as conversations_store

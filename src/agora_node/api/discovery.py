@@ -17,7 +17,6 @@ from urllib.parse import quote
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import serialize
 from agora_node.api.relationships import actor_in_path
 from agora_node.api.requests import (
     base_url,
@@ -30,6 +29,7 @@ from agora_node.api.requests import (
 )
 from agora_node.api.tags import tag_json, tag_name, tags_json
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.processing.trends import LinkTrend, trending_links
 from agora_node.store import discovery

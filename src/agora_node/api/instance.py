@@ -20,10 +20,10 @@ from aiohttp import web
 
 from agora_node import __version__
 from agora_node.actions import profile
-from agora_node.api import serialize
 from agora_node.api.requests import base_url, caller_of, signed_in
 from agora_node.config import Settings
 from agora_node.context import DB, SETTINGS
+from agora_node.entities import serialize
 from agora_node.processing import polls
 from agora_node.processing.outbound_notes import MAX_TEXT
 from agora_node.store import accounts as accounts_store
@@ -138,7 +138,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "languages": ["en"],
             "registrations": inst.registration in ("open", "approval"),
             "approval_required": inst.registration == "approval",
-            "invites_enabled": False,
+            "invites_enabled": inst.registration != "closed",
             "configuration": {
                 "accounts": {"max_featured_tags": 0},
                 "statuses": _status_limits(),

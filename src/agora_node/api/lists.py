@@ -11,7 +11,6 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import lists as list_actions
-from agora_node.api import serialize
 from agora_node.api.relationships import actor_in_path
 from agora_node.api.requests import (
     as_id,
@@ -26,6 +25,7 @@ from agora_node.api.requests import (
     text_param,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import UnprocessableEntity
 from agora_node.store import accounts as accounts_store
 from agora_node.store import lists as lists_store

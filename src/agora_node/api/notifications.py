@@ -13,7 +13,6 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import serialize
 from agora_node.api.requests import (
     as_id,
     base_url,
@@ -25,6 +24,7 @@ from agora_node.api.requests import (
     signed_in,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state

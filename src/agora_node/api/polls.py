@@ -10,7 +10,6 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import posts
-from agora_node.api import serialize
 from agora_node.api.requests import (
     as_id,
     base_url,
@@ -21,6 +20,7 @@ from agora_node.api.requests import (
     signed_in,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import statuses as statuses_store

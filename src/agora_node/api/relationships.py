@@ -16,7 +16,6 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import social
-from agora_node.api import serialize
 from agora_node.api.requests import (
     SignedIn,
     as_id,
@@ -32,6 +31,7 @@ from agora_node.api.requests import (
     text_param,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import accounts as accounts_store

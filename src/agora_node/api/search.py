@@ -1,4 +1,5 @@
-"""``/api/v2/search``: accounts, statuses and hashtags in one answer.
+"""``/api/v2/search``: accounts, statuses and hashtags in one answer
+(``actions.search`` finds them; this translates the query and the answer).
 
 - accounts: by name or handle; with ``resolve=true`` a ``user@host`` handle
   (or an actor's address) is looked up over WebFinger and fetched;
@@ -18,11 +19,9 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.actions import posts
-from agora_node.api import serialize
-from agora_node.api.accounts import accounts_json, found_accounts
+from agora_node.actions import search as finding
+from agora_node.api.accounts import accounts_json
 from agora_node.api.requests import (
-    SignedIn,
     base_url,
     caller_of,
     flag,
@@ -31,58 +30,11 @@ from agora_node.api.requests import (
 )
 from agora_node.api.tags import tags_json
 from agora_node.context import DB
-from agora_node.errors import AgoraError, BadRequest
-from agora_node.store import accounts as accounts_store
-from agora_node.store import hashtags
-from agora_node.store import statuses as statuses_store
-from agora_node.store.accounts import ActorRow
-from agora_node.store.objects import ObjectRow
+from agora_node.entities import serialize
+from agora_node.errors import BadRequest
 
-_TYPES = ("accounts", "statuses", "hashtags")
 _LIMIT = 40
 _MAX_QUERY = 500
-
-
-def _is_address(query: str) -> bool:
-    return query.startswith(("https://", "http://")) and " " not in query
-
-
-async def _accounts(
-    request: web.Request, who: SignedIn | None, query: str, limit: int, offset: int
-) -> list[ActorRow]:
-    if _is_address(query):
-        if who is None or not flag(request, "resolve") or offset:
-            return []
-        try:
-            return [await caller_of(request, who).resolver.actor_by_uri(query)]
-        except AgoraError:
-            return []  # not an account, or its server would not say: nothing found
-    if who is None:
-        name = query.removeprefix("@").split("@")[0]
-        return await request.app[DB].read(
-            lambda c: accounts_store.search_actors(c, name, limit, offset)
-        )
-    resolve = flag(request, "resolve")
-    return await found_accounts(request, who, query, limit=limit, offset=offset, resolve=resolve)
-
-
-async def _statuses(
-    request: web.Request, who: SignedIn | None, query: str, limit: int, offset: int
-) -> list[ObjectRow]:
-    if who is None:
-        return []  # Mastodon searches statuses for signed-in callers only
-    caller = caller_of(request, who)
-    if _is_address(query):
-        if offset:
-            return []
-        try:
-            found = await posts.find_post(caller, query, resolve=flag(request, "resolve"))
-        except AgoraError:
-            return []  # not a post, or its server would not say: nothing found
-        return [found] if found is not None else []
-    return await request.app[DB].read(
-        lambda c: statuses_store.search_statuses(c, who.actor_uri, query, limit, offset)
-    )
 
 
 async def search(request: web.Request) -> web.Response:
@@ -91,33 +43,26 @@ async def search(request: web.Request) -> web.Response:
     if len(query) > _MAX_QUERY:
         raise BadRequest(f"q is longer than {_MAX_QUERY} characters")
     kind = request.query.get("type", "")
-    if kind and kind not in _TYPES:
-        raise BadRequest(f"type must be one of {', '.join(_TYPES)}")
+    if kind and kind not in finding.KINDS:
+        raise BadRequest(f"type must be one of {', '.join(finding.KINDS)}")
     limit = max(1, int_query(request, "limit", 20, _LIMIT))
     offset = int_query(request, "offset", 0, 10_000)
     if offset and who is None:
         raise BadRequest("offset needs a signed-in caller")
-    wanted = [kind] if kind else list(_TYPES)
-    actors: list[ActorRow] = []
-    rows: list[ObjectRow] = []
-    names: list[str] = []
-    if query and "accounts" in wanted:
-        actors = await _accounts(request, who, query, limit, offset)
-    if query and "statuses" in wanted:
-        rows = await _statuses(request, who, query, limit, offset)
-    if query and "hashtags" in wanted and not _is_address(query):
-        names = await request.app[DB].read(
-            lambda c: hashtags.search_hashtags(c, query, limit, offset)
-        )
+    caller = caller_of(request, who) if who else None
+    found = await finding.search(
+        request.app[DB], caller, query, kinds=[kind] if kind else finding.KINDS,
+        limit=limit, offset=offset, resolve=flag(request, "resolve"),
+    )  # fmt: skip
     base = base_url(request)
     viewer_uri = who.actor_uri if who else None
 
     def render(c: sqlite_utils.Database) -> dict[str, Any]:
-        ctx = serialize.load_statuses(c, rows, viewer_uri, base)
+        ctx = serialize.load_statuses(c, found.posts, viewer_uri, base)
         return {
-            "accounts": accounts_json(c, base, actors),
-            "statuses": serialize.statuses_json(ctx, rows),
-            "hashtags": tags_json(c, base, names, viewer_uri),
+            "accounts": accounts_json(c, base, found.accounts),
+            "statuses": serialize.statuses_json(ctx, found.posts),
+            "hashtags": tags_json(c, base, found.hashtags, viewer_uri),
         }
 
     return web.json_response(await request.app[DB].read(render))

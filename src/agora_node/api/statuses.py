@@ -2,7 +2,7 @@
 
 Each view reads the request (``api/requests.py``), calls one shared action
 (``actions/posts.py``, ``actions/social.py``) and answers with the Status
-entity as ``api/serialize.py`` renders it. Mastodon's conventions that
+entity as ``entities/serialize.py`` renders it. Mastodon's conventions that
 differ from C2S are translated here, not decided: favouriting or boosting
 twice, or undoing what was not done, answers with the status as it is
 (Mastodon's endpoints are idempotent), and a status the viewer may not see
@@ -19,7 +19,6 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import posts, profile, social
-from agora_node.api import serialize
 from agora_node.api.requests import (
     SignedIn,
     as_id,
@@ -36,12 +35,12 @@ from agora_node.api.requests import (
     text_param,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.outbound_notes import Draft
 from agora_node.processing.polls import PollDraft
 from agora_node.processing.remote import parse_time
-from agora_node.protocol.sanitize import html_to_text
 from agora_node.protocol.vocab import VISIBILITIES
 from agora_node.store import client_state
 from agora_node.store import objects as objects_store
@@ -72,13 +71,7 @@ async def _rendered(request: web.Request, viewer_uri: str | None, uri: str) -> d
 
 async def _readable(request: web.Request, viewer_uri: str | None) -> ObjectRow:
     """The status named in the path, if the viewer may read it (else 404)."""
-    object_id = path_id(request)
-    row = await request.app[DB].read(
-        lambda c: statuses_store.get_status_for(c, object_id, viewer_uri)
-    )
-    if row is None:
-        raise NotFound("Record not found")
-    return row
+    return await posts.readable_status(request.app[DB], path_id(request), viewer_uri)
 
 
 # An edit keeps what the post has; only a new post takes the author's defaults.
@@ -182,14 +175,6 @@ async def get_status(request: web.Request) -> web.Response:
     return web.json_response(await _rendered(request, viewer_uri, row.uri))
 
 
-def source_text(row: ObjectRow) -> str:
-    """What the author typed: the note's plain-text ``source``, else its content as text."""
-    source = row.data.get("source") if isinstance(row.data, dict) else None
-    if isinstance(source, dict) and isinstance(source.get("content"), str):
-        return str(source["content"])
-    return html_to_text(row.content)
-
-
 async def delete_status(request: web.Request) -> web.Response:
     """Delete one's own post; the answer carries its ``text`` (delete and redraft)."""
     who = await signed_in(request, "write:statuses")
@@ -197,7 +182,7 @@ async def delete_status(request: web.Request) -> web.Response:
     body = await _rendered(request, who.actor_uri, row.uri)
     await posts.delete(caller_of(request, who), row.uri)
     request.app[DELIVERY_WAKE].set()
-    return web.json_response({**body, "text": source_text(row)})
+    return web.json_response({**body, "text": serialize.source_text(row)})
 
 
 async def _own(request: web.Request, who: SignedIn) -> ObjectRow:
@@ -222,7 +207,7 @@ async def source(request: web.Request) -> web.Response:
     who = await signed_in(request, "read:statuses")
     row = await _own(request, who)
     return web.json_response(
-        {"id": str(row.id), "text": source_text(row), "spoiler_text": row.summary}
+        {"id": str(row.id), "text": serialize.source_text(row), "spoiler_text": row.summary}
     )
 
 
@@ -290,32 +275,15 @@ async def context(request: web.Request) -> web.Response:
     return web.json_response(await request.app[DB].read(load))
 
 
-_MARKS = {
-    "favourite": (social.favourite, True),
-    "unfavourite": (social.unfavourite, False),
-    "reblog": (social.boost, True),
-    "unreblog": (social.unboost, False),
-}
-
-
 async def _mark(request: web.Request, kind: str) -> web.Response:
     """Favourite, boost and their undoing; asking for what is already so just answers."""
     who = await signed_in(request, "write:statuses" if "reblog" in kind else "write:favourites")
     row = await _readable(request, who.actor_uri)
     target = row.boost_of or row.uri  # acting on a boost acts on the boosted post
-    action, wanted = _MARKS[kind]
-    boosting = kind in ("reblog", "unreblog")
-
-    def current(c: sqlite_utils.Database) -> str | None:
-        if boosting:
-            return objects_store.boost_of_by_actor(c, who.actor_uri, target)
-        return target if timelines_store.liked_among(c, who.actor_uri, [target]) else None
-
-    db = request.app[DB]
-    if (await db.read(current) is not None) != wanted:
-        await action(caller_of(request, who), target)
+    caller = caller_of(request, who)
+    if await social.set_mark(caller, kind, target):
         request.app[DELIVERY_WAKE].set()
-    boost = await db.read(current) if kind == "reblog" else None
+    boost = await social.current_mark(caller, kind, target) if kind == "reblog" else None
     return web.json_response(await _rendered(request, who.actor_uri, boost or target))
 
 

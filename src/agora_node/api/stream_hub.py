@@ -22,9 +22,9 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import serialize
 from agora_node.api.conversations import conversations_json
 from agora_node.context import DB, SETTINGS
+from agora_node.entities import serialize
 from agora_node.store import conversations as conversations_store
 from agora_node.store import hashtags as hashtags_store
 from agora_node.store import lists as lists_store

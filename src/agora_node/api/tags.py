@@ -18,7 +18,6 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import tags as tag_actions
-from agora_node.api import serialize
 from agora_node.api.requests import (
     base_url,
     caller_of,
@@ -29,6 +28,7 @@ from agora_node.api.requests import (
     signed_in,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.errors import NotFound
 from agora_node.store import hashtags
 

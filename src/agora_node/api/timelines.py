@@ -15,7 +15,6 @@ from typing import Any
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.api import serialize
 from agora_node.api.requests import (
     base_url,
     flag,
@@ -25,6 +24,7 @@ from agora_node.api.requests import (
     signed_in,
 )
 from agora_node.context import DB
+from agora_node.entities import serialize
 from agora_node.store import timelines as timelines_store
 
 # -- timelines ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from agora_node import __version__, demo
 from agora_node.app import create_app
 from agora_node.cli.accounts import create_account
 from agora_node.cli.common import load, open_db
-from agora_node.config import Settings, load_settings, render_config
+from agora_node.config import REGISTRATION_MODES, Settings, load_settings, render_config
 from agora_node.errors import CommandError
 from agora_node.logs import setup_logging
 from agora_node.store import accounts as accounts_store
@@ -37,7 +37,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     init.add_argument("--port", type=int, default=8080)
     init.add_argument("--db", default=None, help="database path (relative to the config file)")
     init.add_argument("--name", default="Agora")
-    init.add_argument("--registration", default="closed", choices=["closed", "open", "approval"])
+    init.add_argument("--registration", default="closed", choices=REGISTRATION_MODES)
     init.add_argument("--plain-http-host", action="append", help="host reachable over http")
     init.add_argument("--allow-network", action="append", help="private network to allow")
     init.add_argument("--force", action="store_true")

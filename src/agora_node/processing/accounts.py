@@ -40,6 +40,22 @@ RESERVED_USERNAMES = frozenset(
         "postmaster",
         "abuse",
         "security",
+        "admin",
+        "administrator",
+        "moderator",
+        "about",
+        "auth",
+        "home",
+        "public",
+        "search",
+        "settings",
+        "statuses",
+        "static",
+        "explore",
+        "tags",
+        "notifications",
+        "directory",
+        "web",
     }
 )
 _SCRYPT_LOG_N = 14
@@ -116,10 +132,12 @@ def new_local_account(
     now: float,
     is_admin: bool = False,
     locked: bool = False,
+    password_hash: str | None = None,
 ) -> NewAccount:
-    """Validate and build a new account (generates both key pairs)."""
+    """Validate and build a new account (generates both key pairs); a sign-up
+    approved later brings the ``password_hash`` it was made with."""
     check_username(username)
-    password_hash = hash_password(password)
+    password_hash = password_hash or hash_password(password)
     rsa_pair = generate_rsa_keypair()
     ed_pair = generate_ed25519_keypair()
     uri = urls.actor(username)

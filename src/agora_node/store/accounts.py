@@ -348,6 +348,10 @@ def put_account_settings(
     )  # fmt: skip
 
 
+def count_live_accounts(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM accounts WHERE deleted_at IS NULL").fetchone()[0])
+
+
 def usage_counts(db: sqlite_utils.Database, now: float) -> dict[str, int]:
     """NodeInfo usage: users total/active month/active half-year, local posts."""
     total = db.execute("SELECT count(*) FROM accounts WHERE deleted_at IS NULL").fetchone()[0]

@@ -627,6 +627,47 @@ V16 = [
     "ALTER TABLE follows ADD COLUMN notify INTEGER NOT NULL DEFAULT 0",
 ]
 
+# The web pages: signed-in browser sessions (by hash of the cookie, with the
+# session's CSRF token), sign-ups waiting for an admin's approval (the account
+# is made only when approved, so a pending one is nowhere else), and invites.
+V17 = [
+    """
+    CREATE TABLE web_sessions (
+        id_hash TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        csrf TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        seen_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        remember INTEGER NOT NULL DEFAULT 0,
+        user_agent TEXT NOT NULL DEFAULT '',
+        ip TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX web_sessions_account ON web_sessions (account_id)",
+    """
+    CREATE TABLE signups (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        ip TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE invites (
+        code TEXT PRIMARY KEY,
+        created_by INTEGER REFERENCES accounts(id),
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        max_uses INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        revoked_at REAL
+    ) WITHOUT ROWID
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -645,6 +686,7 @@ MIGRATIONS: list[list[str]] = [
     V14,
     V15,
     V16,
+    V17,
 ]
 
 

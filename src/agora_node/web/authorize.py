@@ -1,7 +1,10 @@
 """The OAuth authorization page (``/oauth/authorize``): sign in, approve or deny.
 
-GET shows which application asks for which scopes, with a sign-in form;
-POST checks the password (``actions.login``), and on approval creates a
+GET shows which application asks for which scopes, with a sign-in form, or,
+when the browser is signed in to the web pages (and the client did not ask
+for ``force_login``), the account it will act for; approving as that account
+needs the session's CSRF token. POST checks the password (``actions.login``),
+and on approval creates a
 code (``processing.oauth``) and sends the browser back to the client, or,
 for out-of-band clients, shows the code. A wrong client or redirect URI is
 shown as an error and never redirected to; every other refusal goes back
@@ -23,8 +26,10 @@ from agora_node.errors import BadRequest, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import OAuthError
 from agora_node.store import tokens as tokens_store
+from agora_node.store.accounts import AccountRow
 from agora_node.store.tokens import AppRow
 from agora_node.web.rendering import render
+from agora_node.web.session import Visitor, csrf_token, form, visitor
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _PAGE_HEADERS = {
@@ -42,6 +47,7 @@ _FORWARDED = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "force_login",
 )
 
 
@@ -111,7 +117,14 @@ def _refuse(request: web.Request, auth_req: _Authorization, exc: OAuthError) -> 
     return _send_back(request, auth_req, values)
 
 
-def _form(
+async def _signed_in(request: web.Request, params: dict[str, str]) -> Visitor | None:
+    """The browser's signed-in account, unless the client asked for a fresh sign-in."""
+    if params.get("force_login", "").lower() in ("true", "1", "yes", "on"):
+        return None
+    return await visitor(request)
+
+
+async def _form(
     request: web.Request,
     auth_req: _Authorization,
     params: dict[str, str],
@@ -119,7 +132,10 @@ def _form(
     error: str = "",
     status: int = 200,
 ) -> web.Response:
+    who = await _signed_in(request, params)
     context = {
+        "signed_in": who.username if who else "",
+        "csrf": await csrf_token(request) if who else "",
         "app": auth_req.app,
         "scopes": sorted(auth_req.scopes),
         "hidden": [(name, params[name]) for name in _FORWARDED if params.get(name)],
@@ -150,16 +166,20 @@ async def authorize_form(request: web.Request) -> web.Response:
     auth_req = await _checked(request, params)
     if isinstance(auth_req, web.Response):
         return auth_req
-    return _form(request, auth_req, params)
+    return await _form(request, auth_req, params)
 
 
 async def authorize_submit(request: web.Request) -> web.Response:
-    form = await request.post()
-    params = {k: v for k in form if isinstance(v := form.get(k), str)}
+    body = await request.post()
+    params = {k: v for k in body if isinstance(v := body.get(k), str)}
     auth_req = await _checked(request, params)
     if isinstance(auth_req, web.Response):
         return auth_req
     db = request.app[DB]
+    who = await _signed_in(request, params)
+    if who is not None and "password" not in params:
+        await form(request)  # approving as the signed-in account: the CSRF token must match
+        return await _grant(request, auth_req, who.account)
     try:
         account = await authenticate_password(
             db,
@@ -170,12 +190,21 @@ async def authorize_submit(request: web.Request) -> web.Response:
             now=time.time(),
         )
     except LoginThrottled as exc:
-        resp = _form(request, auth_req, params, error=exc.public_message, status=429)
+        resp = await _form(request, auth_req, params, error=exc.public_message, status=429)
         resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     except Unauthorized:
-        return _form(request, auth_req, params, error="Invalid username or password.", status=422)
-    code = await db.write(
+        return await _form(
+            request, auth_req, params, error="Invalid username or password.", status=422
+        )
+    return await _grant(request, auth_req, account)
+
+
+async def _grant(
+    request: web.Request, auth_req: _Authorization, account: AccountRow
+) -> web.Response:
+    """A code for ``account``, sent back to the client."""
+    code = await request.app[DB].write(
         lambda c: rules.create_code(
             c,
             app=auth_req.app,

@@ -1,69 +1,69 @@
-"""The front page and profile pages, for people with a browser."""
+"""The instance's own pages: the front page, about and rules, and its theme.
+
+The front page introduces the node to a newcomer: its name, description,
+rules, whether and how one can join, who runs it, and the latest public
+posts by people here. ``/theme.css`` carries the accent colour from config,
+so the stylesheet stays static and no style is inline.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from agora_node.context import DB, SETTINGS, URLS
-from agora_node.errors import Gone, NotFound
+from agora_node.context import DB, SETTINGS
 from agora_node.store import accounts as accounts_store
-from agora_node.store import collections as coll_store
-from agora_node.web.rendering import render
+from agora_node.store import timelines as timelines_store
+from agora_node.store.timelines import Page
+from agora_node.web.rendering import page
+from agora_node.web.session import visitor
+from agora_node.web.views import statuses_page
+
+# Posts of the local timeline the front page shows.
+_PREVIEW = 5
 
 
-async def profile(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    settings = request.app[SETTINGS]
-    urls = request.app[URLS]
-    account = await request.app[DB].read(
-        lambda db: accounts_store.get_account_by_username(db, name)
-    )
-    if account is None or account.actor is None:
-        raise NotFound("no such account")
-    if account.deleted_at is not None:
-        raise Gone("this account has been deleted")
-    actor = account.actor
-    followers, following, posts = await request.app[DB].read(
-        lambda db: (
-            coll_store.count_followers(db, actor.uri),
-            coll_store.count_following(db, actor.uri),
-            coll_store.count_outbox(db, actor.uri, ("public",)),
-        )
-    )
-    resp = render(
-        request,
-        "profile.html",
-        {
-            "actor": actor,
-            "handle": f"@{account.username}@{settings.domain}",
-            "posts": posts,
-            "followers": followers,
-            "following": following,
-        },
-        title=actor.display_name or account.username,
-        site_name=settings.instance.name,
-    )
-    resp.headers["Link"] = (
-        f'<{urls.actor(account.username)}>; rel="alternate"; type="application/activity+json"'
-    )
-    return resp
+def _about(request: web.Request) -> dict[str, object]:
+    inst = request.app[SETTINGS].instance
+    return {
+        "description": inst.description,
+        "domain": request.app[SETTINGS].domain,
+        "rules": inst.rules,
+        "registration": inst.registration,
+        "contact": inst.admin_contact,
+    }
 
 
 async def home(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
-    accounts = await request.app[DB].read(accounts_store.list_accounts)
-    return render(
+    who = await visitor(request)
+    viewer_uri = who.actor_uri if who else None
+    statuses, _ = await statuses_page(
         request,
-        "home.html",
-        {
-            "description": settings.instance.description,
-            "domain": settings.domain,
-            "accounts": [a for a in accounts if a.deleted_at is None],
-        },
-        title=settings.instance.name,
-        site_name=settings.instance.name,
+        viewer_uri,
+        lambda c: timelines_store.public(
+            c, Page(limit=_PREVIEW), local=True, viewer_uri=viewer_uri
+        ),
+    )
+    people = await request.app[DB].read(accounts_store.count_live_accounts)
+    return await page(
+        request,
+        "front.html",
+        {**_about(request), "statuses": statuses, "people": people},
+        title=request.app[SETTINGS].instance.name,
+    )
+
+
+async def about(request: web.Request) -> web.Response:
+    return await page(request, "about.html", _about(request), title="About")
+
+
+async def theme(request: web.Request) -> web.Response:
+    accent = request.app[SETTINGS].instance.accent_color
+    return web.Response(
+        text=f":root {{ --accent: {accent}; }}\n",
+        content_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
 
 
 def routes() -> list[web.RouteDef]:
-    return [web.get("/", home), web.get("/@{name}", profile)]
+    return [web.get("/", home), web.get("/about", about), web.get("/theme.css", theme)]

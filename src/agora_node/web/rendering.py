@@ -11,6 +11,7 @@ each with a comment saying why. The stylesheet and other static files under
 from __future__ import annotations
 
 import mimetypes
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ import jinja2
 from aiohttp import web
 
 from agora_node import __version__
+from agora_node.context import SETTINGS
+from agora_node.processing.outbound_notes import MAX_TEXT
+from agora_node.web import session
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES = _HERE / "templates"
@@ -27,14 +31,39 @@ STATIC_FILES = web.AppKey("static_files", dict)
 _STATIC_CACHE = "public, max-age=86400"
 
 
+VISIBILITY_LABELS = {
+    "public": "Public",
+    "unlisted": "Unlisted",
+    "private": "Followers only",
+    "direct": "Mentioned people only",
+}
+
+
+def when(iso_time: str | None) -> str:
+    """An entity's ISO time as people read it: ``7 Dec 2026, 15:40 UTC``."""
+    if not iso_time:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso_time.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return iso_time
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def profile_path(account: dict[str, Any]) -> str:
+    """The page of an Account entity here: ``/@name`` or ``/@name@host``."""
+    return f"/@{account['acct']}"
+
+
 def setup(app: web.Application) -> None:
     """Templates (autoescape on) and the static routes for ``app``."""
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html"], default=True),
         undefined=jinja2.StrictUndefined,
     )
+    env.filters.update(when=when, profile_path=profile_path, visibility_label=VISIBILITY_LABELS.get)
     files: dict[str, tuple[bytes, str]] = {}
     for path in sorted(STATIC.iterdir()):
         if path.is_file():
@@ -75,6 +104,31 @@ def render(
         charset="utf-8",
         headers={"Vary": "Accept"},
     )
+
+
+async def page(
+    request: web.Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    title: str,
+    status: int = 200,
+) -> web.Response:
+    """A page of the site's frame: the signed-in visitor's navigation and the CSRF
+    token its forms carry."""
+    settings = request.app[SETTINGS]
+    who = await session.visitor(request)
+    frame = {
+        "visitor": who,
+        "csrf": await session.csrf_token(request),
+        "here": request.path_qs,
+        "char_limit": MAX_TEXT,
+        **context,
+    }
+    resp = render(request, template, frame, title=title, site_name=settings.instance.name)
+    resp.set_status(status)
+    resp.headers["Cache-Control"] = "private, no-store" if who else "no-cache"
+    return resp
 
 
 def error_page(

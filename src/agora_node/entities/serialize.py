@@ -1,4 +1,4 @@
-"""Mastodon's JSON shapes (Account, Status, Notification) for the client API.
+"""Mastodon's JSON shapes (Account, Status, Notification), for the API and the pages.
 
 Rendering happens in two steps: ``load_*`` runs on a reader thread and
 gathers everything a page needs in a fixed number of batched queries
@@ -44,6 +44,14 @@ NOTIFICATION_TYPES = {
     "move": "move",
     "status": "status",
 }
+
+
+def source_text(row: ObjectRow) -> str:
+    """What the author typed: the note's plain-text ``source``, else its content as text."""
+    source = row.data.get("source") if isinstance(row.data, dict) else None
+    if isinstance(source, dict) and isinstance(source.get("content"), str):
+        return str(source["content"])
+    return html_to_text(row.content)
 
 
 def iso(when: float | None) -> str | None:

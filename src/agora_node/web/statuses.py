@@ -1,0 +1,187 @@
+"""Posts as pages: the thread, compose, edit, delete, favourite and boost.
+
+The thread page (``/statuses/{id}``) shows a post with what it replies to
+and its replies, as the visitor may read them. The forms post to the same
+actions the client API calls (``actions.posts``, ``actions.social``) and
+send the browser back where it came from (``next``, a path on this site).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+from aiohttp import web
+
+from agora_node.actions import posts, social
+from agora_node.context import DB, SETTINGS, URLS
+from agora_node.entities import serialize
+from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.federation.actors import load_account
+from agora_node.federation.services import DELIVERY_WAKE
+from agora_node.processing.outbound_notes import Draft
+from agora_node.protocol.vocab import VISIBILITIES
+from agora_node.store import statuses as statuses_store
+from agora_node.store.objects import ObjectRow
+from agora_node.web.rendering import page
+from agora_node.web.session import Visitor, form, required_visitor, safe_next, text_field, visitor
+from agora_node.web.views import caller_for, path_id
+
+
+async def _readable(request: web.Request, viewer_uri: str | None) -> ObjectRow:
+    return await posts.readable_status(
+        request.app[DB], path_id(request), viewer_uri, "no such post, or not one you may see"
+    )
+
+
+async def thread(request: web.Request) -> web.Response:
+    who = await visitor(request)
+    row = await _readable(request, who.actor_uri if who else None)
+    return await _thread(request, who, row)
+
+
+async def note_page(request: web.Request) -> web.Response:
+    """One of our posts at its own address (``/@name/{id}``), shown in its thread."""
+    who = await visitor(request)
+    account = await load_account(request)
+    urls = request.app[URLS]
+    viewer_uri = who.actor_uri if who else None
+    note = await posts.visible_post(
+        request.app[DB], urls, account, request.match_info["id"], viewer_uri
+    )
+    resp = await _thread(request, who, note)
+    resp.headers["Link"] = f'<{note.uri}>; rel="alternate"; type="application/activity+json"'
+    return resp
+
+
+async def _thread(request: web.Request, who: Visitor | None, row: ObjectRow) -> web.Response:
+    viewer_uri = who.actor_uri if who else None
+    base = request.app[SETTINGS].base_url
+
+    def load(c: sqlite_utils.Database) -> dict[str, Any]:
+        up = statuses_store.ancestors(c, row.id, viewer_uri)
+        down = statuses_store.descendants(c, row.id, viewer_uri)
+        ctx = serialize.load_statuses(c, [*up, row, *down], viewer_uri, base)
+        return {
+            "ancestors": serialize.statuses_json(ctx, up),
+            "focus": serialize.status_json(ctx, row),
+            "descendants": serialize.statuses_json(ctx, down),
+        }
+
+    found = await request.app[DB].read(load)
+    focus = found["focus"]
+    if focus is None:
+        raise NotFound("no such post, or not one you may see")
+    post = focus["reblog"] or focus
+    mention = ""
+    if who is not None and post["account"]["acct"] != who.username:
+        mention = f"@{post['account']['acct']} "
+    name = post["account"]["display_name"] or post["account"]["username"]
+    return await page(
+        request,
+        "thread.html",
+        {
+            **found,
+            "mention": mention,
+            "reply_visibility": "public" if post["visibility"] == "public" else post["visibility"],
+        },
+        title=f"Post by {name}",
+    )
+
+
+def _draft(body: Any, *, in_reply_to: str | None, visibility: str | None = None) -> Draft:
+    text, summary = text_field(body, "status"), text_field(body, "spoiler_text")
+    chosen = visibility or text_field(body, "visibility") or "public"
+    if chosen not in VISIBILITIES:
+        raise UnprocessableEntity(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if not text.strip() and not summary.strip():
+        raise UnprocessableEntity("a post needs some text")
+    return Draft(text=text, visibility=chosen, summary=summary, in_reply_to=in_reply_to)
+
+
+async def _parent(request: web.Request, who: Visitor, raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("the post replied to does not exist")
+    row = await request.app[DB].read(
+        lambda c: statuses_store.get_status_for(c, int(raw), who.actor_uri)
+    )
+    if row is None or row.boost_of is not None:
+        raise NotFound("the post replied to does not exist")
+    return row.uri
+
+
+async def create(request: web.Request) -> web.Response:
+    who = await required_visitor(request)
+    body = await form(request)
+    parent = await _parent(request, who, text_field(body, "in_reply_to_id").strip())
+    sent = await posts.post(caller_for(request, who), _draft(body, in_reply_to=parent))
+    if sent.deliveries:
+        request.app[DELIVERY_WAKE].set()
+    raise web.HTTPSeeOther(safe_next(text_field(body, "next")))
+
+
+async def _own(request: web.Request, who: Visitor) -> ObjectRow:
+    row = await _readable(request, who.actor_uri)
+    if row.actor_uri != who.actor_uri or row.boost_of is not None:
+        raise NotFound("no such post of yours")
+    return row
+
+
+async def edit_form(request: web.Request) -> web.Response:
+    who = await required_visitor(request)
+    row = await _own(request, who)
+    return await page(
+        request,
+        "edit.html",
+        {
+            "post_id": row.id,
+            "text": serialize.source_text(row),
+            "spoiler_text": row.summary or "",
+        },
+        title="Edit post",
+    )
+
+
+async def edit(request: web.Request) -> web.Response:
+    who = await required_visitor(request)
+    row = await _own(request, who)
+    body = await form(request)
+    draft = _draft(body, in_reply_to=None, visibility=row.visibility)
+    await posts.edit(caller_for(request, who), row.uri, draft)
+    request.app[DELIVERY_WAKE].set()
+    raise web.HTTPSeeOther(f"/statuses/{row.id}")
+
+
+async def delete(request: web.Request) -> web.Response:
+    who = await required_visitor(request)
+    row = await _own(request, who)
+    body = await form(request)
+    await posts.delete(caller_for(request, who), row.uri)
+    request.app[DELIVERY_WAKE].set()
+    back = safe_next(text_field(body, "next"))
+    raise web.HTTPSeeOther("/home" if back.startswith(f"/statuses/{row.id}") else back)
+
+
+async def mark(request: web.Request) -> web.Response:
+    kind = request.match_info["kind"]
+    if kind not in social.MARKS:
+        raise NotFound("no such action")
+    who = await required_visitor(request)
+    row = await _readable(request, who.actor_uri)
+    body = await form(request)
+    if await social.set_mark(caller_for(request, who), kind, row.boost_of or row.uri):
+        request.app[DELIVERY_WAKE].set()
+    raise web.HTTPSeeOther(safe_next(text_field(body, "next"), f"/statuses/{row.id}"))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/statuses", create),
+        web.get("/statuses/{id}", thread),
+        web.get("/statuses/{id}/edit", edit_form),
+        web.post("/statuses/{id}/edit", edit),
+        web.post("/statuses/{id}/delete", delete),
+        web.post("/statuses/{id}/{kind}", mark),
+    ]
