@@ -51,6 +51,7 @@ class LocalNode:
     peers: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     passwords: dict[str, str] = field(default_factory=dict)
+    registration: str = "closed"
 
     @property
     def netloc(self) -> str:
@@ -73,7 +74,8 @@ class LocalNode:
             return
         args = ["init", "--domain", self.netloc, "--base-url", self.base_url,
                 "--host", self.host, "--port", str(self.port), "--name", f"Agora {self.name}",
-                "--allow-network", "127.0.0.0/8"]  # fmt: skip
+                "--allow-network", "127.0.0.0/8",
+                "--registration", self.registration]  # fmt: skip
         for peer in self.peers:
             args += ["--plain-http-host", peer]
         run_cli(self.config, *args)

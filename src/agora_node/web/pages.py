@@ -16,6 +16,7 @@ from agora_node.store import timelines as timelines_store
 from agora_node.store.timelines import Page
 from agora_node.web.rendering import page
 from agora_node.web.session import visitor
+from agora_node.web.theme import stylesheet
 from agora_node.web.views import statuses_page
 
 # Posts of the local timeline the front page shows.
@@ -57,9 +58,8 @@ async def about(request: web.Request) -> web.Response:
 
 
 async def theme(request: web.Request) -> web.Response:
-    accent = request.app[SETTINGS].instance.accent_color
     return web.Response(
-        text=f":root {{ --accent: {accent}; }}\n",
+        text=stylesheet(request.app[SETTINGS].instance.accent_color),
         content_type="text/css",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
