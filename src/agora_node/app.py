@@ -67,6 +67,7 @@ from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
 from agora_node.web import auth as web_auth
 from agora_node.web import authorize, pages, rendering
+from agora_node.web import notifications as web_notifications
 from agora_node.web import profiles as web_profiles
 from agora_node.web import search as web_search
 from agora_node.web import statuses as web_statuses
@@ -276,6 +277,7 @@ def create_app(
     app.add_routes(web_statuses.routes())
     app.add_routes(web_profiles.routes())
     app.add_routes(web_search.routes())
+    app.add_routes(web_notifications.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())

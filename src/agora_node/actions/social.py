@@ -180,6 +180,15 @@ async def reject_follower(caller: Caller, follower_uri: str) -> Sent:
     return await caller.write(outbound_social.reject_follow, follower_uri)
 
 
+async def answer_request(caller: Caller, follower_uri: str, *, accept: bool) -> Sent:
+    """Approve or refuse a pending follow request from ``follower_uri``."""
+    me = caller.actor_uri
+    facts = await caller.db.read(lambda c: relationships.standings(c, me, [follower_uri]))
+    if not facts[follower_uri].requested_by:
+        raise NotFound("Record not found")
+    return await (accept_follower if accept else reject_follower)(caller, follower_uri)
+
+
 async def undo(caller: Caller, activity_id: str) -> Sent:
     """Undo one of the caller's activities, named by its id."""
     return await caller.write(outbound_social.undo, activity_id)

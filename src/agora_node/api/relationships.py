@@ -111,9 +111,7 @@ async def _change(request: web.Request, scope: str, kind: str) -> web.Response:
     elif kind in ("remove_from_followers", "reject") and (now.followed_by or now.requested_by):
         await social.reject_follower(caller, actor.uri)
     elif kind == "authorize":
-        if not now.requested_by:
-            raise NotFound("Record not found")
-        await social.accept_follower(caller, actor.uri)
+        await social.answer_request(caller, actor.uri, accept=True)
     request.app[DELIVERY_WAKE].set()
     return await _answer(request, who, actor)
 

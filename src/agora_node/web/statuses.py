@@ -164,14 +164,21 @@ async def delete(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/home" if back.startswith(f"/statuses/{row.id}") else back)
 
 
+# Private marks: nothing is sent, setting one twice changes nothing.
+_KEEPS = {"bookmark": posts.bookmark, "unbookmark": posts.unbookmark}
+
+
 async def mark(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
-    if kind not in social.MARKS:
+    if kind not in social.MARKS and kind not in _KEEPS:
         raise NotFound("no such action")
     who = await required_visitor(request)
     row = await _readable(request, who.actor_uri)
     body = await form(request)
-    if await social.set_mark(caller_for(request, who), kind, row.boost_of or row.uri):
+    caller, target = caller_for(request, who), row.boost_of or row.uri
+    if kind in _KEEPS:
+        await _KEEPS[kind](caller, target)
+    elif await social.set_mark(caller, kind, target):
         request.app[DELIVERY_WAKE].set()
     raise web.HTTPSeeOther(safe_next(text_field(body, "next"), f"/statuses/{row.id}"))
 
