@@ -134,3 +134,18 @@ def test_trends_review(config: Path) -> None:
     bad = cli(config, "trends", "hide", "status", "not-a-url")
     assert bad.returncode == 2 and "URL" in bad.stderr
     assert cli(config, "trends", "hidden").stdout.splitlines() == ["link\thttps://spam.example/buy"]
+
+
+def test_account_suspend_unsuspend_and_reset_password(config: Path, tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    assert cli(config, "account", "create", "erin", "--password-file", str(pw)).returncode == 0
+    done = cli(config, "account", "suspend", "erin")
+    assert done.returncode == 0 and "suspended @erin@node.test" in done.stdout
+    assert "@erin@node.test [suspended]" in cli(config, "account", "list").stdout
+    assert cli(config, "account", "unsuspend", "erin").returncode == 0
+    assert "[suspended]" not in cli(config, "account", "list").stdout
+    reset = cli(config, "account", "reset-password", "erin")
+    assert reset.returncode == 0 and "new password for @erin@node.test: " in reset.stdout
+    missing = cli(config, "account", "suspend", "nobody")
+    assert missing.returncode == 2 and "no account named" in missing.stderr

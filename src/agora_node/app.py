@@ -65,6 +65,7 @@ from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
+from agora_node.web import admin as web_admin
 from agora_node.web import auth as web_auth
 from agora_node.web import authorize, pages, rendering
 from agora_node.web import notifications as web_notifications
@@ -278,6 +279,7 @@ def create_app(
     app.add_routes(web_profiles.routes())
     app.add_routes(web_search.routes())
     app.add_routes(web_notifications.routes())
+    app.add_routes(web_admin.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())

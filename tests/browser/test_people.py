@@ -116,6 +116,35 @@ def test_follow_across_nodes_see_post_reply_in_thread(net: Devnet, new_page: New
     expect(bob.locator("section.descendants")).to_contain_text("Saving me a loaf?")
 
 
+def test_admin_approves_a_sign_up_and_suspends_an_account(
+    net: Devnet, new_page: NewPage
+) -> None:
+    base = net["A"].base_url
+    newcomer, mod = new_page(), new_page()
+    sign_up(newcomer, base, "dave", "dave-password-123", reason="New in town")
+    expect(newcomer.get_by_role("heading", level=1)).to_contain_text("waiting for approval")
+
+    sign_in(mod, base, "mod", "mod-password-123")
+    mod.get_by_role("link", name="Admin").click()
+    shot(mod, "admin")
+    mod.get_by_role("link", name="Accounts").click()
+    expect(mod.get_by_text("New in town")).to_be_visible()
+    mod.get_by_role("button", name="Approve @dave").click()
+    expect(mod.get_by_text("No sign-up is waiting.")).to_be_visible()
+
+    sign_in(newcomer, base, "dave", "dave-password-123")
+    mod.get_by_role("button", name="Suspend @dave").click()
+    expect(mod.locator("#account-dave")).to_contain_text("suspended")
+    shot(mod, "admin-accounts")
+    # Dave's open session has ended: his next page asks him to sign in, and he cannot.
+    newcomer.goto(base + "/home")
+    assert "/auth/sign_in" in newcomer.url
+    newcomer.get_by_label("Username").fill("dave")
+    newcomer.get_by_label("Password").fill("dave-password-123")
+    newcomer.get_by_role("button", name="Sign in").click()
+    expect(newcomer.get_by_role("alert")).to_contain_text("suspended")
+
+
 def test_main_pages_render_for_a_visitor(net: Devnet, new_page: NewPage) -> None:
     base = net["A"].base_url
     page = new_page()

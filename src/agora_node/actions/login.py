@@ -14,7 +14,7 @@ import logging
 
 import sqlite_utils
 
-from agora_node.errors import TooManyRequests, Unauthorized
+from agora_node.errors import Forbidden, TooManyRequests, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.accounts import hash_password, verify_password
 from agora_node.store import accounts as accounts_store
@@ -94,4 +94,7 @@ async def authenticate_password(
         log.info("login failed username=%s ip=%s", name, ip)
         raise Unauthorized("invalid username or password")
     await db.write(lambda c: tokens_store.clear_login_failures(c, user_key))
+    if account.suspended_at is not None:
+        # The right password: saying so tells nothing a stranger could use.
+        raise Forbidden("this account is suspended; ask the admin of this server")
     return account

@@ -89,8 +89,8 @@ async def _lookup(request: web.Request, token: str) -> TokenInfo:
         raise _invalid_token("the token was revoked")
     if row.expires_at is not None and row.expires_at <= time.time():
         raise _invalid_token("the token has expired")
-    if row.account_deleted:
-        raise _invalid_token("the account was deleted")
+    if row.account_closed:
+        raise _invalid_token("the account was deleted or suspended")
     return TokenInfo(row.id, row.account_id, frozenset(row.scopes), row.app_id, account)
 
 

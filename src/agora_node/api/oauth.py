@@ -21,7 +21,7 @@ from agora_node.actions.login import LoginThrottled, authenticate_password
 from agora_node.api import auth
 from agora_node.api.requests import body_params
 from agora_node.context import DB, SETTINGS
-from agora_node.errors import BadRequest, Unauthorized
+from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import CodeReplayed, IssuedToken, OAuthError
 from agora_node.store.accounts import AccountRow
@@ -96,6 +96,8 @@ async def _password_grant(
         return web.json_response(exc.to_json(), status=429, headers=headers)
     except Unauthorized:
         raise OAuthError("invalid_grant", "invalid username or password") from None
+    except Forbidden as exc:
+        raise OAuthError("invalid_grant", exc.public_message) from None
     return await db.write(
         lambda c: rules.issue_token(
             c, account_id=account.id, app=app, scopes=scopes, now=time.time()

@@ -11,6 +11,7 @@ import asyncio
 import time
 from typing import Any
 
+from agora_node.actions import admin
 from agora_node.cli.common import load, open_db, read_password
 from agora_node.config import Settings
 from agora_node.errors import AgoraError, CommandError
@@ -40,6 +41,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     move = acc_sub.add_parser("move", help="move an account to another (Move to followers)")
     move.add_argument("name")
     move.add_argument("--to", required=True, metavar="ACTOR_URL")
+    suspend = acc_sub.add_parser(
+        "suspend", help="refuse an account's sign-in and end its sessions (nothing is deleted)"
+    )
+    suspend.add_argument("name")
+    unsuspend = acc_sub.add_parser("unsuspend", help="lift an account's suspension")
+    unsuspend.add_argument("name")
+    reset = acc_sub.add_parser(
+        "reset-password", help="give an account a new random password (printed) and sign it out"
+    )
+    reset.add_argument("name")
 
 
 def _account(db: Database, name: str) -> AccountRow:
@@ -102,6 +113,7 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
                     ("locked", acc.actor is not None and acc.actor.manually_approves),
                     ("moved", acc.actor is not None and acc.actor.moved_to),
                     ("deleted", acc.deleted_at),
+                    ("suspended", acc.suspended_at),
                 )
                 if on
             ]
@@ -109,6 +121,16 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
             lines.append(f"@{acc.username}@{settings.domain}{suffix}")
         return "\n".join(lines)
     account = _account(db, args.name)
+    handle = f"@{account.username}@{settings.domain}"
+    if args.account_cmd == "suspend":
+        asyncio.run(admin.suspend(db, account.username, by=None, now=time.time()))
+        return f"suspended {handle}: sign-in refused, sessions and tokens ended"
+    if args.account_cmd == "unsuspend":
+        asyncio.run(admin.unsuspend(db, account.username))
+        return f"lifted the suspension of {handle}"
+    if args.account_cmd == "reset-password":
+        password = asyncio.run(admin.reset_password(db, account.username, now=time.time()))
+        return f"new password for {handle}: {password}"
     if args.account_cmd == "delete":
         effects = db.write_sync(lambda c: delete_account(c, urls, account, time.time()))
         return f"deleted @{account.username}@{settings.domain} ({effects.deliveries} servers told)"

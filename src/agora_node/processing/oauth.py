@@ -360,7 +360,7 @@ def refresh_token(
     """refresh_token grant: a new pair; the old access and refresh token die."""
     app = authenticate_client(db, client_id, client_secret, public_ok=True)
     old = tokens_store.get_token_by_refresh_hash(db, hash_secret(refresh)) if refresh else None
-    if old is None or old.app_id != app.id or old.revoked_at is not None or old.account_deleted:
+    if old is None or old.app_id != app.id or old.revoked_at is not None or old.account_closed:
         raise OAuthError("invalid_grant", "the refresh token is invalid")
     if old.created_at + REFRESH_TOKEN_TTL <= now:
         raise OAuthError("invalid_grant", "the refresh token has expired")

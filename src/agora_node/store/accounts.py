@@ -63,6 +63,7 @@ class AccountRow:
     created_at: float = 0.0
     deleted_at: float | None = None
     actor: ActorRow | None = None
+    suspended_at: float | None = None
 
 
 _ACTOR_COLUMNS = (
@@ -227,7 +228,7 @@ def insert_account(
 
 _ACCOUNT_SELECT = (
     "SELECT a.id, a.username, a.is_admin, a.password_hash, a.rsa_private_pem, "
-    "a.ed25519_private_pem, a.created_at, a.deleted_at, "
+    "a.ed25519_private_pem, a.created_at, a.deleted_at, a.suspended_at, "
     + ", ".join(f"x.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
     + " FROM accounts a JOIN actors x ON x.id = a.actor_id"
 )
@@ -243,7 +244,8 @@ def _account(row: tuple[Any, ...]) -> AccountRow:
         ed25519_private_pem=row[5],
         created_at=row[6],
         deleted_at=row[7],
-        actor=_actor(row[8:]),
+        suspended_at=row[8],
+        actor=_actor(row[9:]),
     )
 
 
@@ -276,7 +278,16 @@ def list_accounts(db: sqlite_utils.Database) -> list[AccountRow]:
     return [_account(r) for r in db.execute(_ACCOUNT_SELECT + " ORDER BY a.id")]
 
 
-def mark_account_deleted(db: sqlite_utils.Database, account_id: int, when: float) -> None:
+def set_account_suspended(db: sqlite_utils.Database, account_id: int, when: float | None) -> None:
+    """Suspend a local account from ``when``, or lift its suspension (None)."""
+    db.execute("UPDATE accounts SET suspended_at = ? WHERE id = ?", [when, account_id])
+
+
+def set_password_hash(db: sqlite_utils.Database, account_id: int, password_hash: str) -> None:
+    db.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", [password_hash, account_id])
+
+
+def mark_account_closed(db: sqlite_utils.Database, account_id: int, when: float) -> None:
     db.execute("UPDATE accounts SET deleted_at = ? WHERE id = ?", [when, account_id])
     db.execute(
         "UPDATE actors SET deleted_at = ? WHERE id = (SELECT actor_id FROM accounts WHERE id = ?)",

@@ -136,6 +136,18 @@ def delivery_summary(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
     return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
+def troubled_hosts(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, Any]]:
+    """Hosts deliveries are failing to: marked unavailable, or failing now."""
+    rows = db.execute(
+        "SELECT host, consecutive_failures, unavailable, circuit_open_until, last_success_at "
+        "FROM hosts WHERE unavailable = 1 OR consecutive_failures > 0 "
+        "ORDER BY unavailable DESC, consecutive_failures DESC, host LIMIT ?",
+        [limit],
+    ).fetchall()
+    keys = ("host", "failures", "unavailable", "circuit_open_until", "last_success_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
 def retry_failed_deliveries(db: sqlite_utils.Database, host: str | None) -> int:
     where = "state = 'failed'" + (" AND host = ?" if host else "")
     cur = db.execute(

@@ -668,6 +668,12 @@ V17 = [
     """,
 ]
 
+# Admin pages: an admin suspends a local account (sign-in refused, sessions and
+# tokens ended, profile hidden) and may lift it again; nothing is deleted.
+V18 = [
+    "ALTER TABLE accounts ADD COLUMN suspended_at REAL",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -687,6 +693,7 @@ MIGRATIONS: list[list[str]] = [
     V15,
     V16,
     V17,
+    V18,
 ]
 
 

@@ -55,7 +55,7 @@ class TokenRow:
     created_at: float
     expires_at: float | None
     revoked_at: float | None
-    account_deleted: bool
+    account_closed: bool
 
 
 # -- apps -------------------------------------------------------------------
@@ -185,7 +185,8 @@ def delete_codes_expired_before(db: sqlite_utils.Database, when: float) -> int:
 
 _ISSUED_SELECT = (
     "SELECT t.id, t.account_id, t.app_id, t.name, t.scopes, t.created_at, t.expires_at, "
-    "t.revoked_at, a.deleted_at FROM api_tokens t JOIN accounts a ON a.id = t.account_id"
+    "t.revoked_at, COALESCE(a.deleted_at, a.suspended_at) "
+    "FROM api_tokens t JOIN accounts a ON a.id = t.account_id"
 )
 
 
@@ -199,7 +200,7 @@ def _token(row: tuple[Any, ...]) -> TokenRow:
         created_at=float(row[5]),
         expires_at=row[6],
         revoked_at=row[7],
-        account_deleted=row[8] is not None,
+        account_closed=row[8] is not None,
     )
 
 
@@ -261,6 +262,15 @@ def revoke_token(db: sqlite_utils.Database, token_id: int, when: float) -> bool:
         [when, token_id],
     )
     return cur.rowcount == 1
+
+
+def revoke_tokens_of(db: sqlite_utils.Database, account_id: int, when: float) -> int:
+    """Revoke every live token of an account; how many."""
+    cur = db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+        [when, account_id],
+    )
+    return int(cur.rowcount)
 
 
 def revoke_app_tokens_created_since(

@@ -51,7 +51,8 @@ def get_live_session(db: sqlite_utils.Database, id_hash: str, now: float) -> Web
     row = db.execute(
         f"SELECT {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))}"
         " FROM web_sessions s JOIN accounts a ON a.id = s.account_id"
-        " WHERE s.id_hash = ? AND s.expires_at > ? AND a.deleted_at IS NULL",
+        " WHERE s.id_hash = ? AND s.expires_at > ?"
+        " AND a.deleted_at IS NULL AND a.suspended_at IS NULL",
         [id_hash, now],
     ).fetchone()
     return _row(row) if row else None

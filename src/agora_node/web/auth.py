@@ -16,7 +16,7 @@ from aiohttp import web
 from agora_node.actions.login import LoginThrottled, authenticate_password
 from agora_node.actions.signups import Node, SignupRefused, sign_up
 from agora_node.context import DB, SETTINGS, URLS
-from agora_node.errors import Unauthorized
+from agora_node.errors import Forbidden, Unauthorized
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.signups import SignupForm
 from agora_node.web.rendering import page
@@ -80,6 +80,10 @@ async def sign_in(request: web.Request) -> web.Response:
             username=username,
             error="Wrong username or password.",
             status=422,
+        )
+    except Forbidden as exc:
+        return await _sign_in_page(
+            request, next_path=next_path, username=username, error=exc.public_message, status=403
         )
     response = see_other(next_path)
     await start_session(request, response, account, remember=text_field(body, "remember") == "1")

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from agora_node.actions.login import LoginThrottled, authenticate_password
 from agora_node.context import DB, SETTINGS
-from agora_node.errors import BadRequest, Unauthorized
+from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import OAuthError
 from agora_node.store import tokens as tokens_store
@@ -197,6 +197,8 @@ async def authorize_submit(request: web.Request) -> web.Response:
         return await _form(
             request, auth_req, params, error="Invalid username or password.", status=422
         )
+    except Forbidden as exc:
+        return await _form(request, auth_req, params, error=exc.public_message, status=403)
     return await _grant(request, auth_req, account)
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from agora_node.actions import social
 from agora_node.context import DB, SETTINGS
 from agora_node.entities import serialize
-from agora_node.errors import NotFound
+from agora_node.errors import Gone, NotFound
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import accounts as accounts_store
 from agora_node.store import relationships as relationships_store
@@ -43,6 +43,8 @@ async def _actor(request: web.Request) -> ActorRow:
             account = accounts_store.get_account_by_username(c, name)
             if account is None or account.deleted_at is not None:
                 return None
+            if account.suspended_at is not None:
+                raise Gone("this account has been suspended by the admins of this server")
             return account.actor
         return accounts_store.get_actor_by_acct(c, name, host)
 

@@ -50,6 +50,14 @@ def when(iso_time: str | None) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def moment(epoch: float | None) -> str:
+    """A stored time (seconds since the epoch) as ``when`` shows an entity's."""
+    if epoch is None:
+        return ""
+    at = datetime.fromtimestamp(epoch, UTC)
+    return f"{at.day} {at:%b %Y, %H:%M} UTC"
+
+
 def profile_path(account: dict[str, Any]) -> str:
     """The page of an Account entity here: ``/@name`` or ``/@name@host``."""
     return f"/@{account['acct']}"
@@ -63,7 +71,12 @@ def setup(app: web.Application) -> None:
         autoescape=jinja2.select_autoescape(["html"], default=True),
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(when=when, profile_path=profile_path, visibility_label=VISIBILITY_LABELS.get)
+    env.filters.update(
+        when=when,
+        moment=moment,
+        profile_path=profile_path,
+        visibility_label=VISIBILITY_LABELS.get,
+    )
     files: dict[str, tuple[bytes, str]] = {}
     for path in sorted(STATIC.iterdir()):
         if path.is_file():
