@@ -70,6 +70,7 @@ from agora_node.web import auth as web_auth
 from agora_node.web import authorize, pages, rendering
 from agora_node.web import notifications as web_notifications
 from agora_node.web import profiles as web_profiles
+from agora_node.web import remote as web_remote
 from agora_node.web import search as web_search
 from agora_node.web import statuses as web_statuses
 from agora_node.web import timelines as web_timelines
@@ -280,6 +281,7 @@ def create_app(
     app.add_routes(web_search.routes())
     app.add_routes(web_notifications.routes())
     app.add_routes(web_admin.routes())
+    app.add_routes(web_remote.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())

@@ -116,9 +116,24 @@ def test_follow_across_nodes_see_post_reply_in_thread(net: Devnet, new_page: New
     expect(bob.locator("section.descendants")).to_contain_text("Saving me a loaf?")
 
 
-def test_admin_approves_a_sign_up_and_suspends_an_account(
-    net: Devnet, new_page: NewPage
-) -> None:
+def test_follow_from_your_own_server(net: Devnet, new_page: NewPage) -> None:
+    """Bob, on B, follows alice from her profile page on A through his own server."""
+    a, b = net["A"], net["B"]
+    bob = new_page()
+    sign_in(bob, b.base_url, "bob", "bob-password-123")
+    bob.goto(a.base_url + "/@alice")  # not signed in on A
+    bob.get_by_role("button", name="Follow from your server").click()
+    bob.get_by_label("Your handle").fill(f"nobody@{b.netloc}")
+    bob.get_by_role("button", name="Go to my server").click()
+    expect(bob.get_by_role("alert")).to_contain_text("could not be found")
+    bob.get_by_label("Your handle").fill(f"bob@{b.netloc}")
+    bob.get_by_role("button", name="Go to my server").click()
+    bob.wait_for_url(re.compile(re.escape(b.base_url) + "/@alice@"))
+    bob.get_by_role("button", name="Follow", exact=True).click()
+    expect(bob.get_by_role("button", name=re.compile("Unfollow|Cancel"))).to_be_visible()
+
+
+def test_admin_approves_a_sign_up_and_suspends_an_account(net: Devnet, new_page: NewPage) -> None:
     base = net["A"].base_url
     newcomer, mod = new_page(), new_page()
     sign_up(newcomer, base, "dave", "dave-password-123", reason="New in town")

@@ -61,10 +61,16 @@ async def webfinger(request: web.Request) -> web.Response:
         if account.deleted_at is not None:
             raise Gone("this account has been deleted")
         actor = account.actor
-        return _jrd_body(f"acct:{account.username}@{settings.domain}", actor.uri, actor.url)
+        subscribe = f"{settings.base_url}/authorize_interaction?uri={{uri}}"
+        return _jrd_body(
+            f"acct:{account.username}@{settings.domain}", actor.uri, actor.url, subscribe
+        )
 
     body = await request.app[ACTOR_CACHE].get_or_render(WEBFINGER, username, render)
     return web.Response(body=body, content_type="application/jrd+json", headers=CORS)
+
+
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 
 
 def _jrd(subject: str, actor_uri: str, profile_url: str | None) -> web.Response:
@@ -72,10 +78,16 @@ def _jrd(subject: str, actor_uri: str, profile_url: str | None) -> web.Response:
     return web.Response(body=body, content_type="application/jrd+json", headers=CORS)
 
 
-def _jrd_body(subject: str, actor_uri: str, profile_url: str | None) -> bytes:
+def _jrd_body(
+    subject: str, actor_uri: str, profile_url: str | None, subscribe: str | None = None
+) -> bytes:
+    """``subscribe``: where a person here acts on a remote account or post (the
+    OStatus subscribe template, which Mastodon's "follow from your server" uses)."""
     links: list[dict[str, Any]] = [
         {"rel": "self", "type": "application/activity+json", "href": actor_uri},
     ]
+    if subscribe:
+        links.append({"rel": SUBSCRIBE_REL, "template": subscribe})
     aliases = [actor_uri]
     if profile_url:
         aliases.append(profile_url)

@@ -55,6 +55,9 @@ def split_handle(handle: str, local_domain: str) -> tuple[str, str]:
     return user, host
 
 
+_SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+
+
 def self_link(jrd: dict[str, Any]) -> str | None:
     """The actor URI a WebFinger answer points at."""
     for link in as_list(jrd.get("links")):
@@ -182,14 +185,30 @@ class Resolver:
             raise NotFound("no such account")
         return account.actor
 
-    async def _webfinger(self, user: str, host: str) -> str:
+    async def interaction_template(self, handle: str) -> str:
+        """Where ``handle``'s own server lets them act on something by its URI (the
+        WebFinger subscribe template, ``{uri}`` in it); 422 when it has none."""
+        user, host = split_handle(handle, self._domain)
+        jrd = await self._jrd(user, host)
+        for link in as_list(jrd.get("links")):
+            if isinstance(link, dict) and link.get("rel") == _SUBSCRIBE_REL:
+                template = link.get("template")
+                if isinstance(template, str) and "{uri}" in template:
+                    if template.startswith(("https://", "http://")):
+                        return template
+        raise UnprocessableEntity(f"the server of @{user}@{host} offers no way to follow from it")
+
+    async def _jrd(self, user: str, host: str) -> dict[str, Any]:
         scheme = "http" if host in self._fetcher.policy.plain_http_hosts else "https"
         resource = quote(f"acct:{user}@{host}", safe=":@")
         url = f"{scheme}://{host}/.well-known/webfinger?resource={resource}"
         try:
-            jrd = await self._fetcher.fetch_plain(url)
+            return await self._fetcher.fetch_plain(url)
         except AgoraError as exc:
             raise UnprocessableEntity(f"@{user}@{host} could not be found") from exc
+
+    async def _webfinger(self, user: str, host: str) -> str:
+        jrd = await self._jrd(user, host)
         href = self_link(jrd)
         if href is None:
             raise UnprocessableEntity(f"@{user}@{host} has no ActivityPub actor")

@@ -196,15 +196,16 @@ def text_field(body: MultiDictProxy[Any], name: str) -> str:
 # -- headers ----------------------------------------------------------------------
 
 
-def content_security_policy(request: web.Request) -> str:
+def content_security_policy(request: web.Request, *, forms_leave: bool = False) -> str:
+    """``forms_leave``: a form on the page may send the browser on to another server
+    (the answer redirects there, which ``form-action`` governs too)."""
     settings = request.app[SETTINGS]
-    images = "'self' https: data:"
-    if settings.federation.plain_http_hosts:  # a development network of http:// nodes
-        images += " http:"
+    plain = " http:" if settings.federation.plain_http_hosts else ""  # http:// dev nodes
+    forms = "'self' https:" + plain if forms_leave else "'self'"
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; "
-        f"img-src {images}; media-src 'self' https:; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"img-src 'self' https: data:{plain}; media-src 'self' https:; connect-src 'self'; "
+        f"form-action {forms}; frame-ancestors 'none'; base-uri 'none'"
     )
 
 
