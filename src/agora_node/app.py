@@ -72,6 +72,7 @@ from agora_node.web import notifications as web_notifications
 from agora_node.web import profiles as web_profiles
 from agora_node.web import remote as web_remote
 from agora_node.web import search as web_search
+from agora_node.web import settings as web_settings
 from agora_node.web import statuses as web_statuses
 from agora_node.web import timelines as web_timelines
 from agora_node.web.session import page_middleware
@@ -282,6 +283,7 @@ def create_app(
     app.add_routes(web_notifications.routes())
     app.add_routes(web_admin.routes())
     app.add_routes(web_remote.routes())
+    app.add_routes(web_settings.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())

@@ -169,3 +169,13 @@ def test_main_pages_render_for_a_visitor(net: Devnet, new_page: NewPage) -> None
         shot(page, name)
     page.goto(base + "/search?q=butler")
     shot(page, "search")
+    sign_in(page, base, "alice", "alice-password-123")
+    for path, name in [
+        ("/notifications", "notifications"),
+        ("/settings/profile", "settings-profile"),
+        ("/settings/account", "settings-account"),
+        (f"/remote_follow?uri={base}/users/alice", "remote-follow"),
+    ]:
+        page.goto(base + path)
+        expect(page.locator("main h1")).to_be_visible()
+        shot(page, name)

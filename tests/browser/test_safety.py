@@ -111,7 +111,10 @@ def test_main_pages_pass_axe(net: Devnet, new_page: NewPage, person: tuple[str, 
     for path in ("/", "/about", "/auth/sign_in", "/auth/sign_up", "/public", "/search?q=hi"):
         problems += check(path)
     sign_in(page, base, *person)
-    for path in ("/home", "/public/local", "/@carol", "/@carol/followers"):
+    for path in (
+        "/home", "/public/local", "/@carol", "/@carol/followers", "/notifications",
+        "/bookmarks", "/settings/profile", "/settings/account",
+    ):  # fmt: skip
         problems += check(path)
     page.emulate_media(color_scheme="dark")
     for path in ("/home", "/public/local"):

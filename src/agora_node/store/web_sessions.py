@@ -82,6 +82,14 @@ def delete_sessions_of(
     return cur.rowcount
 
 
+def delete_session_of(db: sqlite_utils.Database, account_id: int, id_hash: str) -> bool:
+    """End one session of an account (only one of its own); whether there was one."""
+    cur = db.execute(
+        "DELETE FROM web_sessions WHERE account_id = ? AND id_hash = ?", [account_id, id_hash]
+    )
+    return cur.rowcount == 1
+
+
 def sessions_of(db: sqlite_utils.Database, account_id: int, now: float) -> list[WebSessionRow]:
     """The account's live sessions, the most recently used first."""
     rows = db.execute(

@@ -1,0 +1,91 @@
+"""Settings pages: the profile, a password change that ends other sign-ins, sessions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit
+
+NEW = {"new_password": "a-new-password", "confirm": "a-new-password"}
+
+
+async def test_the_profile_form_saves_what_the_profile_page_shows(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    saved = await submit(
+        client,
+        "/settings/profile",
+        "/settings/profile",
+        {"display_name": "Alice Baker", "note": "Bread <b>daily</b>", "locked": "1"},
+    )
+    assert saved.status == 303 and saved.headers["Location"] == "/settings/profile?saved=1"
+    form_again = await (await client.get("/settings/profile?saved=1", headers=HTML)).text()
+    assert "Your profile is saved" in form_again
+    assert 'name="locked" value="1" checked' in form_again
+    assert 'name="bot" value="1">' in form_again
+    shown = await (await client.get("/@alice", headers=HTML)).text()
+    assert "Alice Baker" in shown and "locked" in shown
+    assert "Bread &lt;b&gt;daily&lt;/b&gt;" in shown
+    too_long = await submit(
+        client, "/settings/profile", "/settings/profile", {"display_name": "x" * 31}
+    )
+    assert too_long.status == 422 and "display name is over 30" in await too_long.text()
+
+
+async def test_a_password_change_ends_other_sessions_but_this_one(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    # A second browser on the same node: sign in with its own cookie jar.
+    second = TestClient(client.server)  # another browser: its own cookies, the same node
+    await sign_in(second, "alice")
+    listed = await (await client.get("/settings/account", headers=HTML)).text()
+    assert listed.count("Sign out there") == 1 and "this browser" in listed
+
+    wrong = await submit(
+        client, "/settings/account", "/settings/password",
+        {"current_password": "nope-nope", **NEW},
+    )  # fmt: skip
+    assert wrong.status == 422 and "current password is not right" in await wrong.text()
+    differ = await submit(
+        client, "/settings/account", "/settings/password",
+        {"current_password": PASSWORD, "new_password": "a-new-password", "confirm": "another-one"},
+    )  # fmt: skip
+    assert differ.status == 422 and "differ" in await differ.text()
+    done = await submit(
+        client, "/settings/account", "/settings/password",
+        {"current_password": PASSWORD, **NEW},
+    )  # fmt: skip
+    assert done.status == 303
+    assert (await client.get("/home", headers=HTML, allow_redirects=False)).status == 200
+    ended = await second.get("/home", headers=HTML, allow_redirects=False)
+    assert ended.status == 303 and "/auth/sign_in" in ended.headers["Location"]
+    await submit(client, "/home", "/auth/sign_out", {})
+    await sign_in(client, "alice", "a-new-password")
+    await second.session.close()
+
+
+async def test_signing_out_another_session(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    second = TestClient(client.server)  # another browser: its own cookies, the same node
+    await sign_in(second, "alice")
+    listed = await (await client.get("/settings/account", headers=HTML)).text()
+    (target,) = re.findall(r'name="session" value="([0-9a-f]+)"', listed)
+    ended = await submit(client, "/settings/account", "/settings/sessions/end", {"session": target})
+    assert ended.status == 303
+    gone = await second.get("/home", headers=HTML, allow_redirects=False)
+    assert gone.status == 303
+    again = await submit(client, "/settings/account", "/settings/sessions/end", {"session": target})
+    assert again.status == 404
+    await second.session.close()
