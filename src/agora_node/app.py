@@ -68,6 +68,7 @@ from agora_node.store.spool import InboxSpool
 from agora_node.web import admin as web_admin
 from agora_node.web import auth as web_auth
 from agora_node.web import authorize, pages, rendering
+from agora_node.web import explore as web_explore
 from agora_node.web import notifications as web_notifications
 from agora_node.web import profiles as web_profiles
 from agora_node.web import remote as web_remote
@@ -284,6 +285,7 @@ def create_app(
     app.add_routes(web_admin.routes())
     app.add_routes(web_remote.routes())
     app.add_routes(web_settings.routes())
+    app.add_routes(web_explore.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())

@@ -27,17 +27,15 @@ from agora_node.api.requests import (
     signed_in,
     text_param,
 )
-from agora_node.api.tags import tag_json, tag_name, tags_json
+from agora_node.api.tags import tag_json, tags_json
 from agora_node.context import DB
 from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
-from agora_node.processing.trends import LinkTrend, trending_links
+from agora_node.processing.trends import STATUS_DAYS, TAG_DAYS, LinkTrend, tag_name, trending_links
 from agora_node.store import discovery
 from agora_node.store import hashtags as hashtags_store
 
 DAY = 86400.0
-TAG_DAYS = 7
-STATUS_DAYS = 2
 MAX_FEATURED = 10
 _LIMITS = {"tags": (10, 20), "statuses": (20, 40), "links": (10, 20)}
 

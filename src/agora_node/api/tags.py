@@ -29,19 +29,11 @@ from agora_node.api.requests import (
 )
 from agora_node.context import DB
 from agora_node.entities import serialize
-from agora_node.errors import NotFound
+from agora_node.processing.trends import tag_name
 from agora_node.store import hashtags
 
 # What a hashtag may be called (Mastodon's rule: letters, digits, marks, "_", "·").
 _NAME = re.compile(r"[\w·]{1,100}")
-
-
-def tag_name(raw: str) -> str:
-    """A hashtag named in a path or a query, normalised (404 when it cannot be one)."""
-    name = hashtags.normal_name(raw)
-    if not _NAME.fullmatch(name) or name.isdigit():
-        raise NotFound("Record not found")
-    return name
 
 
 def tag_json(

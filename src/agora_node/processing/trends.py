@@ -1,6 +1,10 @@
-"""Trending links: the web addresses recent public posts share, by how many
+"""What is trending, and over which days.
+
+Trending links: the web addresses recent public posts share, by how many
 different accounts shared each. Mentions and hashtags are links too in a
-post's HTML; they are not what people share, so they are left out."""
+post's HTML; they are not what people share, so they are left out. Tags
+trend over the last ``TAG_DAYS``, posts over the last ``STATUS_DAYS``; every
+surface that shows trends uses these windows."""
 
 from __future__ import annotations
 
@@ -9,9 +13,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agora_node.errors import NotFound
 from agora_node.protocol.hosts import host_of
 
 DAY = 86400.0
+TAG_DAYS = 7
+STATUS_DAYS = 2
+_TAG = re.compile(r"[\w·]{1,100}")
+
+
+def tag_name(raw: str) -> str:
+    """A hashtag named in a path or a query, as stored (404 when it cannot be one)."""
+    name = raw.strip().lstrip("#").lower()
+    if not _TAG.fullmatch(name) or name.isdigit():
+        raise NotFound("Record not found")
+    return name
+
+
 _LINK = re.compile(r"<a\s+([^>]*)>", re.IGNORECASE)
 _HREF = re.compile(r'href="([^"]+)"')
 _CLASS = re.compile(r'class="([^"]*)"')

@@ -274,6 +274,20 @@ def get_first_admin(db: sqlite_utils.Database) -> AccountRow | None:
     return _account(row) if row else None
 
 
+def local_directory(db: sqlite_utils.Database, limit: int, offset: int) -> list[ActorRow]:
+    """Local accounts that chose to be listed, the most recently active first."""
+    rows = db.execute(
+        "SELECT "
+        + ", ".join(f"x.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
+        + " FROM accounts a JOIN actors x ON x.id = a.actor_id"
+        " WHERE a.deleted_at IS NULL AND a.suspended_at IS NULL AND x.discoverable = 1"
+        " ORDER BY (SELECT max(o.id) FROM objects o WHERE o.actor_uri = x.uri) DESC, a.id"
+        " LIMIT ? OFFSET ?",
+        [limit, offset],
+    ).fetchall()
+    return [_actor(r) for r in rows]
+
+
 def list_accounts(db: sqlite_utils.Database) -> list[AccountRow]:
     return [_account(r) for r in db.execute(_ACCOUNT_SELECT + " ORDER BY a.id")]
 
