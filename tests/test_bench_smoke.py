@@ -42,6 +42,7 @@ EXPECTED = {
         "inbox_durable_after_kill9",
     ],
     "streaming": ["streaming_fanout_p99_ms", "streaming_idle_kib_per_conn"],
+    "web_pages": ["web_home_p50_ms", "web_front_p50_ms", "web_page_weight_kb"],
 }
 
 
