@@ -206,7 +206,7 @@ async def test_unknown_expired_revoked_and_deleted(node: Client, settings: Setti
     assert (await node.get("/test/needs/read", headers=auth)).status == 200
     bob = db.read_sync(lambda c: accounts_store.get_account_by_username(c, "bob"))
     assert bob is not None
-    db.write_sync(lambda c: accounts_store.mark_account_closed(c, bob.id, time.time()))
+    db.write_sync(lambda c: accounts_store.mark_account_deleted(c, bob.id, time.time()))
     assert (await node.get("/test/needs/read", headers=auth)).status == 401
 
 

@@ -83,7 +83,7 @@ async def test_unknown_and_deleted_actor(client, alice) -> None:  # type: ignore
     resp = await client.get("/users/nobody", headers={"Accept": AS})
     assert resp.status == 404
     await client.server.app[DB].write(
-        lambda c: accounts_store.mark_account_closed(c, alice.id, time.time())
+        lambda c: accounts_store.mark_account_deleted(c, alice.id, time.time())
     )
     resp = await client.get("/users/alice", headers={"Accept": AS})
     assert resp.status == 410

@@ -95,6 +95,6 @@ async def test_deleted_account_webfinger_410(client, alice) -> None:  # type: ig
     from agora_node.context import DB
 
     db = client.server.app[DB]
-    await db.write(lambda c: accounts_store.mark_account_closed(c, alice.id, time.time()))
+    await db.write(lambda c: accounts_store.mark_account_deleted(c, alice.id, time.time()))
     resp = await client.get("/.well-known/webfinger", params={"resource": f"acct:alice@{DOMAIN}"})
     assert resp.status == 410

@@ -156,6 +156,6 @@ async def test_unknown_post_is_fetched_with_its_author(node, remotes) -> None:  
 
 async def test_deleted_local_account_is_not_found(node) -> None:  # type: ignore[no-untyped-def]
     gone = add_account(node.db, node.settings, "gone")
-    node.db.write_sync(lambda c: accounts_store.mark_account_closed(c, gone.id, 1.0))
+    node.db.write_sync(lambda c: accounts_store.mark_account_deleted(c, gone.id, 1.0))
     with pytest.raises(NotFound):
         await resolver(node).actor_by_handle("@gone")

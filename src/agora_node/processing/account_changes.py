@@ -84,5 +84,5 @@ def delete_account(
     )
     effects = Effects(outcome="deleted")
     send_activity(db, account, delete, inboxes, visibility="public", now=now, effects=effects)
-    accounts_store.mark_account_closed(db, account.id, now)
+    accounts_store.mark_account_deleted(db, account.id, now)
     return effects

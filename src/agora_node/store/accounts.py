@@ -301,7 +301,7 @@ def set_password_hash(db: sqlite_utils.Database, account_id: int, password_hash:
     db.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", [password_hash, account_id])
 
 
-def mark_account_closed(db: sqlite_utils.Database, account_id: int, when: float) -> None:
+def mark_account_deleted(db: sqlite_utils.Database, account_id: int, when: float) -> None:
     db.execute("UPDATE accounts SET deleted_at = ? WHERE id = ?", [when, account_id])
     db.execute(
         "UPDATE actors SET deleted_at = ? WHERE id = (SELECT actor_id FROM accounts WHERE id = ?)",
