@@ -52,7 +52,7 @@ async def dashboard(request: web.Request) -> web.Response:
             queue.setdefault(host, {})[state] = count
         cursors, finished = jobs_store.spool_cursors(c)
         return {
-            "accounts": len(accounts_store.list_accounts(c)),
+            "accounts": accounts_store.count_live_accounts(c),
             "pending": len(signups_store.pending_signups(c)),
             "queue": queue,
             "hosts": deliveries_store.troubled_hosts(c),
