@@ -14,6 +14,7 @@ from agora_node import SOFTWARE_NAME, __version__
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
 from agora_node.federation.actor_cache import ACTOR_CACHE, WEBFINGER
+from agora_node.protocol.vocab import SUBSCRIBE_REL
 from agora_node.store import accounts as accounts_store
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -68,9 +69,6 @@ async def webfinger(request: web.Request) -> web.Response:
 
     body = await request.app[ACTOR_CACHE].get_or_render(WEBFINGER, username, render)
     return web.Response(body=body, content_type="application/jrd+json", headers=CORS)
-
-
-SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 
 
 def _jrd(subject: str, actor_uri: str, profile_url: str | None) -> web.Response:

@@ -24,7 +24,7 @@ from agora_node.processing.outbound_text import MentionTarget, acct_key
 from agora_node.processing.remote import NOTE_TYPES, actor_record
 from agora_node.protocol.hosts import host_of, normalise_host, same_origin
 from agora_node.protocol.urls import LocalUrls
-from agora_node.protocol.vocab import ACTOR_TYPES, as_list, types_of
+from agora_node.protocol.vocab import ACTOR_TYPES, SUBSCRIBE_REL, as_list, types_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
 from agora_node.store.accounts import ActorRow
@@ -53,9 +53,6 @@ def split_handle(handle: str, local_domain: str) -> tuple[str, str]:
     if not name.startswith("[") and not all(0 < len(label) < 64 for label in name.split(".")):
         raise UnprocessableEntity("not a handle (@user@host)", handle=handle[:200])
     return user, host
-
-
-_SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 
 
 def self_link(jrd: dict[str, Any]) -> str | None:
@@ -191,7 +188,7 @@ class Resolver:
         user, host = split_handle(handle, self._domain)
         jrd = await self._jrd(user, host)
         for link in as_list(jrd.get("links")):
-            if isinstance(link, dict) and link.get("rel") == _SUBSCRIBE_REL:
+            if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
                 template = link.get("template")
                 if isinstance(template, str) and "{uri}" in template:
                     if template.startswith(("https://", "http://")):

@@ -20,6 +20,9 @@ DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+# WebFinger link to where a person acts on a remote account or post by its URI
+# (OStatus' subscribe template; Mastodon's "follow from your server" uses it).
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 # Compacted forms seen in the wild (Pleroma, older Mastodon, hand-written
 # payloads); all mean the same collection after JSON-LD expansion.
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
