@@ -9,7 +9,6 @@ and ``unfollow``, and ``/api/v1/followed_tags``.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 from urllib.parse import quote
@@ -29,11 +28,10 @@ from agora_node.api.requests import (
 )
 from agora_node.context import DB
 from agora_node.entities import serialize
-from agora_node.processing.trends import tag_name
+from agora_node.processing.trends import TAG_NAME, tag_name
 from agora_node.store import hashtags
 
 # What a hashtag may be called (Mastodon's rule: letters, digits, marks, "_", "·").
-_NAME = re.compile(r"[\w·]{1,100}")
 
 
 def tag_json(
@@ -64,7 +62,7 @@ def tags_json(
 
 def _names(request: web.Request, key: str) -> list[str]:
     raw = [*request.query.getall(f"{key}[]", []), *request.query.getall(key, [])]
-    return [n for n in (hashtags.normal_name(v) for v in raw) if _NAME.fullmatch(n)][:10]
+    return [n for n in (hashtags.normal_name(v) for v in raw) if TAG_NAME.fullmatch(n)][:10]
 
 
 async def tag_timeline(request: web.Request) -> web.Response:

@@ -15,17 +15,19 @@ from dataclasses import dataclass
 
 from agora_node.errors import NotFound
 from agora_node.protocol.hosts import host_of
+from agora_node.store import hashtags
 
 DAY = 86400.0
 TAG_DAYS = 7
 STATUS_DAYS = 2
-_TAG = re.compile(r"[\w·]{1,100}")
+# What a hashtag's name may be, once normalised (``hashtags.normal_name``).
+TAG_NAME = re.compile(r"[\w·]{1,100}")
 
 
 def tag_name(raw: str) -> str:
     """A hashtag named in a path or a query, as stored (404 when it cannot be one)."""
-    name = raw.strip().lstrip("#").lower()
-    if not _TAG.fullmatch(name) or name.isdigit():
+    name = hashtags.normal_name(raw)
+    if not TAG_NAME.fullmatch(name) or name.isdigit():
         raise NotFound("Record not found")
     return name
 
