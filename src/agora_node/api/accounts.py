@@ -38,7 +38,6 @@ from agora_node.federation.resolve import split_handle
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.profile import ProfileChange
 from agora_node.store import accounts as accounts_store
-from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store.accounts import AccountRow, ActorRow
 
@@ -48,19 +47,12 @@ _SEARCH_LIMIT = 40
 async def _credentials(request: web.Request, account: AccountRow) -> web.Response:
     base = base_url(request)
 
-    def load(c: sqlite_utils.Database) -> dict[str, Any]:
-        fresh = accounts_store.get_account_by_id(c, account.id)
-        actor = fresh.actor if fresh else None
-        if actor is None:
-            raise NotFound("Record not found")
-        return serialize.credential_account_json(
-            serialize.account_rendering(c, actor, base),
-            actor,
-            accounts_store.get_account_settings(c, account.id),
-            relationships_store.count_follow_requests(c, actor.uri),
-        )
-
-    return web.json_response(await request.app[DB].read(load))
+    body = await request.app[DB].read(
+        lambda c: serialize.load_credential_account(c, account.id, base)
+    )
+    if body is None:
+        raise NotFound("Record not found")
+    return web.json_response(body)
 
 
 async def verify_credentials(request: web.Request) -> web.Response:

@@ -27,6 +27,7 @@ from agora_node.store import client_state
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
+from agora_node.store import relationships as relationships_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings, ActorRow
 from agora_node.store.notifications import NotificationRow
@@ -190,6 +191,22 @@ def day(when: float | None) -> str | None:
     if when is None:
         return None
     return datetime.fromtimestamp(when, tz=UTC).date().isoformat()
+
+
+def load_credential_account(
+    db: sqlite_utils.Database, account_id: int, base_url: str
+) -> dict[str, Any] | None:
+    """The local account's own Account entity, read fresh; None when it is gone."""
+    fresh = accounts_store.get_account_by_id(db, account_id)
+    actor = fresh.actor if fresh else None
+    if actor is None:
+        return None
+    return credential_account_json(
+        account_rendering(db, actor, base_url),
+        actor,
+        accounts_store.get_account_settings(db, account_id),
+        relationships_store.count_follow_requests(db, actor.uri),
+    )
 
 
 def credential_account_json(

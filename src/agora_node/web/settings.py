@@ -10,9 +10,7 @@ token of the account (``actions.admin.change_password``).
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import admin
@@ -24,8 +22,6 @@ from agora_node.errors import BadRequest, NotFound, Unauthorized, UnprocessableE
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.profile import ProfileChange
-from agora_node.store import accounts as accounts_store
-from agora_node.store import relationships as relationships_store
 from agora_node.store import web_sessions as sessions_store
 from agora_node.web.rendering import page
 from agora_node.web.session import Visitor, form, required_visitor, text_field
@@ -37,19 +33,11 @@ async def _profile_page(
 ) -> web.Response:
     base = request.app[SETTINGS].base_url
 
-    def load(c: sqlite_utils.Database) -> dict[str, Any]:
-        fresh = accounts_store.get_account_by_id(c, who.account.id)
-        actor = fresh.actor if fresh else None
-        if actor is None:
-            raise NotFound("no such account")
-        return serialize.credential_account_json(
-            serialize.account_rendering(c, actor, base),
-            actor,
-            accounts_store.get_account_settings(c, who.account.id),
-            relationships_store.count_follow_requests(c, actor.uri),
-        )
-
-    me = await request.app[DB].read(load)
+    me = await request.app[DB].read(
+        lambda c: serialize.load_credential_account(c, who.account.id, base)
+    )
+    if me is None:
+        raise NotFound("no such account")
     saved = request.query.get("saved") == "1"
     return await page(
         request,
