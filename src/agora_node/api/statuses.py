@@ -332,13 +332,9 @@ async def _marked(request: web.Request, kind: str, scope: str) -> web.Response:
     page = page_of(request)
     base = base_url(request)
 
-    def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        pairs = statuses_store.posts_marked_by(c, kind, who.actor_uri, page)
-        rows = [row for _, row in pairs]
-        ctx = serialize.load_statuses(c, rows, who.actor_uri, base)
-        return [i for i, _ in pairs], serialize.statuses_json(ctx, rows)
-
-    ids, body = await request.app[DB].read(load)
+    ids, body = await request.app[DB].read(
+        lambda c: serialize.load_marked_statuses(c, kind, who.actor_uri, page, base)
+    )
     return list_response(request, ids, body)
 
 

@@ -28,11 +28,12 @@ from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
 from agora_node.store import relationships as relationships_store
+from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings, ActorRow
 from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import ObjectRow
-from agora_node.store.timelines import ActorCounts, StatusCounts, TagRow
+from agora_node.store.timelines import ActorCounts, Page, StatusCounts, TagRow
 
 # Our notification kinds as Mastodon names them; a reply is a mention there.
 NOTIFICATION_TYPES = {
@@ -191,6 +192,17 @@ def day(when: float | None) -> str | None:
     if when is None:
         return None
     return datetime.fromtimestamp(when, tz=UTC).date().isoformat()
+
+
+def load_marked_statuses(
+    db: sqlite_utils.Database, kind: str, viewer_uri: str, page: Page, base_url: str
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """A page of the viewer's bookmarks or favourites (``kind``): the marks' ids, by
+    which the list pages, and the posts as Status entities."""
+    pairs = statuses_store.posts_marked_by(db, kind, viewer_uri, page)
+    rows = [row for _, row in pairs]
+    ctx = load_statuses(db, rows, viewer_uri, base_url)
+    return [i for i, _ in pairs], statuses_json(ctx, rows)
 
 
 def load_credential_account(

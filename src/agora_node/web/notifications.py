@@ -23,7 +23,6 @@ from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
 from agora_node.store import notifications as notifications_store
 from agora_node.store import relationships as relationships_store
-from agora_node.store import statuses as statuses_store
 from agora_node.store.timelines import Page
 from agora_node.web.rendering import page
 from agora_node.web.session import form, required_visitor
@@ -94,13 +93,9 @@ async def _marked(request: web.Request, kind: str, heading: str, empty: str) -> 
     wanted = page_param(request)
     base = request.app[SETTINGS].base_url
 
-    def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        pairs = statuses_store.posts_marked_by(c, kind, who.actor_uri, wanted)
-        rows = [row for _, row in pairs]
-        ctx = serialize.load_statuses(c, rows, who.actor_uri, base)
-        return [i for i, _ in pairs], serialize.statuses_json(ctx, rows)
-
-    ids, statuses = await request.app[DB].read(load)
+    ids, statuses = await request.app[DB].read(
+        lambda c: serialize.load_marked_statuses(c, kind, who.actor_uri, wanted, base)
+    )
     return await page(
         request,
         "timeline.html",
