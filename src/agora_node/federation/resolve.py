@@ -188,11 +188,14 @@ class Resolver:
         user, host = split_handle(handle, self._domain)
         jrd = await self._jrd(user, host)
         for link in as_list(jrd.get("links")):
-            if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
-                template = link.get("template")
-                if isinstance(template, str) and "{uri}" in template:
-                    if template.startswith(("https://", "http://")):
-                        return template
+            template = link.get("template") if isinstance(link, dict) else None
+            if (
+                isinstance(template, str)  # so ``link`` is a dict
+                and link.get("rel") == SUBSCRIBE_REL
+                and "{uri}" in template
+                and template.startswith(("https://", "http://"))
+            ):
+                return template
         raise UnprocessableEntity(f"the server of @{user}@{host} offers no way to follow from it")
 
     async def _jrd(self, user: str, host: str) -> dict[str, Any]:
