@@ -91,21 +91,18 @@ async def directory(request: web.Request) -> web.Response:
     base = request.app[SETTINGS].base_url
     offset = (number - 1) * _DIRECTORY_PAGE
 
-    def load(c: sqlite_utils.Database) -> list[dict[str, Any]]:
+    def load(c: sqlite_utils.Database) -> tuple[list[dict[str, Any]], bool]:
+        # One more than a page tells whether there is a next one.
         actors = accounts_store.local_directory(c, _DIRECTORY_PAGE + 1, offset)
-        ctx = serialize.accounts_rendering(c, actors[:_DIRECTORY_PAGE], base)
-        found = [serialize.account_json(ctx, a) for a in actors[:_DIRECTORY_PAGE]]
-        return found + ([{}] if len(actors) > _DIRECTORY_PAGE else [])
+        shown = actors[:_DIRECTORY_PAGE]
+        ctx = serialize.accounts_rendering(c, shown, base)
+        return [serialize.account_json(ctx, a) for a in shown], len(actors) > len(shown)
 
-    found = await request.app[DB].read(load)
-    more = bool(found) and not found[-1]
+    found, more = await request.app[DB].read(load)
     return await page(
         request,
         "directory.html",
-        {
-            "accounts": found[:-1] if more else found,
-            "older": f"/directory?page={number + 1}" if more else None,
-        },
+        {"accounts": found, "older": f"/directory?page={number + 1}" if more else None},
         title="Directory",
     )
 
