@@ -149,3 +149,33 @@ def test_account_suspend_unsuspend_and_reset_password(config: Path, tmp_path: Pa
     assert reset.returncode == 0 and "new password for @erin@node.test: " in reset.stdout
     missing = cli(config, "account", "suspend", "nobody")
     assert missing.returncode == 2 and "no account named" in missing.stderr
+
+
+async def test_quickstart_makes_its_admin_and_serves(tmp_path: Path) -> None:
+    """The README's first command, with its defaults: a node with a first admin, serving."""
+    port = _free_port()
+    config = tmp_path / "agora-data" / "agora.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agora_node.cli", "--config", str(config),
+         "quickstart", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/.well-known/webfinger?resource=acct:owner@localhost:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        async with aiohttp.ClientSession() as session:
+            while True:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                try:
+                    async with session.get(url) as r:
+                        assert r.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "node did not start"
+                    await __import__("asyncio").sleep(0.1)
+        assert (tmp_path / "agora-data" / "owner-password.txt").stat().st_mode & 0o777 == 0o600
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)

@@ -28,7 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     sub.add_parser("serve", help="run the node")
     quick = sub.add_parser("quickstart", help="init a local node, create a first account, serve")
     quick.add_argument("--port", type=int, default=8080)
-    quick.add_argument("--username", default="admin")
+    quick.add_argument("--username", default="owner")
 
     init = sub.add_parser("init", help="write a config file and create the database")
     init.add_argument("--domain", default="localhost:8080")
