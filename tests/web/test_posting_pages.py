@@ -10,7 +10,7 @@ from typing import Any
 from agora_node.context import DB
 from agora_node.store import accounts as accounts_store
 from agora_node.store import relationships as relationships_store
-from tests.web.rig import HTML, sign_in, start_site, submit
+from tests.web.rig import HTML, sign_in, start_site, submit, token_on
 
 
 async def _post(client: Any, **fields: str) -> None:
@@ -168,3 +168,34 @@ async def test_authorize_page_uses_the_signed_in_session(
     assert shown.status == 200 and re.search(r"<code>[^<]+</code>", await shown.text())
     fresh = await (await client.get(query + "&force_login=true", headers=HTML)).text()
     assert 'name="password"' in fresh
+
+
+async def test_timelines_page_by_max_id_and_limit(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    token = await token_on(client, "/home")
+    for i in range(25):
+        resp = await client.post(
+            "/statuses",
+            data={"csrf": token, "status": f"post number {i}", "next": "/home"},
+            headers=HTML,
+            allow_redirects=False,
+        )
+        assert resp.status == 303, await resp.text()
+    first = await (await client.get("/public/local", headers=HTML)).text()
+    assert len(_ids(first)) == 20
+    older = re.search(r'<a rel="next" href="([^"]+)">Older posts</a>', first)
+    assert older is not None
+    rest = await (await client.get(older.group(1).replace("&amp;", "&"), headers=HTML)).text()
+    assert len(_ids(rest)) == 5 and not set(_ids(rest)) & set(_ids(first))
+    assert 'rel="next"' not in rest  # the last page
+    whole = await (await client.get("/home?limit=40", headers=HTML)).text()
+    assert len(_ids(whole)) == 25 and 'rel="next"' not in whole
+    few = await (await client.get("/home?limit=3", headers=HTML)).text()
+    assert len(_ids(few)) == 3 and "limit=3" in few  # the next page keeps the size
+    for bad in ("0", "41", "ten", "-1"):
+        resp = await client.get(f"/home?limit={bad}", headers=HTML)
+        assert resp.status == 400, bad
+        assert "limit must be a number from 1 to 40" in await resp.text()

@@ -23,10 +23,9 @@ from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store.accounts import ActorRow
 from agora_node.store.relationships import Standing
-from agora_node.store.timelines import Page
 from agora_node.web.rendering import page
 from agora_node.web.session import form, required_visitor, visitor
-from agora_node.web.views import PAGE_SIZE, caller_for, older_link, page_param, statuses_page
+from agora_node.web.views import caller_for, older_link, page_param, statuses_page
 
 _ACTIONS = ("follow", "unfollow", "block", "unblock", "mute", "unmute")
 
@@ -145,9 +144,7 @@ async def _listed(request: web.Request, kind: str) -> web.Response:
         raise web.HTTPSeeOther(actor.url or actor.uri)
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
-        pairs = relationships_store.actors_listed(
-            c, kind, actor.uri, Page(max_id=wanted.max_id, limit=PAGE_SIZE)
-        )
+        pairs = relationships_store.actors_listed(c, kind, actor.uri, wanted)
         ctx = serialize.accounts_rendering(c, [a for _, a in pairs], base)
         return [i for i, _ in pairs], [serialize.account_json(ctx, a) for _, a in pairs]
 

@@ -26,9 +26,12 @@ from agora_node.store.objects import ObjectRow
 from agora_node.store.timelines import Page
 from agora_node.web.session import Visitor
 
-# Posts on one page of a timeline, a profile or a tag.
+# Posts on one page of a timeline, a profile or a tag, unless ``?limit=`` asks
+# for more (up to MAX_PAGE_SIZE, as the client API's timelines).
 PAGE_SIZE = 20
+MAX_PAGE_SIZE = 40
 _ID = re.compile(r"[0-9]{1,18}")
+_LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 def caller_for(request: web.Request, who: Visitor) -> Caller:
@@ -38,12 +41,22 @@ def caller_for(request: web.Request, who: Visitor) -> Caller:
     return Caller(db, resolver, urls, settings.domain, who.account, time.time())
 
 
+def page_limit(request: web.Request) -> int:
+    """``?limit=`` between 1 and MAX_PAGE_SIZE, PAGE_SIZE when absent; else a 400."""
+    raw = request.query.get("limit", "").strip()
+    if not raw:
+        return PAGE_SIZE
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequest(f"limit must be a number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
 def page_param(request: web.Request) -> Page:
-    """``?max_id=`` (older than that post); anything else in it is a 400."""
+    """``?max_id=`` (older than that post) and ``?limit=``; anything else in them is a 400."""
     raw = request.query.get("max_id", "").strip()
     if raw and not _ID.fullmatch(raw):
         raise BadRequest("max_id must be a post's numeric id")
-    return Page(max_id=int(raw) if raw else None, limit=PAGE_SIZE)
+    return Page(max_id=int(raw) if raw else None, limit=page_limit(request))
 
 
 def path_id(request: web.Request) -> int:
@@ -55,7 +68,7 @@ def path_id(request: web.Request) -> int:
 
 def older_link(request: web.Request, ids: Sequence[int]) -> str | None:
     """The link to the next page of older posts, when this page was full."""
-    if len(ids) < PAGE_SIZE:
+    if len(ids) < page_limit(request):
         return None
     query = [(k, v) for k, v in request.query.items() if k != "max_id"]
     return str(request.rel_url.with_query([*query, ("max_id", str(min(ids)))]))
