@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
+from agora_node.actions.imports import Importer
 from agora_node.api import accounts as account_views
 from agora_node.api import (
     apps,
@@ -48,6 +49,7 @@ from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
+from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import (
     DELIVERY_WAKE,
     FETCHER,
@@ -65,9 +67,9 @@ from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
+from agora_node.web import account_settings, authorize, pages, rendering
 from agora_node.web import admin as web_admin
 from agora_node.web import auth as web_auth
-from agora_node.web import authorize, pages, rendering
 from agora_node.web import explore as web_explore
 from agora_node.web import notifications as web_notifications
 from agora_node.web import profiles as web_profiles
@@ -76,6 +78,7 @@ from agora_node.web import search as web_search
 from agora_node.web import settings as web_settings
 from agora_node.web import statuses as web_statuses
 from agora_node.web import timelines as web_timelines
+from agora_node.web.account_settings import IMPORTER
 from agora_node.web.session import page_middleware
 
 log = logging.getLogger(__name__)
@@ -200,6 +203,16 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
         app[HOST_BLOCKLIST] = blocklist
         await stack.enter_async_context(blocklist.running())
         await stack.enter_async_context(_workers(app, services))
+        importer = Importer(
+            app[DB],
+            Resolver(app[DB], services.fetcher, app[URLS], settings.domain),
+            app[URLS],
+            settings.domain,
+            delivered=lambda: app[DELIVERY_WAKE].set(),
+        )
+        app[IMPORTER] = importer
+        if app[WORKER_MODE] != "off":
+            await stack.enter_async_context(importer.running())
         yield
 
 
@@ -285,6 +298,7 @@ def create_app(
     app.add_routes(web_admin.routes())
     app.add_routes(web_remote.routes())
     app.add_routes(web_settings.routes())
+    app.add_routes(account_settings.routes())
     app.add_routes(web_explore.routes())
     app.add_routes(oauth.routes())
     app.add_routes(apps.routes())

@@ -38,6 +38,8 @@ async def test_a_profile_change_shows_everywhere_and_reaches_followers(node, rem
         ("Garden", "https://example.org/garden"),
         ("Pronouns", "she/her"),
     ]
+    assert me["fields"][1] == {"name": "Pronouns", "value": "she/her", "verified_at": None}
+    assert me["fields"][0]["value"].startswith('<a href="https://example.org/garden"')
     assert me["source"]["privacy"] == "unlisted" and me["source"]["sensitive"] is True
     assert me["source"]["language"] == "fr"
     again = await answer(

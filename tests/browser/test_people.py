@@ -174,8 +174,38 @@ def test_main_pages_render_for_a_visitor(net: Devnet, new_page: NewPage) -> None
         ("/notifications", "notifications"),
         ("/settings/profile", "settings-profile"),
         ("/settings/account", "settings-account"),
+        ("/settings/apps", "settings-apps"),
+        ("/settings/migration", "settings-migration"),
+        ("/settings/delete", "settings-delete"),
         (f"/remote_follow?uri={base}/users/alice", "remote-follow"),
     ]:
         page.goto(base + path)
         expect(page.locator("main h1")).to_be_visible()
         shot(page, name)
+
+
+def test_import_follows_from_a_file_and_export_them(net: Devnet, new_page: NewPage) -> None:
+    a, b = net["A"], net["B"]
+    page = new_page()
+    sign_up(page, b.base_url, "mover", "mover-password-123")
+    page.wait_for_url(b.base_url + "/home")
+    page.goto(b.base_url + "/settings")
+    page.get_by_role("link", name="Import and export").click()
+    csv = (
+        "Account address,Show boosts,Notify on new posts,Languages\n"
+        f"alice@{a.netloc},true,false,\nnobody-here@{a.netloc},true,false,\n"
+    )
+    page.get_by_label(re.compile("A follows file")).set_input_files(
+        files=[{"name": "following_accounts.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(b.base_url + "/settings/data")
+    # The progress part refreshes itself (agora.js) until the import ends.
+    expect(page.get_by_text("2 of 2 handled: 1 followed, 1 failed")).to_be_visible(timeout=30_000)
+    page.get_by_text("Why some failed").click()
+    expect(page.get_by_text(f"nobody-here@{a.netloc}:")).to_be_visible()
+    shot(page, "settings-data")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="People you follow").click()
+    exported = download.value.path().read_text()
+    assert f"alice@{a.netloc},true,false," in exported

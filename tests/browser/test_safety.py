@@ -113,7 +113,8 @@ def test_main_pages_pass_axe(net: Devnet, new_page: NewPage, person: tuple[str, 
     sign_in(page, base, *person)
     for path in (
         "/home", "/public/local", "/@carol", "/@carol/followers", "/notifications",
-        "/bookmarks", "/settings/profile", "/settings/account",
+        "/bookmarks", "/settings/profile", "/settings/account", "/settings/apps",
+        "/settings/data", "/settings/migration", "/settings/delete",
     ):  # fmt: skip
         problems += check(path)
     page.emulate_media(color_scheme="dark")

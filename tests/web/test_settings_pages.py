@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit
+from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit, token_on
 
 NEW = {"new_password": "a-new-password", "confirm": "a-new-password"}
 
@@ -54,7 +54,7 @@ async def test_a_password_change_ends_other_sessions_but_this_one(
         client, "/settings/account", "/settings/password",
         {"current_password": "nope-nope", **NEW},
     )  # fmt: skip
-    assert wrong.status == 422 and "current password is not right" in await wrong.text()
+    assert wrong.status == 422 and "password is not right" in await wrong.text()
     differ = await submit(
         client, "/settings/account", "/settings/password",
         {"current_password": PASSWORD, "new_password": "a-new-password", "confirm": "another-one"},
@@ -89,3 +89,28 @@ async def test_signing_out_another_session(
     again = await submit(client, "/settings/account", "/settings/sessions/end", {"session": target})
     assert again.status == 404
     await second.session.close()
+
+
+async def test_profile_fields_are_saved_in_order_and_shown(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    token = await token_on(client, "/settings/profile")
+    form = [("csrf", token), ("display_name", "Alice")]
+    for name, value in [("Pronouns", "she/her"), ("", ""), ("Garden", "<i>roses</i>"), ("", "")]:
+        form += [("field_name", name), ("field_value", value)]
+    saved = await client.post("/settings/profile", data=form, headers=HTML, allow_redirects=False)
+    assert saved.status == 303
+    again = await (await client.get("/settings/profile", headers=HTML)).text()
+    assert 'name="field_name" maxlength="255" value="Pronouns"' in again
+    assert 'id="st-f1-name" name="field_name" maxlength="255" value="Garden"' in again
+    shown = await (await client.get("/@alice", headers=HTML)).text()
+    assert "<dt>Pronouns</dt><dd>she/her</dd>" in shown
+    assert "<dt>Garden</dt><dd>&lt;i&gt;roses&lt;/i&gt;</dd>" in shown
+    uneven = await client.post(
+        "/settings/profile",
+        data=[("csrf", token), ("field_name", "a"), ("field_name", "b"), ("field_value", "x")],
+        headers=HTML,
+    )
+    assert uneven.status == 400

@@ -110,6 +110,19 @@ class Resolver:
             raise UnprocessableEntity("the account is known by another id", actor=uri)
         return await self._store_actor(doc)
 
+    async def fresh_actor_document(self, uri: str) -> dict[str, Any]:
+        """The actor's document as its server serves it now (stored anew), for
+        what may have just changed (its aliases before a move); a local actor's
+        from our own rows."""
+        if self._urls.is_local(uri):
+            actor = await self._local_actor(self._urls.local_username(uri) or "")
+            return {"id": actor.uri, "alsoKnownAs": list(actor.also_known_as)}
+        doc = await self._fetch_actor(uri)
+        if doc["id"] != uri:
+            raise UnprocessableEntity("the account is known by another id", actor=uri)
+        await self._store_actor(doc)
+        return doc
+
     async def mentions(self, handles: Iterable[str]) -> dict[str, MentionTarget]:
         """The handles that resolve (others stay plain text), keyed by ``acct_key``.
 

@@ -15,6 +15,7 @@ import sqlite_utils
 from agora_node.errors import BadRequest, Conflict
 from agora_node.processing.effects import Effects, new_activity_id, send_activity
 from agora_node.processing.inbound import MOVE_INTERVAL
+from agora_node.processing.inbound_notes import forget_actor
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import as_list, id_of
@@ -70,7 +71,9 @@ def move_account(
 def delete_account(
     db: sqlite_utils.Database, urls: LocalUrls, account: AccountRow, now: float
 ) -> Effects:
-    """Mark the account deleted and send Delete(actor) to its followers' servers."""
+    """Mark the account deleted, take down what it posted, follows and likes,
+    and send Delete(actor) to its followers' servers (asked before the follows
+    go), so they drop its content too."""
     actor = account.actor
     assert actor is not None
     inboxes = social.follower_inboxes(db, actor.uri)
@@ -85,4 +88,5 @@ def delete_account(
     effects = Effects(outcome="deleted")
     send_activity(db, account, delete, inboxes, visibility="public", now=now, effects=effects)
     accounts_store.mark_account_deleted(db, account.id, now)
+    forget_actor(db, actor.uri, now)
     return effects

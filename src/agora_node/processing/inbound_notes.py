@@ -188,6 +188,17 @@ def on_update(
     eff.outcome = "note edited"
 
 
+def forget_actor(db: sqlite_utils.Database, actor: str, now: float) -> None:
+    """A deleted actor's traces: posts tombstoned, boosts, follows, likes and
+    the notifications they caused gone (for a remote actor's Delete and for
+    a local account deleted here alike)."""
+    accounts_store.mark_actor_deleted(db, actor, now)
+    objects_store.remove_actor_content(db, actor, now)
+    social.delete_follows_of_actor(db, actor)
+    social.delete_likes_by_actor(db, actor)
+    social.delete_notifications_from_actor(db, actor)
+
+
 def on_delete(
     db: sqlite_utils.Database, ctx: InboundContext, act: dict[str, Any], eff: Effects
 ) -> None:
@@ -197,11 +208,7 @@ def on_delete(
         eff.outcome = "delete without object"
         return
     if target == actor:
-        accounts_store.mark_actor_deleted(db, actor, ctx.now)
-        objects_store.remove_actor_content(db, actor, ctx.now)
-        social.delete_follows_of_actor(db, actor)
-        social.delete_likes_by_actor(db, actor)
-        social.delete_notifications_from_actor(db, actor)
+        forget_actor(db, actor, ctx.now)
         accounts_store.mark_keys_gone(db, actor)
         eff.outcome = "actor deleted"
         return

@@ -108,6 +108,13 @@ def _checked(change: ProfileChange) -> ProfileChange:
     return change
 
 
+def _inline(html: str) -> str:
+    """A field's value as Mastodon gives it: its one line of HTML, no paragraph."""
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
+
+
 def update_profile(
     db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, change: ProfileChange
 ) -> Sent | None:
@@ -135,7 +142,7 @@ def update_profile(
         values["fields"] = [
             {
                 "name": sanitize_display_name(n, MAX_FIELD_TEXT),
-                "value": render(v, {}, domain, tag_base).html,
+                "value": _inline(render(v, {}, domain, tag_base).html),
             }
             for n, v in kept
         ]

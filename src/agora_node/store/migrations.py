@@ -674,6 +674,34 @@ V18 = [
     "ALTER TABLE accounts ADD COLUMN suspended_at REAL",
 ]
 
+# Imports of a person's follows from a CSV file: one row per account named,
+# worked through in the background, so the settings page can show progress.
+V19 = [
+    """
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    )
+    """,
+    """
+    CREATE TABLE import_rows (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        show_reblogs INTEGER,
+        notify INTEGER,
+        state TEXT NOT NULL DEFAULT 'pending',
+        error TEXT
+    )
+    """,
+    "CREATE INDEX import_rows_of ON import_rows(import_id, state)",
+    "CREATE INDEX import_rows_pending ON import_rows(state) WHERE state = 'pending'",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -694,6 +722,7 @@ MIGRATIONS: list[list[str]] = [
     V16,
     V17,
     V18,
+    V19,
 ]
 
 

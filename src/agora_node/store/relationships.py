@@ -143,6 +143,42 @@ def actors_listed(
     return [(row_id, actors[uri]) for row_id, uri in ordered if uri in actors]
 
 
+_EXPORTS = {
+    # kind: (the query's columns and tables, who the account is in it, extra condition)
+    "following": (
+        "a.username, a.host, f.show_reblogs, f.notify FROM follows f "
+        "JOIN actors a ON a.uri = f.followee_uri",
+        "f.follower_uri",
+        "AND f.state = 'accepted'",
+    ),
+    "followers": (
+        "a.username, a.host FROM follows f JOIN actors a ON a.uri = f.follower_uri",
+        "f.followee_uri",
+        "AND f.state = 'accepted'",
+    ),
+    "blocks": (
+        "a.username, a.host FROM blocks b JOIN actors a ON a.uri = b.target_uri",
+        "b.actor_uri",
+        "",
+    ),
+    "mutes": (
+        "a.username, a.host, m.notifications FROM mutes m JOIN actors a ON a.uri = m.target_uri",
+        "m.actor_uri",
+        f"AND {ACTIVE_MUTE.replace('expires_at', 'm.expires_at')}",
+    ),
+}
+
+
+def exported_relations(db: sqlite_utils.Database, kind: str, me: str) -> list[tuple[Any, ...]]:
+    """Every ``kind`` relation of ``me`` for an export, oldest first: (username,
+    host) and, for follows, whether boosts show and new posts notify; for mutes,
+    whether notifications are muted too."""
+    columns, who, extra = _EXPORTS[kind]
+    table = who.split(".")[0]
+    sql = f"SELECT {columns} WHERE {who} = ? {extra} ORDER BY {table}.id"
+    return [tuple(r) for r in db.execute(sql, [me]).fetchall()]
+
+
 def count_follow_requests(db: sqlite_utils.Database, actor_uri: str) -> int:
     """How many follow requests wait for ``actor_uri``'s answer."""
     row = db.execute(

@@ -285,6 +285,64 @@ def revoke_app_tokens_created_since(
     return int(cur.rowcount)
 
 
+@dataclass(frozen=True)
+class AuthorisedApp:
+    """An app holding live tokens of an account, or one personal token (``token_id``)."""
+
+    app_id: int | None
+    token_id: int | None
+    name: str
+    website: str | None
+    scopes: tuple[str, ...]
+    since: float
+
+
+def authorised_apps(db: sqlite_utils.Database, account_id: int, now: float) -> list[AuthorisedApp]:
+    """What may act for the account now: each app once (its tokens' scopes
+    together), each personal token on its own; a token past its expiry still
+    counts while it can be refreshed. Oldest first."""
+    rows = db.execute(
+        "SELECT t.app_id, CASE WHEN t.app_id IS NULL THEN t.id END, coalesce(o.name, t.name), "
+        "o.website, group_concat(t.scopes, ' '), min(t.created_at) "
+        "FROM api_tokens t LEFT JOIN oauth_apps o ON o.id = t.app_id "
+        "WHERE t.account_id = ? AND t.revoked_at IS NULL "
+        "AND (t.expires_at IS NULL OR t.expires_at > ? OR t.refresh_hash IS NOT NULL) "
+        "GROUP BY coalesce(t.app_id, -t.id) ORDER BY min(t.created_at), min(t.id)",
+        [account_id, now],
+    ).fetchall()
+    return [
+        AuthorisedApp(
+            app_id=r[0],
+            token_id=r[1],
+            name=str(r[2]),
+            website=r[3],
+            scopes=tuple(dict.fromkeys(str(r[4]).split())),
+            since=float(r[5]),
+        )
+        for r in rows
+    ]
+
+
+def revoke_app_for(db: sqlite_utils.Database, account_id: int, app_id: int, when: float) -> int:
+    """Revoke every token an app holds for one account; how many."""
+    cur = db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND app_id = ? "
+        "AND revoked_at IS NULL",
+        [when, account_id, app_id],
+    )
+    return int(cur.rowcount)
+
+
+def revoke_token_of(db: sqlite_utils.Database, account_id: int, token_id: int, when: float) -> bool:
+    """Revoke one token if it is the account's own and live."""
+    cur = db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE account_id = ? AND id = ? "
+        "AND revoked_at IS NULL",
+        [when, account_id, token_id],
+    )
+    return cur.rowcount == 1
+
+
 # -- failed logins ------------------------------------------------------------
 
 

@@ -21,11 +21,26 @@ from agora_node.entities import serialize
 from agora_node.errors import BadRequest, NotFound, Unauthorized, UnprocessableEntity
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
-from agora_node.processing.profile import ProfileChange
+from agora_node.processing.profile import MAX_FIELDS, ProfileChange
 from agora_node.store import web_sessions as sessions_store
 from agora_node.web.rendering import page
 from agora_node.web.session import Visitor, form, required_visitor, text_field
 from agora_node.web.views import caller_for
+
+
+async def password_problem(request: web.Request, who: Visitor, password: str) -> tuple[str, int]:
+    """('', 200) when ``password`` is the visitor's own (checked, and throttled,
+    as a sign-in is), else what to tell them and the page's status."""
+    try:
+        await authenticate_password(
+            request.app[DB], request.app[SETTINGS].domain, who.username, password,
+            ip=request.remote or "unknown", now=time.time(),
+        )  # fmt: skip
+    except LoginThrottled:
+        return "Too many wrong passwords; try again later.", 429
+    except Unauthorized:
+        return "The password is not right.", 422
+    return "", 200
 
 
 async def _profile_page(
@@ -42,7 +57,7 @@ async def _profile_page(
     return await page(
         request,
         "settings_profile.html",
-        {"me": me, "error": error, "saved": saved},
+        {"me": me, "error": error, "saved": saved, "max_fields": MAX_FIELDS},
         title="Profile · Settings",
         status=status,
     )
@@ -55,12 +70,20 @@ async def profile_form(request: web.Request) -> web.Response:
 async def save_profile(request: web.Request) -> web.Response:
     who = await required_visitor(request)
     body = await form(request)
+    names = [v if isinstance(v, str) else "" for v in body.getall("field_name", [])]
+    values = [v if isinstance(v, str) else "" for v in body.getall("field_value", [])]
+    if len(names) != len(values):
+        raise BadRequest("each profile field needs a label and a content input")
+    fields = tuple(
+        (n.strip(), v.strip()) for n, v in zip(names, values, strict=True) if n.strip() or v.strip()
+    )
     change = ProfileChange(
         display_name=text_field(body, "display_name").strip(),
         note=text_field(body, "note"),
         locked=text_field(body, "locked") == "1",
         bot=text_field(body, "bot") == "1",
         discoverable=text_field(body, "discoverable") == "1",
+        fields=fields,
     )
     try:
         sent = await update_profile(caller_for(request, who), change)
@@ -108,19 +131,9 @@ async def change_password(request: web.Request) -> web.Response:
             request, who, status=422,
             error=f"The new password needs at least {MIN_PASSWORD_LENGTH} characters.",
         )  # fmt: skip
-    try:
-        await authenticate_password(
-            request.app[DB], request.app[SETTINGS].domain, who.username,
-            text_field(body, "current_password"), ip=request.remote or "unknown", now=time.time(),
-        )  # fmt: skip
-    except LoginThrottled:
-        return await _account_page(
-            request, who, error="Too many wrong passwords; try again later.", status=429
-        )
-    except Unauthorized:
-        return await _account_page(
-            request, who, error="The current password is not right.", status=422
-        )
+    wrong, status = await password_problem(request, who, text_field(body, "current_password"))
+    if wrong:
+        return await _account_page(request, who, error=wrong, status=status)
     try:
         await admin.change_password(
             request.app[DB], who.account, new, now=time.time(), keep=who.session.id_hash

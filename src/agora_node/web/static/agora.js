@@ -20,4 +20,22 @@
       if (!window.confirm("Delete this post?")) event.preventDefault();
     });
   });
+  // A part of the page that follows work in progress (an import): fetched
+  // again every few seconds and swapped in, until it says the work is over.
+  document.querySelectorAll("[data-refresh][id]").forEach(function (part) {
+    var seconds = parseInt(part.getAttribute("data-refresh"), 10) || 5;
+    function again() {
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (resp) { return resp.ok ? resp.text() : Promise.reject(resp.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(part.id);
+          if (!fresh) return;
+          part.replaceWith(fresh);
+          part = fresh;
+          if (fresh.hasAttribute("data-refresh")) window.setTimeout(again, seconds * 1000);
+        })
+        .catch(function () { window.setTimeout(again, seconds * 4000); });
+    }
+    window.setTimeout(again, seconds * 1000);
+  });
 })();
