@@ -43,7 +43,7 @@ from agora_node.background import (
     WorkerProcess,
 )
 from agora_node.config import WORKER_MODES, Settings
-from agora_node.context import DB, HTTP, INBOX_SPOOL, SETTINGS, URLS
+from agora_node.context import DB, HTTP, INBOX_SPOOL, INSTANCE, SETTINGS, URLS, Instance
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
@@ -65,6 +65,7 @@ from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
 from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
+from agora_node.store import instance as instance_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
 from agora_node.web import account_settings, authorize, pages, rendering
@@ -98,7 +99,9 @@ def _error_response(
     request: web.Request, status: int, message: str, body: dict[str, object]
 ) -> web.StreamResponse:
     if _wants_html(request):
-        return rendering.error_page(request, status, message, request.app[SETTINGS].instance.name)
+        live = request.app.get(INSTANCE)
+        name = live.current.name if live else request.app[SETTINGS].instance.name
+        return rendering.error_page(request, status, message, name)
     return web.Response(
         body=json.dumps(body).encode(), status=status, content_type="application/json"
     )
@@ -172,6 +175,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(spool.open)
     app[INBOX_SPOOL] = spool
     await db.write(ensure_instance_keys)
+    app[INSTANCE] = Instance(settings.instance, await db.read(instance_store.instance_changes))
     yield
     await asyncio.to_thread(spool.close)
     db.close()

@@ -224,6 +224,45 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"delivery.{key}: must be >= 1")
 
 
+# What the admin pages may change of [instance] (kept in the database, laid
+# over the config file's values), and how long each text may be.
+EDITABLE_INSTANCE = {
+    "name": 60,
+    "description": 2000,
+    "admin_contact": 200,
+    "registration": 10,
+    "accent_color": 7,
+    "rules": 300,  # each rule
+}
+MAX_RULES = 30
+
+
+def instance_with(base: InstanceSettings, changes: typing.Mapping[str, Any]) -> InstanceSettings:
+    """``base`` with the admin's ``changes``, checked as the config file's are."""
+    hints = typing.get_type_hints(InstanceSettings)
+    values: dict[str, Any] = {}
+    for key, raw in changes.items():
+        if key not in EDITABLE_INSTANCE:
+            raise ConfigError(f"instance.{key}: cannot be changed here")
+        value = _coerce(f"instance.{key}", list(raw) if isinstance(raw, tuple) else raw,
+                        hints[key])  # fmt: skip
+        limit = EDITABLE_INSTANCE[key]
+        texts = value if isinstance(value, tuple) else (value,)
+        if any(len(t) > limit for t in texts):
+            raise ConfigError(f"instance.{key}: longer than {limit} characters")
+        values[key] = value
+    if len(values.get("rules", ())) > MAX_RULES:
+        raise ConfigError(f"instance.rules: at most {MAX_RULES} rules")
+    if not str(values.get("name", base.name)).strip():
+        raise ConfigError("instance.name: must not be empty")
+    changed = dataclasses.replace(base, **values)
+    if changed.registration not in REGISTRATION_MODES:
+        raise ConfigError(f"instance.registration: must be one of {', '.join(REGISTRATION_MODES)}")
+    if not _COLOUR.fullmatch(changed.accent_color):
+        raise ConfigError("instance.accent_color: must be a colour like #3a4fb8")
+    return changed
+
+
 # Keys an environment variable may set, over the file: the benchmarks turn
 # the loop monitor on in a node they start without rewriting its config.
 ENV_TWINS: dict[str, tuple[str, str]] = {

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agora_node.context import DB
+from agora_node.app import create_app
+from agora_node.context import DB, SETTINGS
 from agora_node.store import signups as signups_store
 from tests.conftest import add_account
 from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit
@@ -45,7 +46,7 @@ async def test_only_admins_open_the_admin_pages(
     anonymous = await client.get("/admin", headers=HTML, allow_redirects=False)
     assert anonymous.status == 303 and "/auth/sign_in" in anonymous.headers["Location"]
     await sign_in(client, "bob")
-    for path in ("/admin", "/admin/accounts", "/admin/invites"):
+    for path in ("/admin", "/admin/accounts", "/admin/invites", "/admin/settings"):
         refused = await client.get(path, headers=HTML)
         assert refused.status == 403 and "only the admins" in await refused.text()
     home = await (await client.get("/home", headers=HTML)).text()
@@ -154,3 +155,77 @@ async def test_invites_are_made_listed_and_revoked(
     assert "revoked" in await (await client.get("/admin/invites", headers=HTML)).text()
     twice = await submit(client, "/admin/invites", f"/admin/invites/{code.group(1)}/revoke", {})
     assert twice.status == 404
+
+
+async def test_server_settings_change_what_pages_apps_and_sign_ups_see(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client = await _admin_site(aiohttp_client, tmp_path, registration="closed")
+    closed = await (await client.get("/auth/sign_up", headers=HTML)).text()
+    assert "Create account" not in closed
+    await sign_in(client, "mayor")
+    fields = {
+        "name": "Harbour <Town>",
+        "description": "Boats and bread.",
+        "rules": "Be kind\n\n  No spam  \n",
+        "registration": "open",
+        "admin_contact": "mayor@harbour.example",
+        "accent_color": "#aa3300",
+    }
+    saved = await submit(client, "/admin/settings", "/admin/settings", fields)
+    assert saved.status == 303 and saved.headers["Location"] == "/admin/settings?saved=1"
+    form_again = await (await client.get("/admin/settings?saved=1", headers=HTML)).text()
+    assert "saved and in effect" in form_again and "Be kind\nNo spam</textarea>" in form_again
+    assert '<option value="open" selected>' in form_again
+    client.session.cookie_jar.clear()
+    front = await (await client.get("/", headers=HTML)).text()
+    assert "Harbour &lt;Town&gt;" in front and "Boats and bread." in front and "No spam" in front
+    assert 'href="/theme.css?v=aa3300"' in front
+    theme = await (await client.get("/theme.css?v=aa3300")).text()
+    assert "#aa3300" in theme.lower()
+    v2 = await (await client.get("/api/v2/instance")).json()
+    assert v2["title"] == "Harbour <Town>" and v2["registrations"]["enabled"] is True
+    assert [r["text"] for r in v2["rules"]] == ["Be kind", "No spam"]
+    assert v2["contact"]["email"] == "mayor@harbour.example"
+    info = await (await client.get("/nodeinfo/2.1")).json()
+    assert info["metadata"]["nodeName"] == "Harbour <Town>" and info["openRegistrations"] is True
+    signing_up = await submit(
+        client, "/auth/sign_up", "/auth/sign_up",
+        {"username": "sailor", "password": "sailor-password", "confirm": "sailor-password",
+         "agreement": "1"},
+    )  # fmt: skip
+    assert signing_up.status == 303 and signing_up.headers["Location"] == "/home"
+
+    await sign_in(client, "mayor")
+    for bad, message in [
+        ({"registration": "everyone"}, "registration: must be one of"),
+        ({"accent_color": "red"}, "accent_color: must be a colour"),
+        ({"name": "  "}, "name: must not be empty"),
+        ({"rules": "\n".join(f"rule {i}" for i in range(31))}, "at most 30 rules"),
+        ({"description": "x" * 2001}, "description: longer than 2000"),
+    ]:
+        resp = await submit(client, "/admin/settings", "/admin/settings", {**fields, **bad})
+        assert resp.status == 422, bad
+        assert message in await resp.text(), bad
+    v2 = await (await client.get("/api/v2/instance")).json()
+    assert v2["title"] == "Harbour <Town>"  # nothing of a refused change was kept
+
+
+async def test_server_settings_outlive_a_restart(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client = await _admin_site(aiohttp_client, tmp_path)
+    await sign_in(client, "mayor")
+    token = await (await client.get("/admin/settings", headers=HTML)).text()
+    assert "Test Agora" in token
+    saved = await submit(
+        client, "/admin/settings", "/admin/settings",
+        {"name": "Renamed", "description": "d", "rules": "", "registration": "approval",
+         "admin_contact": "", "accent_color": "#123"},
+    )  # fmt: skip
+    assert saved.status == 303
+    settings = client.server.app[SETTINGS]
+    await client.close()
+    again = await aiohttp_client(create_app(settings))
+    v1 = await (await again.get("/api/v1/instance")).json()
+    assert v1["title"] == "Renamed" and v1["approval_required"] is True and v1["rules"] == []

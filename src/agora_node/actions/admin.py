@@ -1,4 +1,5 @@
-"""What an admin does to a local account, from the admin pages and the CLI.
+"""What an admin does to a local account and to the instance's settings,
+from the admin pages and the CLI.
 
 Suspending an account refuses its sign-in, ends its browser sessions and
 revokes its apps' tokens in one transaction; its posts and followers are
@@ -12,12 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 import sqlite_utils
 
-from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.config import InstanceSettings, instance_with
+from agora_node.context import Instance
+from agora_node.errors import ConfigError, NotFound, UnprocessableEntity
 from agora_node.processing.accounts import hash_password
 from agora_node.store import accounts as accounts_store
+from agora_node.store import instance as instance_store
 from agora_node.store import tokens as tokens_store
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
@@ -77,3 +82,19 @@ async def reset_password(db: Database, username: str, *, now: float) -> str:
     password = secrets.token_urlsafe(12)
     await change_password(db, account, password, now=now)
     return password
+
+
+async def update_instance(
+    db: Database, live: Instance, changes: dict[str, Any]
+) -> InstanceSettings:
+    """Change the instance's public face (name, description, rules, sign-up
+    mode, contact, accent): checked as the config file is, kept in the
+    database over the file's values, and in effect at once."""
+    merged = {**await db.read(instance_store.instance_changes), **changes}
+    try:
+        changed = instance_with(live.configured, merged)
+    except ConfigError as exc:
+        raise UnprocessableEntity(str(exc).removeprefix("instance.")) from None
+    await db.write(lambda c: instance_store.put_instance_changes(c, merged))
+    live.apply(merged)
+    return changed

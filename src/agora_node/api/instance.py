@@ -21,8 +21,8 @@ from aiohttp import web
 from agora_node import __version__
 from agora_node.actions import profile
 from agora_node.api.requests import base_url, caller_of, signed_in
-from agora_node.config import Settings
-from agora_node.context import DB, SETTINGS
+from agora_node.config import InstanceSettings
+from agora_node.context import DB, INSTANCE, SETTINGS
 from agora_node.entities import serialize
 from agora_node.processing import polls
 from agora_node.processing.outbound_notes import MAX_TEXT
@@ -33,11 +33,8 @@ API_VERSION = f"4.3.0 (compatible; Agora {__version__})"
 _CHARACTERS_PER_URL = 23
 
 
-def _rules(settings: Settings) -> list[dict[str, str]]:
-    return [
-        {"id": str(i), "text": text, "hint": ""}
-        for i, text in enumerate(settings.instance.rules, 1)
-    ]
+def _rules(inst: InstanceSettings) -> list[dict[str, str]]:
+    return [{"id": str(i), "text": text, "hint": ""} for i, text in enumerate(inst.rules, 1)]
 
 
 def _status_limits() -> dict[str, Any]:
@@ -81,7 +78,7 @@ async def instance_v2(request: web.Request) -> web.Response:
         return _contact(c, base), instance_store.instance_stats(c)[0]
 
     contact, users = await request.app[DB].read(load)
-    inst = settings.instance
+    inst = request.app[INSTANCE].current
     return web.json_response(
         {
             "domain": settings.domain,
@@ -110,7 +107,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             },
             "api_versions": {"mastodon": 2},
             "contact": {"email": inst.admin_contact, "account": contact},
-            "rules": _rules(settings),
+            "rules": _rules(inst),
         }
     )
 
@@ -123,7 +120,7 @@ async def instance_v1(request: web.Request) -> web.Response:
         return _contact(c, base), instance_store.instance_stats(c)
 
     contact, (users, posts, domains) = await request.app[DB].read(load)
-    inst = settings.instance
+    inst = request.app[INSTANCE].current
     return web.json_response(
         {
             "uri": settings.domain,
@@ -146,7 +143,7 @@ async def instance_v1(request: web.Request) -> web.Response:
                 "polls": _POLL_LIMITS,
             },
             "contact_account": contact,
-            "rules": _rules(settings),
+            "rules": _rules(inst),
         }
     )
 
@@ -172,7 +169,7 @@ async def activity(request: web.Request) -> web.Response:
 
 
 async def rules(request: web.Request) -> web.Response:
-    return web.json_response(_rules(request.app[SETTINGS]))
+    return web.json_response(_rules(request.app[INSTANCE].current))
 
 
 async def custom_emojis(request: web.Request) -> web.Response:

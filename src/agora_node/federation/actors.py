@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
 from agora_node.federation.actor_cache import ACTOR_CACHE, ACTOR_DOCUMENT
 from agora_node.federation.fetch_auth import signed_viewer
@@ -78,7 +78,7 @@ async def instance_actor(request: web.Request) -> web.Response:
         uri=urls.instance_actor,
         actor_type="Application",
         username=settings.domain,
-        display_name=settings.instance.name,
+        display_name=request.app[INSTANCE].current.name,
         summary_html="",
         url=f"{settings.base_url}/about",
         published=None,

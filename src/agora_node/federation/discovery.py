@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from agora_node import SOFTWARE_NAME, __version__
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import BadRequest, Gone, NotFound
 from agora_node.federation.actor_cache import ACTOR_CACHE, WEBFINGER
 from agora_node.protocol.vocab import SUBSCRIBE_REL
@@ -129,7 +129,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
     version = request.match_info["version"]
     if version not in ("2.0", "2.1"):
         raise NotFound("unknown NodeInfo version")
-    settings = request.app[SETTINGS]
+    settings, inst = request.app[SETTINGS], request.app[INSTANCE].current
     usage = await request.app[DB].read(lambda db: accounts_store.usage_counts(db, time.time()))
     software: dict[str, Any] = {"name": SOFTWARE_NAME, "version": __version__}
     if version == "2.1":
@@ -139,7 +139,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": settings.instance.registration in ("open", "approval"),
+        "openRegistrations": inst.registration in ("open", "approval"),
         "usage": {
             "users": {
                 "total": usage["total"],
@@ -149,9 +149,9 @@ async def nodeinfo(request: web.Request) -> web.Response:
             "localPosts": usage["posts"],
         },
         "metadata": {
-            "nodeName": settings.instance.name,
-            "nodeDescription": settings.instance.description,
-            "registrationMode": settings.instance.registration,
+            "nodeName": inst.name,
+            "nodeDescription": inst.description,
+            "registrationMode": inst.registration,
         },
     }
     ctype = f'application/json; profile="{NODEINFO_REL.format(v=version)}#"'

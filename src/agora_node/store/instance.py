@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import sqlite_utils
 
 WEEK = 7 * 86400
+_CHANGES_KEY = "instance_settings"
+
+
+def instance_changes(db: sqlite_utils.Database) -> dict[str, Any]:
+    """What the admin changed of the instance's settings (name, rules...)."""
+    row = db.execute("SELECT value FROM instance_state WHERE key = ?", [_CHANGES_KEY]).fetchone()
+    found = json.loads(row[0]) if row else {}
+    return found if isinstance(found, dict) else {}
+
+
+def put_instance_changes(db: sqlite_utils.Database, changes: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO instance_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [_CHANGES_KEY, json.dumps(changes)],
+    )
 
 
 def instance_stats(db: sqlite_utils.Database) -> tuple[int, int, int]:

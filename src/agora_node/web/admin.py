@@ -1,4 +1,6 @@
-"""The admin pages: accounts and sign-ups, invites, and the health of the queues.
+"""The admin pages: accounts and sign-ups, invites, the server's settings
+(name, description, rules, sign-up mode, contact, accent colour), and the
+health of the queues.
 
 Only admin accounts see them (anyone else gets a 403 page). Every change is a
 form with its CSRF token that calls the same actions as the CLI
@@ -15,7 +17,8 @@ import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions import admin, signups
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.config import EDITABLE_INSTANCE, MAX_RULES, REGISTRATION_MODES
+from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import Forbidden, NotFound, UnprocessableEntity
 from agora_node.store import accounts as accounts_store
 from agora_node.store import deliveries as deliveries_store
@@ -69,7 +72,12 @@ async def dashboard(request: web.Request) -> web.Response:
     return await page(
         request,
         "admin.html",
-        {**found, "spooled": spooled, "instance": settings.instance, "now": time.time()},
+        {
+            **found,
+            "spooled": spooled,
+            "instance": request.app[INSTANCE].current,
+            "now": time.time(),
+        },
         title="Admin",
     )
 
@@ -133,7 +141,7 @@ async def invites(request: web.Request, *, made: str = "") -> web.Response:
             "invites": rows,
             "made": made,
             "base": request.app[SETTINGS].base_url,
-            "mode": request.app[SETTINGS].instance.registration,
+            "mode": request.app[INSTANCE].current.registration,
             "now": time.time(),
         },
         title="Invites · Admin",
@@ -173,6 +181,49 @@ async def revoke_invite(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/invites")
 
 
+async def _settings_page(
+    request: web.Request, *, error: str = "", saved: bool = False, status: int = 200
+) -> web.Response:
+    return await page(
+        request,
+        "admin_settings.html",
+        {
+            "instance": request.app[INSTANCE].current,
+            "modes": REGISTRATION_MODES,
+            "limits": EDITABLE_INSTANCE,
+            "max_rules": MAX_RULES,
+            "error": error,
+            "saved": saved,
+        },
+        title="Server settings · Admin",
+        status=status,
+    )
+
+
+async def instance_settings(request: web.Request) -> web.Response:
+    await _admin(request)
+    return await _settings_page(request, saved=request.query.get("saved") == "1")
+
+
+async def save_instance_settings(request: web.Request) -> web.Response:
+    await _admin(request)
+    body = await form(request)
+    rules = [line.strip() for line in text_field(body, "rules").splitlines() if line.strip()]
+    changes: dict[str, Any] = {
+        "name": text_field(body, "name").strip(),
+        "description": text_field(body, "description").strip(),
+        "admin_contact": text_field(body, "admin_contact").strip(),
+        "registration": text_field(body, "registration"),
+        "accent_color": text_field(body, "accent_color").strip(),
+        "rules": tuple(rules),
+    }
+    try:
+        await admin.update_instance(request.app[DB], request.app[INSTANCE], changes)
+    except UnprocessableEntity as exc:
+        return await _settings_page(request, error=exc.public_message, status=422)
+    raise web.HTTPSeeOther("/admin/settings?saved=1")
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/admin", dashboard),
@@ -182,4 +233,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/admin/invites", invites),
         web.post("/admin/invites", create_invite),
         web.post("/admin/invites/{code}/revoke", revoke_invite),
+        web.get("/admin/settings", instance_settings),
+        web.post("/admin/settings", save_instance_settings),
     ]

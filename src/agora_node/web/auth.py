@@ -15,7 +15,7 @@ from aiohttp import web
 
 from agora_node.actions.login import LoginThrottled, authenticate_password
 from agora_node.actions.signups import Node, SignupRefused, sign_up
-from agora_node.context import DB, SETTINGS, URLS
+from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import Forbidden, Unauthorized
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.signups import SignupForm
@@ -40,7 +40,7 @@ async def _sign_in_page(
             "next_path": next_path,
             "username": username,
             "error": error,
-            "registration": request.app[SETTINGS].instance.registration,
+            "registration": request.app[INSTANCE].current.registration,
         },
         title="Sign in",
         status=status,
@@ -104,15 +104,15 @@ async def _sign_up_page(
     errors: list[str] | None = None,
     status: int = 200,
 ) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings, inst = request.app[SETTINGS], request.app[INSTANCE].current
     invite = entry.invite if entry else request.query.get("invite", "")[:100]
     return await page(
         request,
         "sign_up.html",
         {
-            "mode": settings.instance.registration,
-            "contact": settings.instance.admin_contact,
-            "rules": settings.instance.rules,
+            "mode": inst.registration,
+            "contact": inst.admin_contact,
+            "rules": inst.rules,
             "domain": settings.domain,
             "min_password": MIN_PASSWORD_LENGTH,
             "invite": invite,
@@ -131,7 +131,7 @@ async def sign_up_form(request: web.Request) -> web.Response:
 
 async def sign_up_submit(request: web.Request) -> web.Response:
     body = await form(request)
-    settings = request.app[SETTINGS]
+    settings, inst = request.app[SETTINGS], request.app[INSTANCE].current
     entry = SignupForm(
         username=text_field(body, "username").strip(),
         password=text_field(body, "password"),
@@ -145,8 +145,8 @@ async def sign_up_submit(request: web.Request) -> web.Response:
         made = await sign_up(
             node,
             entry,
-            mode=settings.instance.registration,
-            has_rules=bool(settings.instance.rules),
+            mode=inst.registration,
+            has_rules=bool(inst.rules),
             ip=request.remote or "",
             now=time.time(),
         )
@@ -158,7 +158,7 @@ async def sign_up_submit(request: web.Request) -> web.Response:
             "message.html",
             {
                 "heading": "Thank you: your sign-up is waiting for approval",
-                "message": f"The admin of {settings.instance.name} will look at it soon. "
+                "message": f"The admin of {inst.name} will look at it soon. "
                 "Once it is approved you can sign in with the name and password you chose.",
             },
             title="Sign-up received",

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from agora_node.actions.login import LoginThrottled, authenticate_password
-from agora_node.context import DB, SETTINGS
+from agora_node.context import DB, INSTANCE, SETTINGS
 from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import OAuthError
@@ -63,7 +63,7 @@ class _Authorization:
 def _page(
     request: web.Request, template: str, context: dict[str, Any], title: str, status: int = 200
 ) -> web.Response:
-    site = request.app[SETTINGS].instance.name
+    site = request.app[INSTANCE].current.name
     resp = render(request, template, context, title=title, site_name=site, status=status)
     resp.headers.update(_PAGE_HEADERS)
     return resp

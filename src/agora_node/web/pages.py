@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agora_node.context import DB, SETTINGS
+from agora_node.context import DB, INSTANCE, SETTINGS
 from agora_node.store import accounts as accounts_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.timelines import Page
@@ -24,7 +24,7 @@ _PREVIEW = 5
 
 
 def _about(request: web.Request) -> dict[str, object]:
-    inst = request.app[SETTINGS].instance
+    inst = request.app[INSTANCE].current
     return {
         "description": inst.description,
         "domain": request.app[SETTINGS].domain,
@@ -49,7 +49,7 @@ async def home(request: web.Request) -> web.Response:
         request,
         "front.html",
         {**_about(request), "statuses": statuses, "people": people},
-        title=request.app[SETTINGS].instance.name,
+        title=request.app[INSTANCE].current.name,
     )
 
 
@@ -59,7 +59,7 @@ async def about(request: web.Request) -> web.Response:
 
 async def theme(request: web.Request) -> web.Response:
     return web.Response(
-        text=stylesheet(request.app[SETTINGS].instance.accent_color),
+        text=stylesheet(request.app[INSTANCE].current.accent_color),
         content_type="text/css",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )

@@ -20,7 +20,7 @@ import jinja2
 from aiohttp import web
 
 from agora_node import __version__
-from agora_node.context import SETTINGS
+from agora_node.context import INSTANCE
 from agora_node.processing.outbound_notes import MAX_TEXT
 from agora_node.web import session
 
@@ -108,7 +108,16 @@ def render(
     status: int = 200,
 ) -> web.Response:
     """``template`` filled with ``context`` (plus the frame's values), as an HTML page."""
-    page = {**context, "title": title, "site_name": site_name, "version": __version__}
+    live = request.app.get(INSTANCE)
+    # The theme's address names its accent, so a changed colour is fetched anew.
+    accent = live.current.accent_color.lstrip("#").lower() if live else ""
+    page = {
+        **context,
+        "title": title,
+        "site_name": site_name,
+        "version": __version__,
+        "theme_url": f"/theme.css?v={accent}",
+    }
     text = aiohttp_jinja2.render_string(template, request, page)
     return web.Response(
         text=text,
@@ -129,7 +138,6 @@ async def page(
 ) -> web.Response:
     """A page of the site's frame: the signed-in visitor's navigation and the CSRF
     token its forms carry."""
-    settings = request.app[SETTINGS]
     who = await session.visitor(request)
     frame = {
         "visitor": who,
@@ -138,7 +146,9 @@ async def page(
         "char_limit": MAX_TEXT,
         **context,
     }
-    resp = render(request, template, frame, title=title, site_name=settings.instance.name)
+    resp = render(
+        request, template, frame, title=title, site_name=request.app[INSTANCE].current.name
+    )
     resp.set_status(status)
     resp.headers["Cache-Control"] = "private, no-store" if who else "no-cache"
     return resp
