@@ -14,7 +14,7 @@ from agora_node.processing.visibility import (
     needs_follow_check,
     outbox_visibilities,
 )
-from agora_node.store import statuses
+from agora_node.store import moderation, statuses
 from agora_node.store.db import Database
 from tests.store.test_timelines import follow, post, remote_actor
 
@@ -44,6 +44,14 @@ STRANGER = "https://d.example/users/stranger"
 def test_may_see(visibility: str, viewer: str | None, follows: bool, expected: bool) -> None:
     audience = Audience(AUTHOR, visibility, frozenset({NAMED}))
     assert may_see(audience, Viewer(viewer, follows_author=follows)) is expected
+
+
+@pytest.mark.parametrize("viewer", [None, AUTHOR, NAMED, FAN, STRANGER])
+@pytest.mark.parametrize("visibility", ["public", "unlisted", "private", "direct"])
+def test_nobody_sees_a_suspended_authors_posts(visibility: str, viewer: str | None) -> None:
+    audience = Audience(AUTHOR, visibility, frozenset({NAMED}), author_suspended=True)
+    assert not may_see(audience, Viewer(viewer, follows_author=True))
+    assert not needs_follow_check(audience, Viewer(viewer))
 
 
 def test_the_follow_relation_is_read_only_when_it_decides() -> None:
@@ -87,14 +95,18 @@ def test_the_status_query_agrees_with_the_rule(db: Database) -> None:
     posts = db.write_sync(build)
     viewers = {None: False, AUTHOR: False, NAMED: False, FAN: True, STRANGER: False}
     checked = 0
-    for (visibility, object_id), (viewer, follows) in itertools.product(
-        posts.items(), viewers.items()
-    ):
-        listed = db.read_sync(lambda c, o=object_id, v=viewer: statuses.get_status_for(c, o, v))
-        audience = Audience(AUTHOR, visibility, frozenset({NAMED}))
-        assert (listed is not None) is may_see(audience, Viewer(viewer, follows)), (
-            visibility,
-            viewer,
-        )
-        checked += 1
-    assert checked == 20
+    for suspended in (False, True):
+        when = 1.0 if suspended else None
+        db.write_sync(lambda c, when=when: moderation.set_actor_suspended(c, AUTHOR, when))
+        for (visibility, object_id), (viewer, follows) in itertools.product(
+            posts.items(), viewers.items()
+        ):
+            listed = db.read_sync(lambda c, o=object_id, v=viewer: statuses.get_status_for(c, o, v))
+            audience = Audience(AUTHOR, visibility, frozenset({NAMED}), suspended)
+            assert (listed is not None) is may_see(audience, Viewer(viewer, follows)), (
+                visibility,
+                viewer,
+                suspended,
+            )
+            checked += 1
+    assert checked == 40

@@ -2,8 +2,10 @@
 from the admin pages and the CLI.
 
 Suspending an account refuses its sign-in, ends its browser sessions and
-revokes its apps' tokens in one transaction; its posts and followers are
-kept, so lifting the suspension gives the account back as it was. A reset
+revokes its apps' tokens in one transaction, hides its posts from everyone
+(``store/moderation.py``) and tells its followers' servers; its posts and
+followers are kept, so lifting the suspension gives the account back as it
+was. Silencing (a limit) keeps its posts out of public listings. A reset
 password (for someone locked out) is a new random one, shown once to the
 admin; it also ends every session and token of the account, as changing
 one's own password does.
@@ -17,12 +19,16 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.actions.signups import Node
 from agora_node.config import InstanceSettings, instance_with
 from agora_node.context import Instance
 from agora_node.errors import ConfigError, NotFound, UnprocessableEntity
 from agora_node.processing.accounts import hash_password
+from agora_node.processing.outbound import OutboundContext, Sent
+from agora_node.processing.profile import send_profile
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
+from agora_node.store import moderation as moderation_store
 from agora_node.store import tokens as tokens_store
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
@@ -42,24 +48,56 @@ async def local_account(db: Database, username: str) -> AccountRow:
     return account
 
 
-async def suspend(db: Database, username: str, *, by: AccountRow | None, now: float) -> AccountRow:
-    account = await local_account(db, username)
+async def suspend(
+    node: Node, username: str, *, by: AccountRow | None, now: float
+) -> tuple[AccountRow, Sent | None]:
+    """Suspend a local account: sign-in refused, sessions and tokens ended, its
+    posts hidden from everyone here, and its followers' servers sent its actor
+    marked ``suspended`` (as Mastodon does, so they hide it too). Nothing is
+    deleted: ``unsuspend`` gives it all back."""
+    account = await local_account(node.db, username)
     if by is not None and account.id == by.id:
         raise UnprocessableEntity("an admin cannot suspend their own account")
+    if account.suspended_at is not None:
+        return account, None
+    return account, await node.db.write(lambda c: _set_suspended(c, node, account, now, now))
 
-    def write(c: sqlite_utils.Database) -> None:
-        accounts_store.set_account_suspended(c, account.id, now)
-        end_sign_ins(c, account.id, now)
 
+async def unsuspend(node: Node, username: str, *, now: float) -> tuple[AccountRow, Sent | None]:
+    account = await local_account(node.db, username)
     if account.suspended_at is None:
-        await db.write(write)
+        return account, None
+    return account, await node.db.write(lambda c: _set_suspended(c, node, account, None, now))
+
+
+def _set_suspended(
+    c: sqlite_utils.Database, node: Node, account: AccountRow, when: float | None, now: float
+) -> Sent:
+    assert account.actor is not None
+    accounts_store.set_account_suspended(c, account.id, when)
+    moderation_store.set_actor_suspended(c, account.actor.uri, when)
+    if when is not None:
+        end_sign_ins(c, account.id, now)
+    ctx = OutboundContext(node.urls, node.domain, now, {})
+    return send_profile(c, ctx, account, "suspended" if when else "unsuspended")
+
+
+async def silence(node: Node, username: str, *, now: float) -> AccountRow:
+    """Keep a local account's posts out of public listings (public and hashtag
+    timelines, trends, the directory) for whoever does not follow it; its
+    followers see it as before. Nothing is sent: a limit is this server's own."""
+    account = await local_account(node.db, username)
+    assert account.actor is not None
+    uri = account.actor.uri
+    await node.db.write(lambda c: moderation_store.set_actor_silenced(c, uri, now))
     return account
 
 
-async def unsuspend(db: Database, username: str) -> AccountRow:
-    account = await local_account(db, username)
-    if account.suspended_at is not None:
-        await db.write(lambda c: accounts_store.set_account_suspended(c, account.id, None))
+async def unsilence(node: Node, username: str) -> AccountRow:
+    account = await local_account(node.db, username)
+    assert account.actor is not None
+    uri = account.actor.uri
+    await node.db.write(lambda c: moderation_store.set_actor_silenced(c, uri, None))
     return account
 
 

@@ -30,7 +30,7 @@ from agora_node.protocol.vocab import is_public
 from agora_node.store import client_state, mutes, social
 from agora_node.store import objects as objects_store
 from agora_node.store import statuses as statuses_store
-from agora_node.store.accounts import AccountRow
+from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.db import Database
 from agora_node.store.objects import ObjectRow
 
@@ -92,11 +92,14 @@ async def delete(caller: Caller, uri: str) -> Sent:
 
 
 async def may_read(
-    db: Database, author_uri: str, doc: dict[str, Any], visibility: str, viewer_uri: str | None
+    db: Database, author: ActorRow, doc: dict[str, Any], visibility: str, viewer_uri: str | None
 ) -> bool:
-    """Whether ``viewer_uri`` (None: anyone) may read ``doc`` by ``author_uri``."""
+    """Whether ``viewer_uri`` (None: anyone) may read ``doc`` by ``author``."""
     to, cc = addressed(doc)
-    audience = Audience(author_uri, visibility, frozenset([*to, *cc]))
+    author_uri = author.uri
+    audience = Audience(
+        author_uri, visibility, frozenset([*to, *cc]), author.suspended_at is not None
+    )
     viewer = Viewer(viewer_uri)
     if needs_follow_check(audience, viewer):
         follow = await db.read(lambda c: social.get_follow(c, str(viewer_uri), author_uri))
@@ -136,7 +139,7 @@ async def visible_post(
         )
     if note.boost_of is not None:
         raise NotFound("no such post")
-    if not await may_read(db, account.actor.uri, note.data, note.visibility, viewer_uri):
+    if not await may_read(db, account.actor, note.data, note.visibility, viewer_uri):
         raise NotFound("no such post")
     return note
 

@@ -80,7 +80,7 @@ async def activity_json(request: web.Request) -> web.Response:
         raise Gone("this activity was undone or its post deleted", document=builders.tombstone(uri))
     visibility = visibility_of(doc, actor.followers_uri)
     viewer = await viewer_uri(request, signed=True)
-    if not await posts.may_read(request.app[DB], actor.uri, doc, visibility, viewer):
+    if not await posts.may_read(request.app[DB], actor, doc, visibility, viewer):
         raise NotFound("no such activity")
     if kind == "Create" and target is not None and target.data:
         doc = {**doc, "object": builders.strip_context(target.data)}

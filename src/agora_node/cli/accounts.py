@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from agora_node.actions import admin
+from agora_node.actions.signups import Node
 from agora_node.cli.common import load, open_db, read_password
 from agora_node.config import Settings
 from agora_node.errors import AgoraError, CommandError
@@ -42,11 +43,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     move.add_argument("name")
     move.add_argument("--to", required=True, metavar="ACTOR_URL")
     suspend = acc_sub.add_parser(
-        "suspend", help="refuse an account's sign-in and end its sessions (nothing is deleted)"
+        "suspend",
+        help="refuse an account's sign-in, end its sessions, hide its posts (nothing is deleted)",
     )
     suspend.add_argument("name")
     unsuspend = acc_sub.add_parser("unsuspend", help="lift an account's suspension")
     unsuspend.add_argument("name")
+    silence = acc_sub.add_parser(
+        "silence", help="keep an account's posts out of public timelines for non-followers"
+    )
+    silence.add_argument("name")
+    unsilence = acc_sub.add_parser("unsilence", help="lift an account's silence")
+    unsilence.add_argument("name")
     reset = acc_sub.add_parser(
         "reset-password", help="give an account a new random password (printed) and sign it out"
     )
@@ -114,6 +122,7 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
                     ("moved", acc.actor is not None and acc.actor.moved_to),
                     ("deleted", acc.deleted_at),
                     ("suspended", acc.suspended_at),
+                    ("silenced", acc.actor is not None and acc.actor.silenced_at),
                 )
                 if on
             ]
@@ -122,12 +131,19 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
         return "\n".join(lines)
     account = _account(db, args.name)
     handle = f"@{account.username}@{settings.domain}"
+    node = Node(db, urls, settings.domain)
     if args.account_cmd == "suspend":
-        asyncio.run(admin.suspend(db, account.username, by=None, now=time.time()))
-        return f"suspended {handle}: sign-in refused, sessions and tokens ended"
+        asyncio.run(admin.suspend(node, account.username, by=None, now=time.time()))
+        return f"suspended {handle}: sign-in refused, sessions and tokens ended, posts hidden"
     if args.account_cmd == "unsuspend":
-        asyncio.run(admin.unsuspend(db, account.username))
+        asyncio.run(admin.unsuspend(node, account.username, now=time.time()))
         return f"lifted the suspension of {handle}"
+    if args.account_cmd == "silence":
+        asyncio.run(admin.silence(node, account.username, now=time.time()))
+        return f"silenced {handle}: its posts stay out of public timelines for non-followers"
+    if args.account_cmd == "unsilence":
+        asyncio.run(admin.unsilence(node, account.username))
+        return f"lifted the silence of {handle}"
     if args.account_cmd == "reset-password":
         password = asyncio.run(admin.reset_password(db, account.username, now=time.time()))
         return f"new password for {handle}: {password}"

@@ -161,7 +161,13 @@ def accounts_rendering(
 def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
     counts = ctx.actor_counts.get(actor.uri, ActorCounts())
     created = actor.published or actor.fetched_at or 0.0
+    moderated: dict[str, Any] = {}  # Mastodon's optional attributes, there only when true
+    if actor.suspended_at is not None:
+        moderated["suspended"] = True
+    if actor.silenced_at is not None:
+        moderated["limited"] = True
     return {
+        **moderated,
         "id": str(actor.id),
         "username": actor.username,
         "acct": actor.username if actor.local else actor.acct,

@@ -69,6 +69,30 @@ def local_actor_document(
         also_known_as=actor.also_known_as,
         moved_to=actor.moved_to,
         fields=actor.fields,
+        suspended=actor.suspended_at is not None,
+    )
+
+
+def send_profile(
+    db: sqlite_utils.Database, ctx: OutboundContext, account: AccountRow, outcome: str
+) -> Sent:
+    """Tell the followers' servers what the account's actor document says now
+    (an Update of the actor: after a profile change, a suspension or its end)."""
+    fresh = accounts_store.get_account_by_id(db, account.id)
+    assert fresh is not None and fresh.actor is not None
+    urls = ctx.urls
+    update = builders.activity(
+        "Update",
+        activity_id=new_activity_id(urls, account.username),
+        actor=fresh.actor.uri,
+        obj=builders.strip_context(local_actor_document(db, urls, fresh)),
+        to=[PUBLIC],
+        cc=[urls.followers(account.username)],
+        published=ctx.now,
+    )
+    inboxes = social.follower_inboxes(db, fresh.actor.uri)
+    return publish(
+        db, ctx, fresh, update, inboxes, visibility="public", effects=Effects(outcome=outcome)
     )
 
 
@@ -161,17 +185,4 @@ def update_profile(
     )
     if not values:
         return None
-    fresh = accounts_store.get_account_by_id(db, account.id)
-    assert fresh is not None
-    update = builders.activity(
-        "Update",
-        activity_id=new_activity_id(urls, account.username),
-        actor=actor.uri,
-        obj=builders.strip_context(local_actor_document(db, urls, fresh)),
-        to=[PUBLIC],
-        cc=[urls.followers(account.username)],
-        published=ctx.now,
-    )
-    inboxes = social.follower_inboxes(db, actor.uri)
-    effects = Effects(outcome="updated")
-    return publish(db, ctx, account, update, inboxes, visibility="public", effects=effects)
+    return send_profile(db, ctx, account, "updated")

@@ -25,6 +25,10 @@ class Audience:
     visibility: str
     # Everyone the post addresses by name (its ``to`` and ``cc``).
     addressed: Collection[str] = ()
+    # An admin suspended the author: nobody sees the post while that lasts. (A
+    # silenced author's posts stay readable; only public listings leave them
+    # out for non-followers: ``store/moderation.py``.)
+    author_suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ def needs_follow_check(audience: Audience, viewer: Viewer) -> bool:
     """Whether ``may_see`` depends on ``viewer.follows_author`` (so it is worth a read)."""
     return (
         audience.visibility == "private"
+        and not audience.author_suspended
         and viewer.uri is not None
         and viewer.uri != audience.author_uri
         and viewer.uri not in audience.addressed
@@ -56,7 +61,10 @@ def needs_follow_check(audience: Audience, viewer: Viewer) -> bool:
 
 def may_see(audience: Audience, viewer: Viewer) -> bool:
     """Open posts to anyone; others to their author and whoever they address by
-    name; followers-only posts also to accepted followers of the author."""
+    name; followers-only posts also to accepted followers of the author. No
+    post of a suspended author to anyone."""
+    if audience.author_suspended:
+        return False
     if is_open(audience.visibility):
         return True
     if viewer.uri is None:

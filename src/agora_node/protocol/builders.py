@@ -23,6 +23,7 @@ ACTOR_CONTEXT: list[Any] = [
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
+        "suspended": "toot:suspended",
         "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
         "movedTo": {"@id": "as:movedTo", "@type": "@id"},
         "schema": "http://schema.org#",
@@ -67,7 +68,12 @@ def actor_document(
     also_known_as: tuple[str, ...] = (),
     moved_to: str | None = None,
     fields: tuple[dict[str, str], ...] = (),
+    suspended: bool = False,
 ) -> dict[str, Any]:
+    """A local actor. A ``suspended`` one keeps what identifies it (id, keys,
+    inbox) and says ``suspended``, its profile left out, as Mastodon serves one."""
+    if suspended:
+        display_name, summary_html, discoverable, fields = "", "", False, ()
     doc: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
         "id": uri,
@@ -106,6 +112,8 @@ def actor_document(
         doc["attachment"] = [
             {"type": "PropertyValue", "name": f["name"], "value": f["value"]} for f in fields
         ]
+    if suspended:
+        doc["suspended"] = True
     return doc
 
 

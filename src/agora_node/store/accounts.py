@@ -40,6 +40,9 @@ class ActorRow:
     last_move_at: float | None
     # Custom emoji its name and bio use: (shortcode, image url).
     emojis: tuple[tuple[str, str], ...] = ()
+    # Moderation (store/moderation.py): suspended, silenced, since when.
+    suspended_at: float | None = None
+    silenced_at: float | None = None
 
     @property
     def acct(self) -> str:
@@ -69,7 +72,8 @@ class AccountRow:
 _ACTOR_COLUMNS = (
     "id, uri, local, type, username, host, display_name, summary, url, inbox, outbox, "
     "shared_inbox, followers_uri, following_uri, featured_uri, manually_approves, discoverable, "
-    "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at, emojis"
+    "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at, emojis, "
+    "suspended_at, silenced_at"
 )
 
 
@@ -107,6 +111,8 @@ def _actor(row: tuple[Any, ...]) -> ActorRow:
         deleted_at=row[22],
         last_move_at=row[23],
         emojis=tuple((str(s), str(u)) for s, u in _listed(row[24])),
+        suspended_at=row[25],
+        silenced_at=row[26],
     )
 
 
@@ -153,10 +159,11 @@ def search_actors(
     db: sqlite_utils.Database, query: str, limit: int, offset: int = 0
 ) -> list[ActorRow]:
     """Known live actors whose username starts with ``query`` or whose display
-    name contains it; ours first, then by name."""
+    name contains it, not suspended; ours first, then by name."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = db.execute(
         f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE deleted_at IS NULL AND username <> '' "
+        "AND suspended_at IS NULL "
         "AND (username LIKE :prefix ESCAPE '\\' OR display_name LIKE :inside ESCAPE '\\') "
         "ORDER BY local DESC, username COLLATE NOCASE, host LIMIT :limit OFFSET :offset",
         {"prefix": f"{escaped}%", "inside": f"%{escaped}%", "limit": limit, "offset": offset},
@@ -275,12 +282,14 @@ def get_first_admin(db: sqlite_utils.Database) -> AccountRow | None:
 
 
 def local_directory(db: sqlite_utils.Database, limit: int, offset: int) -> list[ActorRow]:
-    """Local accounts that chose to be listed, the most recently active first."""
+    """Local accounts that chose to be listed (and moderation leaves listed),
+    the most recently active first."""
     rows = db.execute(
         "SELECT "
         + ", ".join(f"x.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
         + " FROM accounts a JOIN actors x ON x.id = a.actor_id"
-        " WHERE a.deleted_at IS NULL AND a.suspended_at IS NULL AND x.discoverable = 1"
+        " WHERE a.deleted_at IS NULL AND x.suspended_at IS NULL AND x.silenced_at IS NULL"
+        " AND x.discoverable = 1"
         " ORDER BY (SELECT max(o.id) FROM objects o WHERE o.actor_uri = x.uri) DESC, a.id"
         " LIMIT ? OFFSET ?",
         [limit, offset],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from agora_node.store.accounts import ActorRow, get_actors_by_uris
+from agora_node.store.moderation import SILENCED_ACTORS, SUSPENDED_ACTORS
 from agora_node.store.mutes import muted_by
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow
@@ -30,11 +31,13 @@ TREND_KINDS = ("tag", "status", "link")
 
 def _recent_public(since: float) -> str:
     """SQL: ids of the newest public original live posts published since ``since``,
-    among the newest ``MAX_ROWS`` rows stored."""
+    among the newest ``MAX_ROWS`` rows stored, by authors moderation leaves in
+    trends (neither suspended nor silenced)."""
     return f"""SELECT o.id FROM objects o INDEXED BY objects_public
         WHERE o.visibility = 'public'
           AND o.id > (SELECT coalesce(max(id), 0) FROM objects) - {MAX_ROWS}
           AND o.boost_of IS NULL AND o.deleted_at IS NULL AND o.published >= {float(since)!r}
+          AND o.actor_uri NOT IN ({SUSPENDED_ACTORS}) AND o.actor_uri NOT IN ({SILENCED_ACTORS})
         ORDER BY o.id DESC LIMIT {MAX_SCANNED}"""
 
 
@@ -132,6 +135,7 @@ def suggestions(db: sqlite_utils.Database, me: str, limit: int) -> list[tuple[Ac
         UNION SELECT target_uri FROM blocks WHERE actor_uri = :me
         UNION SELECT actor_uri FROM blocks WHERE target_uri = :me
         UNION {muted_by(":me")}
+        UNION {SUSPENDED_ACTORS} UNION {SILENCED_ACTORS}
         UNION SELECT target_uri FROM suggestion_dismissals WHERE actor_uri = :me"""
     friends = db.execute(
         f"""SELECT f2.followee_uri, count(*) AS n FROM follows f1

@@ -702,6 +702,19 @@ V19 = [
     "CREATE INDEX import_rows_pending ON import_rows(state) WHERE state = 'pending'",
 ]
 
+# Moderation of accounts, local and remote: a suspended actor's posts are seen
+# by nobody; a silenced (limited) one's stay out of public listings for anyone
+# who does not follow it. Local suspensions so far move over.
+V20 = [
+    "ALTER TABLE actors ADD COLUMN suspended_at REAL",
+    "ALTER TABLE actors ADD COLUMN silenced_at REAL",
+    "CREATE INDEX actors_suspended ON actors(uri) WHERE suspended_at IS NOT NULL",
+    "CREATE INDEX actors_silenced ON actors(uri) WHERE silenced_at IS NOT NULL",
+    "UPDATE actors SET suspended_at = (SELECT a.suspended_at FROM accounts a "
+    "WHERE a.actor_id = actors.id) WHERE id IN "
+    "(SELECT actor_id FROM accounts WHERE suspended_at IS NOT NULL)",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -723,6 +736,7 @@ MIGRATIONS: list[list[str]] = [
     V17,
     V18,
     V19,
+    V20,
 ]
 
 

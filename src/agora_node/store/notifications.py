@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.moderation import SUSPENDED_ACTORS, silenced_for
 from agora_node.store.mutes import conversation_key, muted_by
 from agora_node.store.timelines import Page, in_page_order
 
@@ -37,13 +38,16 @@ def notification_from_row(row: tuple[Any, ...]) -> NotificationRow:
 
 
 def shown_notification(me: str = ":me") -> str:
-    """From a known actor the account neither blocks nor mutes (for notifications);
+    """From a known actor the account neither blocks nor mutes (for notifications),
+    not suspended, and not silenced unless the account follows it;
     about a live post, if any, of a conversation the account has not muted.
     ``me`` is the SQL naming the account's actor uri."""
     kinds = ", ".join(f"'{k}'" for k in _ABOUT_A_POST)
     return f"""EXISTS (SELECT 1 FROM actors x WHERE x.uri = n.from_actor_uri)
       AND n.from_actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = {me})
       AND n.from_actor_uri NOT IN ({muted_by(me, notifications=True)})
+      AND n.from_actor_uri NOT IN ({SUSPENDED_ACTORS})
+      AND n.from_actor_uri NOT IN ({silenced_for(me)})
       AND (n.type NOT IN ({kinds}) OR EXISTS (
            SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM conversation_mutes cm WHERE cm.actor_uri = {me}

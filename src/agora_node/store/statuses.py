@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from agora_node.protocol.vocab import OPEN_VISIBILITIES
+from agora_node.store.moderation import SUSPENDED_ACTORS
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, object_from_row
 from agora_node.store.timelines import Page, in_page_order
@@ -27,7 +28,8 @@ def readable_by_me(o: str) -> str:
     """Whether row ``o`` is a live post or boost the viewer ``:me`` ('' = anyone) may read.
 
     Public and unlisted to all; followers-only to accepted followers; direct to
-    the recipients; everything to its author. Never to someone its author blocks.
+    the recipients; everything to its author. Never to someone its author
+    blocks, and to nobody while its author is suspended.
     """
     return f"""{o}.deleted_at IS NULL AND {o}.type <> 'Tombstone'
           AND ({o}.visibility IN ({_OPEN}) OR {o}.actor_uri = :me
@@ -37,7 +39,8 @@ def readable_by_me(o: str) -> str:
                    SELECT 1 FROM follows f WHERE f.follower_uri = :me
                    AND f.followee_uri = {o}.actor_uri AND f.state = 'accepted')))
           AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
-                          AND k.target_uri = :me)"""
+                          AND k.target_uri = :me)
+          AND {o}.actor_uri NOT IN ({SUSPENDED_ACTORS})"""
 
 
 def get_status_for(

@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
+from agora_node.store.moderation import SUSPENDED_ACTORS, silenced_for
 from agora_node.store.mutes import muted_by
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
@@ -83,7 +84,8 @@ def _visible_at_home(o: str) -> str:
             SELECT 1 FROM objects b WHERE b.uri = {o}.boost_of AND b.deleted_at IS NULL
             AND NOT EXISTS (SELECT 1 FROM blocks k
                             WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)
-            AND b.actor_uri NOT IN ({muted_by(":me")})))"""
+            AND b.actor_uri NOT IN ({muted_by(":me")})
+            AND b.actor_uri NOT IN ({SUSPENDED_ACTORS})))"""
 
 
 # Whose posts and boosts make up a home timeline: the accepted followees and
@@ -94,6 +96,7 @@ _HOME_AUTHORS = f"""authors(uri) AS MATERIALIZED (
            UNION SELECT :me
            EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me
            EXCEPT {muted_by(":me")}
+           EXCEPT {SUSPENDED_ACTORS}
            EXCEPT SELECT m.actor_uri FROM lists l CROSS JOIN list_members m ON m.list_id = l.id
                   WHERE l.owner_uri = :me AND l.exclusive = 1)"""
 
@@ -105,15 +108,19 @@ def _addressing_me(bounds: str) -> str:
       WHERE r.actor_uri = :me AND {bounds}
         AND {_visible_at_home("o")} AND NOT EXISTS (
           SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)
-        AND o.actor_uri NOT IN ({muted_by(":me")})"""
+        AND o.actor_uri NOT IN ({muted_by(":me")})
+        AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})"""
 
 
 def public_to_me(o: str) -> str:
     """A public, live, original post whose author the viewer (``:me``) neither
-    blocks nor mutes, and who does not block the viewer."""
+    blocks nor mutes, who does not block the viewer, and whom moderation
+    leaves in public listings (not suspended; silenced only if followed)."""
     return f"""{o}.visibility = 'public' AND {o}.boost_of IS NULL AND {o}.deleted_at IS NULL
       AND {o}.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
       AND {o}.actor_uri NOT IN ({muted_by(":me")})
+      AND {o}.actor_uri NOT IN ({SUSPENDED_ACTORS})
+      AND {o}.actor_uri NOT IN ({silenced_for(":me")})
       AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
                       AND k.target_uri = :me)"""
 
@@ -282,7 +289,8 @@ def public_sql(page: Page, local: bool | None) -> str:
     Walks ``objects_public`` / ``objects_local_public`` in id order (the unary
     ``+`` keeps SQLite from walking ``objects_boost_of`` instead, which crosses
     the whole table when, say, there are no local posts yet). Authors the
-    viewer blocks or mutes, or who block the viewer, are left out.
+    viewer blocks or mutes, or who block the viewer, are left out, and those
+    moderation keeps out (suspended; silenced and not followed).
     """
     where = ("" if local is None else "o.local = :local AND ") + "o.visibility = 'public'"
     return f"""SELECT {_O_COLUMNS} FROM objects o
@@ -290,6 +298,8 @@ def public_sql(page: Page, local: bool | None) -> str:
           AND +o.boost_of IS NULL AND +o.deleted_at IS NULL
           AND o.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
           AND o.actor_uri NOT IN ({muted_by(":me")})
+          AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})
+          AND o.actor_uri NOT IN ({silenced_for(":me")})
           AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
                           AND k.target_uri = :me)
         ORDER BY o.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""

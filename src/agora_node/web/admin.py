@@ -20,6 +20,8 @@ from agora_node.actions import admin, signups
 from agora_node.config import EDITABLE_INSTANCE, MAX_RULES, REGISTRATION_MODES
 from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import Forbidden, NotFound, UnprocessableEntity
+from agora_node.federation.actor_cache import ACTOR_CACHE
+from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.store import accounts as accounts_store
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store import jobs as jobs_store
@@ -29,7 +31,7 @@ from agora_node.web.rendering import page
 from agora_node.web.session import Visitor, form, required_visitor, text_field
 from agora_node.workers.inbox import INBOX_JOB
 
-_ACCOUNT_ACTIONS = ("suspend", "unsuspend", "reset_password")
+_ACCOUNT_ACTIONS = ("suspend", "unsuspend", "silence", "unsilence", "reset_password")
 _SIGNUP_ACTIONS = ("approve", "reject")
 _LONGEST_INVITE_HOURS = 24 * 365
 
@@ -105,11 +107,20 @@ async def account_action(request: web.Request) -> web.Response:
     who = await _admin(request)
     await form(request)
     name, db, now = request.match_info["name"], request.app[DB], time.time()
-    if action == "suspend":
-        await admin.suspend(db, name, by=who.account, now=now)
+    if action in ("suspend", "unsuspend"):
+        if action == "suspend":
+            _, sent = await admin.suspend(_node(request), name, by=who.account, now=now)
+        else:
+            _, sent = await admin.unsuspend(_node(request), name, now=now)
+        request.app[ACTOR_CACHE].invalidate(name)
+        if sent is not None and sent.deliveries:
+            request.app[DELIVERY_WAKE].set()
         raise web.HTTPSeeOther("/admin/accounts")
-    if action == "unsuspend":
-        await admin.unsuspend(db, name)
+    if action == "silence":
+        await admin.silence(_node(request), name, now=now)
+        raise web.HTTPSeeOther("/admin/accounts")
+    if action == "unsilence":
+        await admin.unsilence(_node(request), name)
         raise web.HTTPSeeOther("/admin/accounts")
     password = await admin.reset_password(db, name, now=now)
     return await accounts(
