@@ -169,12 +169,17 @@ async def test_aliases_and_a_move_to_another_local_account(
     client, settings = await start_site(aiohttp_client, tmp_path)
     host = settings.domain
     await sign_in(client, "bob")
+    as_json = {"Accept": "application/activity+json"}
+    before = await (await client.get("/users/bob", headers=as_json)).json(content_type=None)
+    assert "alsoKnownAs" not in before  # and the rendered document is now cached
     added = await submit(
         client, "/settings/migration", "/settings/aliases/add", {"address": f"alice@{host}"}
     )
     assert added.status == 303
     page = await (await client.get("/settings/migration", headers=HTML)).text()
     assert f'href="{settings.base_url}/users/alice"' in page
+    after = await (await client.get("/users/bob", headers=as_json)).json(content_type=None)
+    assert after["alsoKnownAs"] == [f"{settings.base_url}/users/alice"]
     own = await submit(
         client, "/settings/migration", "/settings/aliases/add", {"address": f"bob@{host}"}
     )

@@ -15,6 +15,7 @@ from agora_node.actions import account as account_actions
 from agora_node.actions.imports import Importer, start_follows_import
 from agora_node.context import DB, SETTINGS
 from agora_node.errors import AgoraError, BadRequest, NotFound, UnprocessableEntity
+from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.exports import EXPORT_FILES, MAX_IMPORT_BYTES
 from agora_node.store import imports as imports_store
@@ -162,6 +163,7 @@ async def add_alias(request: web.Request) -> web.Response:
         if exc.status >= 500:
             raise
         return await _migration_page(request, who, error=exc.public_message, status=422)
+    request.app[ACTOR_CACHE].invalidate(who.username)
     raise web.HTTPSeeOther("/settings/migration")
 
 
@@ -169,6 +171,7 @@ async def remove_alias(request: web.Request) -> web.Response:
     who = await required_visitor(request)
     body = await form(request)
     await account_actions.remove_alias(caller_for(request, who), text_field(body, "alias"))
+    request.app[ACTOR_CACHE].invalidate(who.username)
     raise web.HTTPSeeOther("/settings/migration")
 
 
@@ -187,6 +190,7 @@ async def move(request: web.Request) -> web.Response:
         if exc.status >= 500:
             raise
         return await _migration_page(request, who, error=exc.public_message, status=422)
+    request.app[ACTOR_CACHE].invalidate(who.username)
     if effects.deliveries:
         request.app[DELIVERY_WAKE].set()
     raise web.HTTPSeeOther("/settings/migration")
@@ -220,6 +224,7 @@ async def delete_account(request: web.Request) -> web.Response:
     if text_field(body, "confirm").strip().lstrip("@") != who.username:
         return await _delete_page(request, who, error="Type your username to confirm.", status=422)
     effects = await account_actions.delete_own(caller_for(request, who))
+    request.app[ACTOR_CACHE].invalidate(who.username)
     if effects.deliveries:
         request.app[DELIVERY_WAKE].set()
     response = await page(

@@ -19,6 +19,7 @@ from agora_node.actions.profile import update_profile
 from agora_node.context import DB, SETTINGS
 from agora_node.entities import serialize
 from agora_node.errors import BadRequest, NotFound, Unauthorized, UnprocessableEntity
+from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.profile import MAX_FIELDS, ProfileChange
@@ -91,6 +92,7 @@ async def save_profile(request: web.Request) -> web.Response:
         return await _profile_page(
             request, who, error=exc.public_message.removeprefix("Validation failed: "), status=422
         )
+    request.app[ACTOR_CACHE].invalidate(who.username)
     if sent is not None and sent.deliveries:
         request.app[DELIVERY_WAKE].set()
     raise web.HTTPSeeOther("/settings/profile?saved=1")
