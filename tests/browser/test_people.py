@@ -209,3 +209,35 @@ def test_import_follows_from_a_file_and_export_them(net: Devnet, new_page: NewPa
         page.get_by_role("link", name="People you follow").click()
     exported = download.value.path().read_text()
     assert f"alice@{a.netloc},true,false," in exported
+
+
+def test_new_posts_arrive_live_and_older_ones_load_in_place(net: Devnet, new_page: NewPage) -> None:
+    base = net["B"].base_url
+    listener, speaker = new_page(), new_page()
+    sign_up(listener, base, "listener", "listener-password-1")
+    sign_up(speaker, base, "speaker", "speaker-password-1")
+    speaker.wait_for_url(base + "/home")
+    speaker.get_by_label("What is on your mind?").fill("An early post from the speaker")
+    speaker.get_by_role("button", name="Post").click()
+    speaker.wait_for_url(base + "/home")
+    listener.goto(base + "/@speaker")
+    listener.get_by_role("button", name="Follow").click()
+    expect(listener.get_by_role("button", name="Unfollow")).to_be_visible()
+    listener.goto(base + "/home")
+    listener.wait_for_timeout(500)  # the page's stream is open
+    speaker.get_by_label("What is on your mind?").fill("Live from the harbour wall")
+    speaker.get_by_role("button", name="Post").click()
+    show = listener.get_by_role("button", name="1 new post: show it")
+    expect(show).to_be_visible(timeout=10_000)
+    expect(listener.get_by_text("Live from the harbour wall")).to_have_count(0)
+    show.click()
+    expect(listener.get_by_text("Live from the harbour wall")).to_be_visible()
+    expect(show).to_be_hidden()
+    shot(listener, "home-live")
+
+    listener.goto(base + "/public/local?limit=1")
+    cards = listener.locator("section.feed article.status")
+    expect(cards).to_have_count(1)
+    listener.get_by_role("link", name="Older posts").click()
+    expect(cards).to_have_count(2)
+    assert listener.url == base + "/public/local?limit=1"  # the page grew in place

@@ -1,4 +1,5 @@
-"""Signing in with a username and password, for every surface that offers it.
+"""Signing in with a username and password, for every surface that offers it,
+and the browser session a sign-in on the pages leaves.
 
 The OAuth password grant (api) and the authorize page (web) both call
 ``authenticate_password``; it takes values, not a request, so the rule (the
@@ -19,10 +20,31 @@ from agora_node.processing import oauth as rules
 from agora_node.processing.accounts import hash_password, verify_password
 from agora_node.store import accounts as accounts_store
 from agora_node.store import tokens as tokens_store
+from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
+from agora_node.store.web_sessions import WebSessionRow
 
 log = logging.getLogger(__name__)
+
+# The cookie a signed-in browser holds: a random secret whose hash names its
+# row of ``web_sessions`` (web/session.py sets it; the pages' own stream reads it).
+SESSION_COOKIE = "agora_session"
+
+
+def session_id(secret: str) -> str:
+    return rules.hash_secret(secret)
+
+
+def signed_in(
+    c: sqlite_utils.Database, secret: str, now: float
+) -> tuple[AccountRow, WebSessionRow] | None:
+    """The account and live session behind a session cookie's ``secret``."""
+    row = sessions_store.get_live_session(c, session_id(secret), now)
+    account = accounts_store.get_account_by_id(c, row.account_id) if row else None
+    if row is None or account is None or account.actor is None:
+        return None
+    return account, row
 
 
 class LoginThrottled(TooManyRequests):

@@ -7,7 +7,8 @@ sends ``{"type": "subscribe", "stream": "hashtag", "tag": "cats"}`` (and
 ``/user/notification``, ``/list?list=``, ``/direct``. Events are Mastodon's:
 ``update``, ``notification``, ``delete``, ``status.update`` (and
 ``conversation`` on ``direct``), with the REST API's JSON as the payload.
-The token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``.
+The token comes from the header, ``access_token`` or ``Sec-WebSocket-Protocol``;
+an SSE stream opened by this site's own pages may use the session cookie.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import asyncio
 import functools
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from agora_node.actions.login import SESSION_COOKIE, signed_in
 from agora_node.api import auth
 from agora_node.api.requests import as_id
 from agora_node.api.stream_hub import STREAM_HUB, STREAMS, Event, Subscriber
@@ -36,12 +39,31 @@ HEARTBEAT_SECONDS = 15.0
 _MAX_TAG = 100
 
 
-async def _subscriber(request: web.Request) -> tuple[Subscriber, str | None]:
-    """Who connects (anonymous when no token is sent), and the WebSocket protocol to echo."""
+async def _page_session(request: web.Request) -> Subscriber:
+    """The signed-in browser of this site's own pages (their script opens an SSE
+    stream with the session cookie, as it cannot hold a token). Only for a
+    request the browser says comes from this site, never a WebSocket: another
+    site's page cannot listen to someone's home timeline."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret or request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        return Subscriber(None, None)
+    now = time.time()
+    found = await request.app[DB].read(lambda c: signed_in(c, secret, now))
+    if found is None:
+        return Subscriber(None, None)
+    account, _ = found
+    return Subscriber(account.id, account.actor.uri if account.actor else None)
+
+
+async def _subscriber(
+    request: web.Request, *, pages: bool = False
+) -> tuple[Subscriber, str | None]:
+    """Who connects (anonymous when no token is sent), and the WebSocket protocol to
+    echo; with ``pages``, a signed-in page of this site without a token too."""
     token = auth.stream_token(request)
     protocol = request.headers.get("Sec-WebSocket-Protocol", "").strip() or None
     if token is None:
-        return Subscriber(None, None), None
+        return (await _page_session(request) if pages else Subscriber(None, None)), None
     info = await auth.token_info(request, token)
     if not info.allows("read:statuses") and not info.allows("read:notifications"):
         raise Forbidden("This action is outside the authorized scopes", scope="read:statuses")
@@ -146,7 +168,7 @@ async def _control(db: Database, ws: web.WebSocketResponse, sub: Subscriber, tex
 
 def _sse(name: str) -> Any:
     async def view(request: web.Request) -> web.StreamResponse:
-        sub, _ = await _subscriber(request)
+        sub, _ = await _subscriber(request, pages=True)
         sub.streams.add(
             await _stream_key(
                 request.app[DB], sub, name, request.query.get("tag"), request.query.get("list")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 from aiohttp import web
@@ -69,7 +70,13 @@ async def tag_page(request: web.Request) -> web.Response:
     return await page(
         request,
         "tag.html",
-        {"name": name, "statuses": statuses, "older": older, "following": following},
+        {
+            "name": name,
+            "statuses": statuses,
+            "older": older,
+            "following": following,
+            "stream": "" if wanted.max_id else f"hashtag?tag={quote(name)}",
+        },
         title=f"#{name}",
     )
 

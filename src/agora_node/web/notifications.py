@@ -107,6 +107,7 @@ async def _marked(request: web.Request, kind: str, heading: str, empty: str) -> 
             "show_compose": False,
             "default_visibility": "public",
             "empty": empty,
+            "stream": "",
         },
         title=heading,
     )

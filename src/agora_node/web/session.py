@@ -25,15 +25,14 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from agora_node.actions.login import SESSION_COOKIE, signed_in
 from agora_node.context import DB, SETTINGS
 from agora_node.errors import Forbidden
 from agora_node.processing import oauth as secrets
-from agora_node.store import accounts as accounts_store
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.web_sessions import WebSessionRow
 
-SESSION_COOKIE = "agora_session"
 CSRF_COOKIE = "agora_csrf"
 CSRF_FIELD = "csrf"
 # A session not remembered ends after this long unused; a remembered one after REMEMBER.
@@ -82,16 +81,11 @@ async def visitor(request: web.Request) -> Visitor | None:
     if not secret:
         return None
     id_hash, now = secrets.hash_secret(secret), time.time()
-
-    def load(c: Any) -> Visitor | None:
-        row = sessions_store.get_live_session(c, id_hash, now)
-        account = accounts_store.get_account_by_id(c, row.account_id) if row else None
-        return Visitor(account, row) if row and account and account.actor else None
-
     db = request.app[DB]
-    found = await db.read(load)
-    if found is None:
+    pair = await db.read(lambda c: signed_in(c, secret, now))
+    if pair is None:
         return None
+    found = Visitor(*pair)
     if now - found.session.seen_at > _TOUCH_AFTER:
         until = _expiry(found.session.remember, now)
         await db.write(lambda c: sessions_store.touch_session(c, id_hash, now, until))
