@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import sqlite_utils
 from aiohttp import web
 
 from agora_node.actions.imports import Importer
+from agora_node.actions.media import MEDIA, MediaService, remove_unattached
 from agora_node.api import accounts as account_views
 from agora_node.api import (
     apps,
@@ -27,6 +29,7 @@ from agora_node.api import (
 from agora_node.api import conversations as conversation_views
 from agora_node.api import discovery as discovery_views
 from agora_node.api import lists as list_views
+from agora_node.api import media as media_views
 from agora_node.api import objects as object_views
 from agora_node.api import polls as poll_views
 from agora_node.api import search as search_views
@@ -66,6 +69,7 @@ from agora_node.protocol.urls import LocalUrls
 from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
+from agora_node.store import media as media_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
 from agora_node.web import account_settings, authorize, pages, rendering
@@ -181,6 +185,32 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     db.close()
 
 
+async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The media store and threads; uploads left half-processed by a stop are
+    marked failed, and uploads no post took are swept out every hour."""
+    settings = app[SETTINGS]
+    service = MediaService.local(settings.media_root, settings.media)
+    app[MEDIA] = service
+    db = app[DB]
+    await db.write(media_store.fail_interrupted)
+    await service.run(service.clear_incoming)
+
+    async def sweep() -> None:
+        while True:
+            try:
+                await remove_unattached(db, service, time.time())
+            except Exception:
+                log.exception("sweeping unattached uploads failed")
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(sweep(), name="media-sweep")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await service.close()
+
+
 def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
     """The instance actor's key pair, made once and kept."""
     if accounts_store.get_instance_value(conn, "instance_rsa_private_pem"):
@@ -284,6 +314,7 @@ def create_app(
     app[TURN_SHARE] = TurnShare()
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
+    app.cleanup_ctx.append(_media_ctx)
     app.cleanup_ctx.append(hub_ctx)
     if settings.server.loop_monitor:  # last: stopped first
         app.cleanup_ctx.append(
@@ -305,6 +336,7 @@ def create_app(
     app.add_routes(account_settings.routes())
     app.add_routes(web_explore.routes())
     app.add_routes(oauth.routes())
+    app.add_routes(media_views.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())
     app.add_routes(startup.routes())

@@ -96,13 +96,48 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    # Where uploads and the remote media cache live; empty: a folder beside the
+    # database (``agora.db-media``). Relative paths are relative to the config file.
+    path: str = ""
+    # The largest upload of each kind, in bytes (Mastodon's defaults).
+    max_image_bytes: int = 16 * 1024 * 1024
+    max_video_bytes: int = 99 * 1024 * 1024
+    max_audio_bytes: int = 99 * 1024 * 1024
+    # What an upload may hold in all; 0 is no limit.
+    max_bytes_per_account: int = 0
+    # An image with more pixels than this is refused (a decompression bomb guard).
+    max_image_pixels: int = 33_177_600
+    # Images larger than this many pixels are scaled down to it (1920x1080's area).
+    image_area: int = 1920 * 1080
+    # The longest side of the preview shown in timelines.
+    preview_size: int = 400
+    # The longest alt text.
+    max_description: int = 1500
+    # Uploads never attached to a post are removed after this many seconds.
+    orphan_after: int = 24 * 3600
+    # Keep copies of remote attachments, avatars and headers (fetched when first
+    # shown, served from here), up to this many bytes in all; 0 turns it off.
+    remote_cache_bytes: int = 1024 * 1024 * 1024
+    # The largest remote file kept, and how long one is kept after its last use.
+    remote_max_bytes: int = 16 * 1024 * 1024
+    remote_keep_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     source: str = ""
+
+    @property
+    def media_root(self) -> str:
+        """The folder of uploads and cached remote media."""
+        return self.media.path or f"{self.database.path}-media"
 
     @property
     def base_url(self) -> str:
@@ -124,6 +159,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseSettings,
     "federation": FederationSettings,
     "delivery": DeliverySettings,
+    "media": MediaSettings,
 }
 
 
@@ -216,6 +252,17 @@ def _check(settings: Settings) -> None:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             raise ConfigError(f"federation.allowed_networks: {net!r} is not a network") from None
+    md = settings.media
+    for key in ("max_image_bytes", "max_video_bytes", "max_audio_bytes", "max_image_pixels",
+                "image_area", "preview_size", "max_description", "orphan_after"):  # fmt: skip
+        if getattr(md, key) < 1:
+            raise ConfigError(f"media.{key}: must be >= 1")
+    if md.image_area > md.max_image_pixels:
+        raise ConfigError("media.image_area: must not exceed media.max_image_pixels")
+    for key in ("max_bytes_per_account", "remote_cache_bytes", "remote_max_bytes",
+                "remote_keep_days"):  # fmt: skip
+        if getattr(md, key) < 0:
+            raise ConfigError(f"media.{key}: must be >= 0")
     dl = settings.delivery
     if not 0 < dl.backoff_scale <= 10:
         raise ConfigError("delivery.backoff_scale: must be > 0 and <= 10")
@@ -321,6 +368,12 @@ def load_settings(path: str | Path) -> Settings:
         db_path = (p.parent / db_path).resolve()
         settings = dataclasses.replace(
             settings, database=dataclasses.replace(settings.database, path=str(db_path))
+        )
+    media_path = settings.media.path
+    if media_path and not Path(media_path).is_absolute():
+        settings = dataclasses.replace(
+            settings,
+            media=dataclasses.replace(settings.media, path=str((p.parent / media_path).resolve())),
         )
     return settings
 

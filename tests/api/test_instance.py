@@ -47,7 +47,12 @@ async def test_instance_v2_and_v1(app_client: Any) -> None:
     assert v2["domain"] == "agora.test" and v2["title"] == "Test Agora"
     assert v2["version"].startswith("4.") and "Agora" in v2["version"]
     assert v2["configuration"]["statuses"]["max_characters"] == MAX_TEXT
-    assert v2["configuration"]["media_attachments"]["supported_mime_types"] == []
+    media = v2["configuration"]["media_attachments"]
+    assert {"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"} <= set(
+        media["supported_mime_types"]
+    )
+    assert media["image_size_limit"] == 16 * 1024 * 1024 and media["description_limit"] == 1500
+    assert v2["configuration"]["statuses"]["max_media_attachments"] == 4
     assert v2["registrations"] == {
         "enabled": True, "approval_required": True, "message": None, "url": None,
     }  # fmt: skip

@@ -60,7 +60,7 @@ async def test_post_read_and_federate(node, remotes) -> None:  # type: ignore[no
         ({"status": "   "}, 422, "Text can't be blank"),
         ({}, 422, "Text can't be blank"),
         ({"status": "x", "visibility": "everyone"}, 422, "visibility"),
-        ({"status": "x", "media_ids[]": "1"}, 422, "media"),
+        ({"status": "x", "media_ids[]": "1"}, 422, "no upload 1 to attach"),
         ({"status": "x", "sensitive": "perhaps"}, 422, "sensitive"),
         ({"status": "x", "in_reply_to_id": "999999"}, 404, "Record not found"),
         ({"status": "x", "in_reply_to_id": "nope"}, 404, "Record not found"),

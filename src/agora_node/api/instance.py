@@ -21,11 +21,12 @@ from aiohttp import web
 from agora_node import __version__
 from agora_node.actions import profile
 from agora_node.api.requests import base_url, caller_of, signed_in
-from agora_node.config import InstanceSettings
+from agora_node.config import InstanceSettings, MediaSettings
 from agora_node.context import DB, INSTANCE, SETTINGS
 from agora_node.entities import serialize
 from agora_node.processing import polls
-from agora_node.processing.outbound_notes import MAX_TEXT
+from agora_node.processing.media import SUPPORTED_TYPES
+from agora_node.processing.outbound_notes import MAX_ATTACHMENTS, MAX_TEXT
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
 
@@ -40,20 +41,26 @@ def _rules(inst: InstanceSettings) -> list[dict[str, str]]:
 def _status_limits() -> dict[str, Any]:
     return {
         "max_characters": MAX_TEXT,
-        "max_media_attachments": 0,
+        "max_media_attachments": MAX_ATTACHMENTS,
         "characters_reserved_per_url": _CHARACTERS_PER_URL,
     }
 
 
-_MEDIA_LIMITS = {
-    "supported_mime_types": [],
-    "image_size_limit": 0,
-    "image_matrix_limit": 0,
-    "video_size_limit": 0,
-    "video_frame_rate_limit": 0,
-    "video_matrix_limit": 0,
-    "description_limit": 0,
-}
+def _media_limits(media: MediaSettings) -> dict[str, Any]:
+    """What apps may upload. Video is kept as uploaded (no transcoding): its
+    frame rate and size limits are the upload's own, so they are not bounded
+    here beyond the file size."""
+    return {
+        "supported_mime_types": list(SUPPORTED_TYPES),
+        "description_limit": media.max_description,
+        "image_size_limit": media.max_image_bytes,
+        "image_matrix_limit": media.max_image_pixels,
+        "video_size_limit": media.max_video_bytes,
+        "video_frame_rate_limit": 120,
+        "video_matrix_limit": 8192 * 4320,
+    }
+
+
 _POLL_LIMITS = {
     "max_options": polls.MAX_OPTIONS,
     "max_characters_per_option": polls.MAX_OPTION_CHARS,
@@ -95,7 +102,7 @@ async def instance_v2(request: web.Request) -> web.Response:
                 "vapid": {"public_key": ""},
                 "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
                 "statuses": _status_limits(),
-                "media_attachments": _MEDIA_LIMITS,
+                "media_attachments": _media_limits(settings.media),
                 "polls": _POLL_LIMITS,
                 "translation": {"enabled": False},
             },
@@ -139,7 +146,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "configuration": {
                 "accounts": {"max_featured_tags": 0},
                 "statuses": _status_limits(),
-                "media_attachments": _MEDIA_LIMITS,
+                "media_attachments": _media_limits(settings.media),
                 "polls": _POLL_LIMITS,
             },
             "contact_account": contact,

@@ -91,12 +91,13 @@ def _draft(
     language = text_param(params, "language").strip() or defaults.language or None
     if language is not None and len(language) > _MAX_LANGUAGE:
         raise UnprocessableEntity("Validation failed: language is not a language code")
-    if params.get("media_ids"):
-        raise UnprocessableEntity("Validation failed: media attachments are not supported yet")
+    media_ids = _media_ids(params.get("media_ids"))
     text = text_param(params, "status")
     summary = text_param(params, "spoiler_text")
-    if not text.strip() and not summary.strip():
+    if not text.strip() and not summary.strip() and not media_ids:
         raise UnprocessableEntity("Validation failed: Text can't be blank")
+    if media_ids and params.get("poll") not in (None, "", {}):
+        raise UnprocessableEntity("Validation failed: a post with a poll takes no attachments")
     return Draft(
         text=text,
         visibility=visibility,  # checked above
@@ -105,7 +106,19 @@ def _draft(
         language=language,
         in_reply_to=in_reply_to,
         poll=_poll_draft(params.get("poll")),
+        media_ids=media_ids,
     )
+
+
+def _media_ids(raw: Any) -> tuple[int, ...]:
+    """``media_ids[]`` (or one ``media_ids``): the ids of one's uploads, in order."""
+    if raw in (None, "", []):
+        return ()
+    values = raw if isinstance(raw, list) else [raw]
+    ids = tuple(as_id(v) for v in values)
+    if any(i is None for i in ids):
+        raise UnprocessableEntity("Validation failed: media_ids must be upload ids")
+    return tuple(i for i in ids if i is not None)
 
 
 def _poll_draft(raw: Any) -> PollDraft | None:

@@ -24,6 +24,7 @@ from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
+from agora_node.store import media as media_store
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
@@ -31,6 +32,7 @@ from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings, ActorRow
+from agora_node.store.media import MediaRow
 from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import ObjectRow
 from agora_node.store.timelines import ActorCounts, Page, StatusCounts, TagRow
@@ -80,6 +82,8 @@ class Rendering:
     muted_threads: set[str] = field(default_factory=set)
     own_votes: dict[str, list[int]] = field(default_factory=dict)
     hidden_totals: set[str] = field(default_factory=set)
+    # The uploads attached to local posts, by post.
+    media: dict[str, list[MediaRow]] = field(default_factory=dict)
 
 
 def load_statuses(
@@ -117,6 +121,9 @@ def load_statuses(
         pinned=timelines_store.featured_among(db, viewer, uris) if viewer else set(),
         own_votes=polls_store.own_votes_among(db, viewer, questions) if viewer else {},
         hidden_totals=polls_store.hidden_totals_among(db, questions),
+        media=media_store.media_of_posts(
+            db, [o.uri for o in content if o.local and "attachment" in o.data]
+        ),
         muted_threads=(
             mutes_store.muted_conversations_among(
                 db, viewer, [o.conversation or o.uri for o in content]
@@ -284,14 +291,59 @@ def _account_of(ctx: Rendering, uri: str) -> dict[str, Any]:
 def _media_type(media_type: str | None, kind: str) -> str:
     major = (media_type or "").split("/", 1)[0]
     if major in ("image", "video", "audio"):
-        return "gifv" if media_type == "image/gif" else major
+        return major  # an animated GIF is an image to apps (their "gifv" is a video)
     return {"Image": "image", "Video": "video", "Audio": "audio"}.get(kind, "unknown")
 
 
-def _attachments(obj: ObjectRow) -> list[dict[str, Any]]:
+def aspect(width: int, height: int) -> float:
+    return round(width / height, 4)
+
+
+def _size_meta(width: int | None, height: int | None, **extra: Any) -> dict[str, Any]:
+    if not width or not height:
+        return {}
+    return {"width": width, "height": height, "size": f"{width}x{height}",
+            "aspect": aspect(width, height), **extra}  # fmt: skip
+
+
+def media_json(base_url: str, row: MediaRow) -> dict[str, Any]:
+    """Mastodon's MediaAttachment for one of our uploads (``url`` null while it
+    is processed)."""
+    url = f"{base_url}/media/{row.file_key}" if row.file_key else None
+    preview = f"{base_url}/media/{row.preview_key}" if row.preview_key else None
+    meta: dict[str, Any] = {}
+    if original := _size_meta(row.width, row.height):
+        meta["original"] = original
+    if small := _size_meta(row.preview_width, row.preview_height):
+        meta["small"] = small
+    if row.kind == "image":
+        meta["focus"] = {"x": row.focus_x, "y": row.focus_y}
+    return {
+        "id": str(row.id),
+        "type": row.kind,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": row.description or None,
+        "blurhash": row.blurhash,
+    }
+
+
+def _attachments(ctx: Rendering, obj: ObjectRow) -> list[dict[str, Any]]:
+    if obj.local:
+        return [media_json(ctx.base_url, m) for m in ctx.media.get(obj.uri, ())]
     out = []
     for index, att in enumerate(obj.data.get("attachments") or []):
         kind = _media_type(att.get("mediaType"), att.get("type") or "")
+        meta: dict[str, Any] = {}
+        if original := _size_meta(att.get("width"), att.get("height")):
+            meta["original"] = original
+        focus = att.get("focalPoint")
+        if kind == "image" and focus:
+            meta["focus"] = {"x": focus[0], "y": focus[1]}
         out.append(
             {
                 "id": str(obj.id * 100 + index),
@@ -301,7 +353,7 @@ def _attachments(obj: ObjectRow) -> list[dict[str, Any]]:
                 "remote_url": att.get("url"),
                 "preview_remote_url": None,
                 "text_url": None,
-                "meta": {},
+                "meta": meta,
                 "description": att.get("name") or None,
                 "blurhash": att.get("blurhash") or None,
             }
@@ -409,7 +461,7 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "in_reply_to_account_id": reply_to_account,
         "reblog": None,
         "application": None,
-        "media_attachments": _attachments(obj),
+        "media_attachments": _attachments(ctx, obj),
         **_tag_lists(ctx, obj),
         "card": None,
         "poll": poll_json(ctx, obj),

@@ -10,7 +10,7 @@ leaves a tombstone behind and goes to that audience too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
@@ -35,15 +35,19 @@ from agora_node.processing.outbound_text import MentionTarget, RenderedText, ren
 from agora_node.processing.polls import PollDraft, checked_draft, question_fields
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import plain_text, sanitize_display_name
+from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import AS_CONTEXT, Visibility
+from agora_node.store import media as media_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow, ActorRow
+from agora_node.store.media import MediaRow
 from agora_node.store.objects import ObjectRow
 
 MAX_TEXT = 5000
 MAX_SUMMARY = 500
+MAX_ATTACHMENTS = 4
 NOTE_CONTEXT: list[Any] = [
     AS_CONTEXT,
     {
@@ -75,6 +79,9 @@ class Draft:
     recipients: tuple[str, ...] = ()
     # A poll makes the post a Question.
     poll: PollDraft | None = None
+    # Uploads to attach, in order (the author's own, ready, not on another
+    # post); None on an edit keeps the post's attachments as they are.
+    media_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,14 +96,65 @@ class _Body:
 def _compose(ctx: OutboundContext, draft: Draft) -> _Body:
     text = plain_text(draft.text)
     summary = sanitize_display_name(draft.summary, MAX_SUMMARY + 1)
-    if not text and not summary:
-        raise UnprocessableEntity("a post needs some text")
+    if not text and not summary and not draft.media_ids:
+        raise UnprocessableEntity("a post needs some text or an attachment")
     if len(text) > MAX_TEXT:
         raise UnprocessableEntity(f"a post is limited to {MAX_TEXT} characters")
     if len(summary) > MAX_SUMMARY:
         raise UnprocessableEntity(f"a content warning is limited to {MAX_SUMMARY} characters")
     rendered = render(text, draft.mentions, ctx.domain, f"{ctx.urls.base_url}/tags")
     return _Body(text, rendered, summary, draft.sensitive or bool(summary))
+
+
+def _attachments(
+    db: sqlite_utils.Database, account: AccountRow, uri: str, ids: tuple[int, ...]
+) -> list[MediaRow]:
+    """The uploads a post takes, checked as Mastodon checks them: the author's
+    own, done processing, not on another post; at most four images, or one
+    video or audio file alone."""
+    if len(set(ids)) != len(ids):
+        raise UnprocessableEntity("Validation failed: an attachment is named twice")
+    if len(ids) > MAX_ATTACHMENTS:
+        raise UnprocessableEntity(
+            f"Validation failed: a post takes at most {MAX_ATTACHMENTS} attachments"
+        )
+    found = media_store.media_of_account(db, account.id, ids)
+    rows = []
+    for media_id in ids:
+        row = found.get(media_id)
+        if row is None or (row.object_uri is not None and row.object_uri != uri):
+            raise UnprocessableEntity(f"Validation failed: no upload {media_id} to attach")
+        if row.state != "ready":
+            raise UnprocessableEntity(
+                f"Validation failed: upload {media_id} is "
+                + ("still being processed" if row.state == "processing" else "not usable")
+            )
+        rows.append(row)
+    if len(rows) > 1 and any(r.kind in ("video", "audio") for r in rows):
+        raise UnprocessableEntity(
+            "Validation failed: a video or audio file cannot be attached with anything else"
+        )
+    return rows
+
+
+def attachment_documents(urls: LocalUrls, rows: list[MediaRow]) -> list[dict[str, Any]]:
+    """The attachments of a note, as Mastodon writes and reads them."""
+    docs = []
+    for row in rows:
+        doc: dict[str, Any] = {
+            "type": "Document",
+            "mediaType": row.mime,
+            "url": urls.media(row.file_key or ""),
+            "name": row.description or None,
+        }
+        if row.blurhash:
+            doc["blurhash"] = row.blurhash
+        if row.width and row.height:
+            doc["width"], doc["height"] = row.width, row.height
+        if row.kind == "image":
+            doc["focalPoint"] = [row.focus_x, row.focus_y]
+        docs.append(doc)
+    return docs
 
 
 def _tags(ctx: OutboundContext, body: _Body) -> list[dict[str, str]]:
@@ -177,6 +235,7 @@ def post(
     uri = new_object_id(ctx.urls, account.username)
     url = f"{ctx.urls.profile_page(account.username)}/{uri.rsplit('/', 1)[-1]}"
     poll = checked_draft(draft.poll) if draft.poll else None
+    media = _attachments(db, account, uri, draft.media_ids or ())
     kind = "Question" if poll else "Note"
     note: dict[str, Any] = {
         "@context": NOTE_CONTEXT,
@@ -191,6 +250,8 @@ def post(
         **(question_fields(poll, ctx.now) if poll else {}),
     }
     _apply_body(note, ctx, body, draft.language)
+    if media:
+        note["attachment"] = attachment_documents(ctx.urls, media)
     activity_id = new_activity_id(ctx.urls, account.username)
     create = builders.activity(
         "Create", activity_id=activity_id, actor=actor.uri, obj=builders.strip_context(note),
@@ -210,6 +271,8 @@ def post(
     if row_id is None:
         raise UnprocessableEntity("a post with this id exists")
     objects_store.set_tags(db, row_id, _tag_rows(note["tag"]))
+    if media:
+        media_store.attach(db, uri, [m.id for m in media])
     if poll is not None and poll.hide_totals:
         polls_store.set_hide_totals(db, uri, True)
     effects = Effects(outcome="posted")
@@ -252,9 +315,15 @@ def edit(
     """
     actor = actor_of(account)
     existing = own_note(db, actor, uri)
-    body = _compose(ctx, draft)
+    had = media_store.media_of_posts(db, [uri]).get(uri, [])
+    keep = tuple(m.id for m in had) if draft.media_ids is None else draft.media_ids
+    body = _compose(ctx, replace(draft, media_ids=keep))
     poll = checked_draft(draft.poll) if draft.poll else None
-    if poll is None and (body.text.html, body.summary, body.sensitive) == (
+    media = _attachments(db, account, uri, keep)
+    same_media = [(m.id, m.description, m.focus_x, m.focus_y) for m in media] == [
+        (m.id, m.description, m.focus_x, m.focus_y) for m in had
+    ]
+    if poll is None and same_media and (body.text.html, body.summary, body.sensitive) == (
         existing.content, existing.summary, existing.sensitive,
     ):  # fmt: skip
         raise UnprocessableEntity("the post is unchanged")
@@ -270,6 +339,10 @@ def edit(
         cc = [*cc, *new]
     note = {**existing.data, "to": to, "cc": cc, "updated": builders.iso(ctx.now)}
     _apply_body(note, ctx, body, draft.language)
+    note.pop("attachment", None)
+    if media:
+        note["attachment"] = attachment_documents(ctx.urls, media)
+    media_store.attach(db, uri, [m.id for m in media])
     changed: dict[str, Any] = {
         "content": body.text.html, "summary": body.summary, "sensitive": int(body.sensitive),
         "data": note, "updated": ctx.now,

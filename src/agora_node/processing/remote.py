@@ -164,6 +164,10 @@ def _content_of(obj: dict[str, Any]) -> str:
     return sanitize_html(_text(content, MAX_CONTENT))
 
 
+def _dimension(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 100_000
+
+
 def note_record(
     obj: dict[str, Any],
     *,
@@ -200,15 +204,24 @@ def note_record(
     attachments = []
     for att in as_list(obj.get("attachment"))[:20]:
         if isinstance(att, dict) and _http_uri(att.get("url")):
-            attachments.append(
-                {
-                    "type": _text(att.get("type"), 50) or "Document",
-                    "mediaType": _text(att.get("mediaType"), 100),
-                    "url": _url_of(att.get("url")),
-                    "name": sanitize_display_name(_text(att.get("name"), 1500), 1500),
-                    "blurhash": _text(att.get("blurhash"), 100),
-                }
-            )
+            kept: dict[str, Any] = {
+                "type": _text(att.get("type"), 50) or "Document",
+                "mediaType": _text(att.get("mediaType"), 100),
+                "url": _url_of(att.get("url")),
+                "name": sanitize_display_name(_text(att.get("name"), 1500), 1500),
+                "blurhash": _text(att.get("blurhash"), 100),
+            }
+            width, height = att.get("width"), att.get("height")
+            if _dimension(width) and _dimension(height):
+                kept["width"], kept["height"] = width, height
+            focus = att.get("focalPoint")
+            if (
+                isinstance(focus, list)
+                and len(focus) == 2
+                and all(isinstance(v, int | float) and -1 <= v <= 1 for v in focus)
+            ):
+                kept["focalPoint"] = [float(focus[0]), float(focus[1])]
+            attachments.append(kept)
     if attachments:
         data["attachments"] = attachments
     if obj_type == "Question":

@@ -56,6 +56,10 @@ class LocalUrls:
     def activity(self, username: str, activity_id: str) -> str:
         return f"{self.actor(username)}/activities/{activity_id}"
 
+    def media(self, key: str) -> str:
+        """A stored media file (``store/files.py`` key)."""
+        return f"{self.base_url}/media/{key}"
+
     def is_local(self, uri: str) -> bool:
         return uri == self.base_url or uri.startswith(self.base_url + "/")
 

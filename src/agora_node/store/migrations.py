@@ -715,6 +715,40 @@ V20 = [
     "(SELECT actor_id FROM accounts WHERE suspended_at IS NOT NULL)",
 ]
 
+# Uploaded media: one row per upload, its processed file and preview (keys of
+# store/files.py), what it shows, and the post it was attached to.
+V21 = [
+    """
+    CREATE TABLE media (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        file_key TEXT,
+        preview_key TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        width INTEGER,
+        height INTEGER,
+        preview_width INTEGER,
+        preview_height INTEGER,
+        blurhash TEXT,
+        focus_x REAL NOT NULL DEFAULT 0,
+        focus_y REAL NOT NULL DEFAULT 0,
+        description TEXT NOT NULL DEFAULT '',
+        object_uri TEXT,
+        position INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'ready',
+        error TEXT,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX media_object ON media(object_uri, position) WHERE object_uri IS NOT NULL",
+    "CREATE INDEX media_unattached ON media(created_at) WHERE object_uri IS NULL",
+    "CREATE INDEX media_file ON media(file_key)",
+    "CREATE INDEX media_preview ON media(preview_key)",
+    "CREATE INDEX media_account ON media(account_id)",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -737,6 +771,7 @@ MIGRATIONS: list[list[str]] = [
     V18,
     V19,
     V20,
+    V21,
 ]
 
 
