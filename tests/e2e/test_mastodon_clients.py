@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -29,8 +30,10 @@ import aiohttp
 import pytest
 import requests
 from mastodon import Mastodon, StreamListener
+from PIL import Image
 
 from agora_node.devnet import Devnet, LocalNode
+from tests.api.test_media import photo
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
@@ -269,3 +272,29 @@ def test_more_of_a_session_with_mastodon_py(pair: Devnet) -> None:
     assert eventually(
         lambda: [n for n in alice.notifications(types=["status"]) if n.status.uri == said.uri]
     )
+
+
+def test_a_photo_posted_with_mastodon_py_reaches_the_other_node(pair: Devnet) -> None:
+    a, b = pair.nodes
+    alice, bob = signed_in(a, "alice"), signed_in(b, "bob")
+    upload = bob.media_post(
+        photo(640, 480, orientation=6), mime_type="image/jpeg", file_name="gulls.jpg",
+        description="Two gulls on the harbour wall", focus=(0.2, -0.4), synchronous=True,
+    )  # fmt: skip
+    assert upload.type == "image" and upload.description == "Two gulls on the harbour wall"
+    assert upload.meta.focus.x == 0.2 and upload.meta.focus.y == -0.4
+    post = bob.status_post("Gulls today", media_ids=[upload], sensitive=True)
+    assert [m.id for m in post.media_attachments] == [upload.id]
+    # What bob's node serves has no metadata left, and stands upright.
+    served = requests.get(upload.url, timeout=10)
+    kept = Image.open(io.BytesIO(served.content))
+    assert served.headers["Content-Type"] == "image/jpeg" and kept.size == (480, 640)
+    assert not kept.getexif() and b"secret place" not in served.content
+    # Node A finds the post and shows the picture with its alt text.
+    found = alice.search_v2(post.uri, resolve=True).statuses
+    assert [s.uri for s in found] == [post.uri]
+    (remote,) = found[0].media_attachments
+    assert remote.description == "Two gulls on the harbour wall"
+    assert remote.url == upload.url and remote.blurhash == upload.blurhash
+    assert remote.meta.original.width == 480 and remote.meta.focus.x == 0.2
+    assert found[0].sensitive is True
