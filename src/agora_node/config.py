@@ -114,6 +114,8 @@ class MediaSettings:
     preview_size: int = 400
     # The longest alt text.
     max_description: int = 1500
+    # Refuse a post whose images have no description (alt text), on every surface.
+    require_alt_text: bool = False
     # Uploads never attached to a post are removed after this many seconds.
     orphan_after: int = 24 * 3600
     # Keep copies of remote attachments, avatars and headers (fetched when first

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agora_node.devnet import Devnet, run_cli
+from tests.api.test_media import photo
 from tests.browser.conftest import shot, sign_in, sign_up
 
 pytestmark = pytest.mark.e2e
@@ -241,3 +242,35 @@ def test_new_posts_arrive_live_and_older_ones_load_in_place(net: Devnet, new_pag
     listener.get_by_role("link", name="Older posts").click()
     expect(cards).to_have_count(2)
     assert listener.url == base + "/public/local?limit=1"  # the page grew in place
+
+
+def test_post_a_picture_with_alt_text_and_see_it_on_the_other_node(
+    net: Devnet, new_page: NewPage
+) -> None:
+    a, b = net["A"], net["B"]
+    painter = new_page()
+    sign_up(painter, b.base_url, "painter", "painter-password-1")
+    painter.wait_for_url(b.base_url + "/home")
+    painter.get_by_label("What is on your mind?").fill("The harbour at dusk")
+    painter.get_by_text("Add pictures, a video or audio").click()
+    painter.get_by_label("File 1").set_input_files(
+        files=[{"name": "dusk.jpg", "mimeType": "image/jpeg", "buffer": photo(800, 600)}]
+    )
+    painter.get_by_label("Description 1").fill("Boats against an orange sky")
+    painter.get_by_role("button", name="Post").click()
+    painter.wait_for_url(b.base_url + "/home")
+    picture = painter.get_by_role("img", name="Boats against an orange sky")
+    expect(picture).to_be_visible()
+    assert picture.evaluate("img => img.naturalWidth") == 400  # the preview
+    shot(painter, "home-picture")
+    page_path = painter.locator("article.status").first.locator("p.when a").get_attribute("href")
+    status_id = str(page_path).rsplit("/", 1)[-1]
+    note_uri = painter.request.get(f"{b.base_url}/api/v1/statuses/{status_id}").json()["uri"]
+    viewer = new_page()
+    sign_in(viewer, a.base_url, "mod", "mod-password-123")
+    viewer.goto(a.base_url + "/search")
+    viewer.get_by_role("searchbox").fill(note_uri)
+    viewer.get_by_role("button", name="Search").click()
+    remote = viewer.get_by_role("img", name="Boats against an orange sky")
+    expect(remote).to_be_visible()
+    assert remote.evaluate("img => img.complete && img.naturalWidth > 0")

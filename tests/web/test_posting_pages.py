@@ -7,10 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
+from agora_node.actions.media import MEDIA
+from agora_node.app import create_app
 from agora_node.context import DB
 from agora_node.store import accounts as accounts_store
 from agora_node.store import relationships as relationships_store
-from tests.web.rig import HTML, sign_in, start_site, submit, token_on
+from tests.api.test_media import photo, png_bytes
+from tests.conftest import add_account, make_settings
+from tests.web.rig import HTML, PASSWORD, csrf_in, sign_in, start_site, submit, token_on
 
 
 async def _post(client: Any, **fields: str) -> None:
@@ -199,3 +205,79 @@ async def test_timelines_page_by_max_id_and_limit(
         resp = await client.get(f"/home?limit={bad}", headers=HTML)
         assert resp.status == 400, bad
         assert "limit must be a number from 1 to 40" in await resp.text()
+
+
+async def _compose_with_files(
+    client: Any, token: str, fields: dict[str, str], files: dict[str, bytes]
+) -> Any:
+    data = aiohttp.FormData()
+    data.add_field("csrf", token)
+    for name, value in fields.items():
+        data.add_field(name, value)
+    for name, content in files.items():
+        data.add_field(name, content, filename=f"{name}.jpg", content_type="image/jpeg")
+    return await client.post("/statuses", data=data, headers=HTML, allow_redirects=False)
+
+
+def _stored_files(client: Any) -> list[Path]:
+    root = client.server.app[MEDIA].files.root
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_a_post_with_pictures_and_alt_text_from_the_compose_form(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    home = await (await client.get("/home", headers=HTML)).text()
+    assert 'enctype="multipart/form-data"' in home and 'name="media_0"' in home
+    token = csrf_in(home)
+    resp = await _compose_with_files(
+        client, token,
+        {"status": "Gulls", "alt_0": "Two gulls on a wall", "sensitive": "1", "next": "/home"},
+        {"media_0": photo(), "media_2": png_bytes()},
+    )  # fmt: skip
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get("/home", headers=HTML)).text()
+    assert 'alt="Two gulls on a wall"' in page and "<summary>Sensitive media" in page
+    assert '<figcaption class="muted" aria-hidden="true">Two gulls on a wall</figcaption>' in page
+    assert page.count("<figure>") == 2
+    # two pictures; each small enough to be its own preview (the same bytes, one file)
+    assert len(_stored_files(client)) == 2
+    # a picture alone is a post
+    alone = await _compose_with_files(client, token, {"next": "/home"}, {"media_0": photo(64, 64)})
+    assert alone.status == 303
+    # a bad file refuses the post and keeps nothing of it
+    before = _stored_files(client)
+    bad = await _compose_with_files(
+        client, token, {"status": "x", "next": "/home"},
+        {"media_0": photo(32, 32), "media_1": b"not a picture at all"},
+    )  # fmt: skip
+    assert bad.status == 422 and "not an image" in await bad.text()
+    assert _stored_files(client) == before
+    # without the form's token nothing is read into a file
+    forged = await _compose_with_files(client, "wrong", {"status": "x"}, {"media_0": photo()})
+    assert forged.status == 403 and _stored_files(client) == before
+
+
+async def test_the_server_can_ask_for_alt_text_everywhere(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path, instance={"base_url": "http://agora.test"}, media={"require_alt_text": True}
+    )
+    client = await aiohttp_client(create_app(settings))
+    add_account(client.server.app[DB], settings, "alice", password=PASSWORD)
+    await sign_in(client, "alice")
+    home = await (await client.get("/home", headers=HTML)).text()
+    assert "alt text, needed here" in home
+    refused = await _compose_with_files(
+        client, csrf_in(home), {"status": "x", "next": "/home"}, {"media_0": photo()}
+    )
+    assert refused.status == 422 and "describe every image" in await refused.text()
+    assert _stored_files(client) == []
+    described = await _compose_with_files(
+        client, csrf_in(home), {"status": "x", "alt_0": "a blue sky", "next": "/home"},
+        {"media_0": photo()},
+    )  # fmt: skip
+    assert described.status == 303

@@ -32,6 +32,8 @@ class Caller:
     domain: str
     account: AccountRow
     now: float
+    # The instance's posting policy (``media.require_alt_text``).
+    require_alt_text: bool = False
 
     @property
     def actor_uri(self) -> str:
@@ -49,4 +51,6 @@ class Caller:
 
     def context(self, fetched: Mapping[str, dict[str, Any]] | None = None) -> OutboundContext:
         """What a processing action run for this caller knows beyond the database."""
-        return OutboundContext(self.urls, self.domain, self.now, fetched or {})
+        return OutboundContext(
+            self.urls, self.domain, self.now, fetched or {}, self.require_alt_text
+        )

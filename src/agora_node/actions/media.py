@@ -312,6 +312,14 @@ async def remove_unattached(db: Database, service: MediaService, now: float) -> 
     return len(rows)
 
 
+async def discard(caller: Caller, service: MediaService, media_ids: list[int]) -> None:
+    """Delete the caller's uploads that no post took (a post that failed)."""
+    for media_id in media_ids:
+        row = await caller.db.read(functools.partial(media_store.get_media, media_id=media_id))
+        if row is not None and row.account_id == caller.account.id and row.object_uri is None:
+            await _delete_upload(caller.db, service, media_id)
+
+
 async def _delete_upload(db: Database, service: MediaService, media_id: int) -> None:
     unused = await db.write(lambda c: media_store.delete_media(c, media_id))
     await service.run(lambda: _delete_files(service.files, unused))

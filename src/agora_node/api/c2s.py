@@ -116,7 +116,10 @@ async def post_outbox(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     urls = request.app[URLS]
     resolver = Resolver(request.app[DB], request.app[FETCHER], urls, settings.domain)
-    call = Caller(request.app[DB], resolver, urls, settings.domain, account, time.time())
+    call = Caller(
+        request.app[DB], resolver, urls, settings.domain, account, time.time(),
+        settings.media.require_alt_text,
+    )  # fmt: skip
     scope = await action.scope(call, activity)
     if not token.allows(scope):
         raise _forbidden_scope(scope)

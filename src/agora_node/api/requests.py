@@ -152,7 +152,10 @@ def caller_of(request: web.Request, who: SignedIn) -> Caller:
     """The signed-in account as the one acting, with this node's resolver and clock."""
     settings, urls, db = request.app[SETTINGS], request.app[URLS], request.app[DB]
     resolver = Resolver(db, request.app[FETCHER], urls, settings.domain)
-    return Caller(db, resolver, urls, settings.domain, who.account, time.time())
+    return Caller(
+        db, resolver, urls, settings.domain, who.account, time.time(),
+        settings.media.require_alt_text,
+    )  # fmt: skip
 
 
 # -- responses ------------------------------------------------------------------

@@ -43,6 +43,8 @@ class OutboundContext:
     now: float
     # Remote documents fetched before the transaction, by id (posts replied to, liked…).
     fetched: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    # The instance asks for a description (alt text) on every attached image.
+    require_alt_text: bool = False
 
     @property
     def inbound(self) -> InboundContext:

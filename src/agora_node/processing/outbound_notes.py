@@ -107,11 +107,15 @@ def _compose(ctx: OutboundContext, draft: Draft) -> _Body:
 
 
 def _attachments(
-    db: sqlite_utils.Database, account: AccountRow, uri: str, ids: tuple[int, ...]
+    db: sqlite_utils.Database,
+    ctx: OutboundContext,
+    account: AccountRow,
+    uri: str,
+    ids: tuple[int, ...],
 ) -> list[MediaRow]:
     """The uploads a post takes, checked as Mastodon checks them: the author's
     own, done processing, not on another post; at most four images, or one
-    video or audio file alone."""
+    video or audio file alone; described, when the instance asks for it."""
     if len(set(ids)) != len(ids):
         raise UnprocessableEntity("Validation failed: an attachment is named twice")
     if len(ids) > MAX_ATTACHMENTS:
@@ -130,6 +134,10 @@ def _attachments(
                 + ("still being processed" if row.state == "processing" else "not usable")
             )
         rows.append(row)
+    if ctx.require_alt_text and any(r.kind == "image" and not r.description for r in rows):
+        raise UnprocessableEntity(
+            "Validation failed: describe every image (alt text): this server asks for it"
+        )
     if len(rows) > 1 and any(r.kind in ("video", "audio") for r in rows):
         raise UnprocessableEntity(
             "Validation failed: a video or audio file cannot be attached with anything else"
@@ -235,7 +243,7 @@ def post(
     uri = new_object_id(ctx.urls, account.username)
     url = f"{ctx.urls.profile_page(account.username)}/{uri.rsplit('/', 1)[-1]}"
     poll = checked_draft(draft.poll) if draft.poll else None
-    media = _attachments(db, account, uri, draft.media_ids or ())
+    media = _attachments(db, ctx, account, uri, draft.media_ids or ())
     kind = "Question" if poll else "Note"
     note: dict[str, Any] = {
         "@context": NOTE_CONTEXT,
@@ -319,7 +327,7 @@ def edit(
     keep = tuple(m.id for m in had) if draft.media_ids is None else draft.media_ids
     body = _compose(ctx, replace(draft, media_ids=keep))
     poll = checked_draft(draft.poll) if draft.poll else None
-    media = _attachments(db, account, uri, keep)
+    media = _attachments(db, ctx, account, uri, keep)
     same_media = [(m.id, m.description, m.focus_x, m.focus_y) for m in media] == [
         (m.id, m.description, m.focus_x, m.focus_y) for m in had
     ]

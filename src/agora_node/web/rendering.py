@@ -20,7 +20,7 @@ import jinja2
 from aiohttp import web
 
 from agora_node import __version__
-from agora_node.context import INSTANCE
+from agora_node.context import INSTANCE, SETTINGS
 from agora_node.processing.outbound_notes import MAX_TEXT
 from agora_node.web import session
 
@@ -144,6 +144,7 @@ async def page(
         "csrf": await session.csrf_token(request),
         "here": request.path_qs,
         "char_limit": MAX_TEXT,
+        "require_alt": request.app[SETTINGS].media.require_alt_text,
         **context,
     }
     resp = render(

@@ -16,18 +16,20 @@ MIME sniffing, no referrer beyond this origin.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-from multidict import MultiDictProxy
+from aiohttp import BodyPartReader, web
+from multidict import MultiDict, MultiDictProxy
 
 from agora_node.actions.login import SESSION_COOKIE, signed_in
+from agora_node.actions.media import Incoming, MediaService, receive
 from agora_node.context import DB, SETTINGS
-from agora_node.errors import Forbidden
+from agora_node.errors import BadRequest, Forbidden, PayloadTooLarge
 from agora_node.processing import oauth as secrets
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
@@ -172,14 +174,60 @@ async def form(request: web.Request) -> MultiDictProxy[Any]:
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise Forbidden("this form must be sent from a page of this site")
     body = await request.post()
-    sent = body.get(CSRF_FIELD)
-    found = await visitor(request)
+    _check_csrf(await visitor(request), request, body.get(CSRF_FIELD))
+    return body
+
+
+def _check_csrf(found: Visitor | None, request: web.Request, sent: object) -> None:
     expected = found.session.csrf if found else request.cookies.get(CSRF_COOKIE, "")
     if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
         raise Forbidden(
             "this form has expired or did not come from this site: reload the page and try again"
         )
-    return body
+
+
+# A form with files: its text fields are short; its files go to disk as they come.
+_FIELD_BYTES = 64 * 1024
+_MAX_FIELDS = 64
+
+
+async def form_with_files(
+    request: web.Request, service: MediaService
+) -> tuple[MultiDictProxy[str], dict[str, Incoming]]:
+    """A multipart form read as it arrives: text fields (checked for the CSRF
+    token, as ``form`` does) and the chosen files, each written to an incoming
+    file of ``service`` by field name. Nothing stays on disk when it fails."""
+    if not request.content_type.startswith("multipart/form-data"):
+        return await form(request), {}
+    fields: MultiDict[str] = MultiDict()
+    files: dict[str, Incoming] = {}
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or not part.name:
+                raise BadRequest("this form has a part without a name")
+            if part.filename is not None:
+                if part.filename and part.name not in files:
+                    got = await receive(part, service)
+                    if got.size:
+                        files[part.name] = got
+                    else:
+                        await service.run(functools.partial(got.path.unlink, missing_ok=True))
+                else:
+                    await part.release()  # no file chosen
+                continue
+            if len(fields) >= _MAX_FIELDS:
+                raise BadRequest("this form has too many fields")
+            raw = await part.read(decode=True)
+            if len(raw) > _FIELD_BYTES:
+                raise PayloadTooLarge(f"the field {part.name} is too long")
+            fields.add(part.name, raw.decode("utf-8", "replace"))
+        _check_csrf(await visitor(request), request, fields.get(CSRF_FIELD))
+    except BaseException:
+        for got in files.values():
+            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+        raise
+    return MultiDictProxy(fields), files
 
 
 def text_field(body: MultiDictProxy[Any], name: str) -> str:

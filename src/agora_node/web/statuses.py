@@ -8,23 +8,34 @@ send the browser back where it came from (``next``, a path on this site).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.actions import posts, social
+from agora_node.actions import media, posts, social
+from agora_node.actions.caller import Caller
+from agora_node.actions.media import Incoming, MediaService
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.entities import serialize
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.federation.actors import load_account
 from agora_node.federation.services import DELIVERY_WAKE
-from agora_node.processing.outbound_notes import Draft
+from agora_node.processing.outbound_notes import MAX_ATTACHMENTS, Draft
 from agora_node.protocol.vocab import VISIBILITIES
 from agora_node.store import statuses as statuses_store
 from agora_node.store.objects import ObjectRow
 from agora_node.web.rendering import page
-from agora_node.web.session import Visitor, form, required_visitor, safe_next, text_field, visitor
+from agora_node.web.session import (
+    Visitor,
+    form,
+    form_with_files,
+    required_visitor,
+    safe_next,
+    text_field,
+    visitor,
+)
 from agora_node.web.views import caller_for, path_id
 
 
@@ -89,14 +100,27 @@ async def _thread(request: web.Request, who: Visitor | None, row: ObjectRow) -> 
     )
 
 
-def _draft(body: Any, *, in_reply_to: str | None, visibility: str | None = None) -> Draft:
+def _draft(
+    body: Any,
+    *,
+    in_reply_to: str | None,
+    visibility: str | None = None,
+    media_ids: tuple[int, ...] | None = None,
+) -> Draft:
     text, summary = text_field(body, "status"), text_field(body, "spoiler_text")
     chosen = visibility or text_field(body, "visibility") or "public"
     if chosen not in VISIBILITIES:
         raise UnprocessableEntity(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    if not text.strip() and not summary.strip():
-        raise UnprocessableEntity("a post needs some text")
-    return Draft(text=text, visibility=chosen, summary=summary, in_reply_to=in_reply_to)
+    if not text.strip() and not summary.strip() and not media_ids:
+        raise UnprocessableEntity("a post needs some text or a picture")
+    return Draft(
+        text=text,
+        visibility=chosen,
+        summary=summary,
+        in_reply_to=in_reply_to,
+        sensitive=text_field(body, "sensitive") == "1",
+        media_ids=media_ids,
+    )
 
 
 async def _parent(request: web.Request, who: Visitor, raw: str) -> str | None:
@@ -112,11 +136,44 @@ async def _parent(request: web.Request, who: Visitor, raw: str) -> str | None:
     return row.uri
 
 
+async def _uploads(
+    caller: Caller, service: MediaService, body: Any, files: dict[str, Incoming]
+) -> list[int]:
+    """The compose form's pictures (``media_0``…, each with its ``alt_0``…), stored."""
+    made: list[int] = []
+    try:
+        for index in range(MAX_ATTACHMENTS):
+            got = files.pop(f"media_{index}", None)
+            if got is None:
+                continue
+            row = await media.upload(
+                caller, service, got, description=text_field(body, f"alt_{index}"),
+                focus=None, wait=True,
+            )  # fmt: skip
+            made.append(row.id)
+        if files:
+            raise UnprocessableEntity(f"a post takes at most {MAX_ATTACHMENTS} attachments")
+    except BaseException:
+        for got in files.values():
+            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+        await media.discard(caller, service, made)
+        raise
+    return made
+
+
 async def create(request: web.Request) -> web.Response:
     who = await required_visitor(request)
-    body = await form(request)
-    parent = await _parent(request, who, text_field(body, "in_reply_to_id").strip())
-    sent = await posts.post(caller_for(request, who), _draft(body, in_reply_to=parent))
+    service = request.app[media.MEDIA]
+    body, files = await form_with_files(request, service)
+    caller = caller_for(request, who)
+    made = await _uploads(caller, service, body, files)
+    try:
+        parent = await _parent(request, who, text_field(body, "in_reply_to_id").strip())
+        draft = _draft(body, in_reply_to=parent, media_ids=tuple(made))
+        sent = await posts.post(caller, draft)
+    except BaseException:
+        await media.discard(caller, service, made)
+        raise
     if sent.deliveries:
         request.app[DELIVERY_WAKE].set()
     raise web.HTTPSeeOther(safe_next(text_field(body, "next")))

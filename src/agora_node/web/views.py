@@ -38,7 +38,10 @@ def caller_for(request: web.Request, who: Visitor) -> Caller:
     """The signed-in visitor as the one acting, with this node's resolver and clock."""
     settings, urls, db = request.app[SETTINGS], request.app[URLS], request.app[DB]
     resolver = Resolver(db, request.app[FETCHER], urls, settings.domain)
-    return Caller(db, resolver, urls, settings.domain, who.account, time.time())
+    return Caller(
+        db, resolver, urls, settings.domain, who.account, time.time(),
+        settings.media.require_alt_text,
+    )  # fmt: skip
 
 
 def page_limit(request: web.Request) -> int:
