@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 import zlib
 from typing import Any
 
@@ -12,7 +13,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
-from agora_node.actions.media import MEDIA
+from agora_node.actions.media import MEDIA, remove_unattached
 from tests.api.c2s_rig import BASE_URL, Node, auth
 
 GPS_IFD = 0x8825
@@ -239,3 +240,54 @@ async def test_attachment_rules(node: Node) -> None:
                              "poll[expires_in]": "600"},
     )  # fmt: skip
     assert with_poll.status == 422
+
+
+async def _credentials(node: Node, **files: bytes) -> aiohttp.ClientResponse:
+    form = aiohttp.FormData()
+    form.add_field("display_name", "Alice with a face")
+    for name, data in files.items():
+        form.add_field(name, data, filename=f"{name}.jpg", content_type="image/jpeg")
+    return await node.client.patch(
+        "/api/v1/accounts/update_credentials", data=form, headers=auth(node.token)
+    )
+
+
+async def test_avatar_and_header_are_cropped_served_and_in_the_actor(node: Node) -> None:
+    resp = await _credentials(node, avatar=photo(900, 600), header=photo(3000, 1500))
+    assert resp.status == 200, await resp.text()
+    me = await resp.json()
+    assert me["display_name"] == "Alice with a face"
+    assert "/media/" in me["avatar"] and me["avatar"] == me["avatar_static"]
+    avatar = Image.open(io.BytesIO(await (await fetch(node, me["avatar"])).read()))
+    header = Image.open(io.BytesIO(await (await fetch(node, me["header"])).read()))
+    assert avatar.size == (400, 400) and not avatar.getexif()
+    assert header.size == (1500, 500)
+    actor = await (await node.get(f"{BASE_URL}/users/alice")).json(content_type=None)
+    assert actor["icon"] == {"type": "Image", "mediaType": "image/jpeg", "url": me["avatar"]}
+    assert actor["image"]["url"] == me["header"]
+    # a new avatar takes the old one's place; its file goes
+    old = node.client.server.app[MEDIA].files.path_of(me["avatar"].rsplit("/", 1)[-1])
+    again = await (await _credentials(node, avatar=photo(500, 500))).json()
+    assert again["avatar"] != me["avatar"] and not old.exists()
+    gone = await node.client.delete("/api/v1/profile/avatar", headers=auth(node.token))
+    assert gone.status == 200 and (await gone.json())["avatar"].endswith("/static/avatar.png")
+    refused = await _credentials(node, avatar=b"GIF89a" + b"\x00" * 40)
+    assert refused.status == 422
+    # an upload that is only an avatar is never swept as unattached
+    service = node.client.server.app[MEDIA]
+    await remove_unattached(node.db, service, time.time() + 10 * 86400)
+    header_file = service.files.path_of(again["header"].rsplit("/", 1)[-1])
+    assert header_file is not None and header_file.exists()
+
+
+async def test_uploads_no_post_took_are_removed_after_a_day(node: Node) -> None:
+    kept = await (await upload(node, photo(100, 100))).json()
+    await _post(node, status="with it", **{"media_ids[]": kept["id"]})
+    orphan = await (await upload(node, photo(120, 90))).json()
+    service = node.client.server.app[MEDIA]
+    key = orphan["url"].rsplit("/", 1)[-1]
+    assert await remove_unattached(node.db, service, time.time()) == 0  # not yet a day
+    assert await remove_unattached(node.db, service, time.time() + 86400 + 1) == 1
+    assert service.files.path_of(key) is None
+    assert (await fetch(node, orphan["url"])).status == 404
+    assert (await fetch(node, kept["url"])).status == 200

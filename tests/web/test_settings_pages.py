@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
+from tests.api.test_media import photo
 from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit, token_on
 
 NEW = {"new_password": "a-new-password", "confirm": "a-new-password"}
@@ -114,3 +118,31 @@ async def test_profile_fields_are_saved_in_order_and_shown(
         headers=HTML,
     )
     assert uneven.status == 400
+
+
+async def test_an_avatar_from_the_settings_page(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "alice")
+    token = await token_on(client, "/settings/profile")
+
+    async def send(**files: bytes) -> Any:
+        data = aiohttp.FormData()
+        for name, value in (("csrf", token), ("display_name", "Alice"), ("discoverable", "1")):
+            data.add_field(name, value)
+        for name, content in files.items():
+            data.add_field(name, content, filename="me.jpg", content_type="image/jpeg")
+        return await client.post(
+            "/settings/profile", data=data, headers=HTML, allow_redirects=False
+        )
+
+    saved = await send(avatar=photo(500, 300))
+    assert saved.status == 303, await saved.text()
+    profile = await (await client.get("/@alice", headers=HTML)).text()
+    found = re.search(r'<img class="avatar big" src="([^"]+)"', profile)
+    assert found is not None and "/media/" in found.group(1)
+    path = found.group(1).removeprefix("http://agora.test")
+    assert Image.open(io.BytesIO(await (await client.get(path)).read())).size == (300, 300)
+    bad = await send(header=b"this is not an image at all")
+    assert bad.status == 422 and "must be a JPEG, PNG" in await bad.text()

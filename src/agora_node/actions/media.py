@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlite_utils
 from aiohttp import BodyPartReader, web
 
 from agora_node.actions.caller import Caller
@@ -30,6 +31,9 @@ from agora_node.config import MediaSettings
 from agora_node.errors import AgoraError, NotFound, PayloadTooLarge, UnprocessableEntity
 from agora_node.processing import media as rules
 from agora_node.processing.media import Sniffed
+from agora_node.processing.outbound import Sent
+from agora_node.processing.profile import send_profile
+from agora_node.store import accounts as accounts_store
 from agora_node.store import media as media_store
 from agora_node.store.db import Database
 from agora_node.store.files import FileStore, LocalFiles
@@ -323,3 +327,38 @@ async def discard(caller: Caller, service: MediaService, media_ids: list[int]) -
 async def _delete_upload(db: Database, service: MediaService, media_id: int) -> None:
     unused = await db.write(lambda c: media_store.delete_media(c, media_id))
     await service.run(lambda: _delete_files(service.files, unused))
+
+
+async def set_picture(
+    caller: Caller, service: MediaService, kind: str, incoming: Incoming | None
+) -> Sent:
+    """Make an upload the caller's avatar or header (``incoming`` None removes
+    it); the followers' servers are sent the new actor document."""
+    actor = caller.account.actor
+    assert actor is not None
+    files: StoredFiles | None = None
+    if incoming is not None:
+        try:
+            sniffed = rules.sniff(incoming.head)
+            if sniffed is None or sniffed.kind != "image":
+                raise UnprocessableEntity(
+                    f"Validation failed: the {kind} must be a JPEG, PNG, WebP or GIF image"
+                )
+            data = await service.run(incoming.path.read_bytes)
+            done = await service.run(lambda: rules.process_picture(data, service.limits, kind))
+            key = await service.run(lambda: service.files.put(done.data, done.ext))
+        finally:
+            await service.run(functools.partial(incoming.path.unlink, missing_ok=True))
+        files = StoredFiles("image", done.mime, key, len(done.data), done.width, done.height)
+    url = caller.urls.media(files.file_key) if files else None
+
+    def write(c: sqlite_utils.Database) -> tuple[list[str], Sent]:
+        unused = media_store.replace_picture(
+            c, caller.account.id, actor.uri, kind, files, caller.now
+        )
+        accounts_store.set_actor_picture(c, actor.uri, kind, url)
+        return unused, send_profile(c, caller.context(), caller.account, f"{kind} changed")
+
+    unused, sent = await caller.db.write(write)
+    await service.run(lambda: _delete_files(service.files, unused))
+    return sent

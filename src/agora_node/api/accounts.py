@@ -9,17 +9,19 @@ only), so a person can find someone on another server by ``@user@host``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.actions import profile
+from agora_node.actions import media, profile
 from agora_node.actions import search as finding
+from agora_node.actions.media import MEDIA
 from agora_node.api.relationships import actor_in_path, listed
 from agora_node.api.requests import (
     base_url,
-    body_params,
+    body_params_and_files,
     bool_param,
     caller_of,
     flag,
@@ -87,16 +89,39 @@ async def update_credentials(request: web.Request) -> web.Response:
     """``PATCH``: display name, note, locked, bot, discoverable, profile fields and
     the posting defaults under ``source``; answers with the new CredentialAccount."""
     who = await signed_in(request, "write:accounts")
-    params = await body_params(request)
-    if request.content_type.startswith("multipart/"):
-        form = await request.post()
-        if any(not isinstance(form[k], str) for k in ("avatar", "header") if k in form):
-            raise UnprocessableEntity("Validation failed: profile pictures are not supported yet")
+    service = request.app[MEDIA]
+    params, pictures = await body_params_and_files(request, service, ("avatar", "header"))
+    caller = caller_of(request, who)
+    try:
+        change = _profile_change(params)
+        for kind in ("avatar", "header"):
+            if kind in pictures:
+                await media.set_picture(caller, service, kind, pictures.pop(kind))
+    finally:  # what a failure left unread
+        for got in pictures.values():
+            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+    await profile.update_profile(caller_of(request, who), change)
+    request.app[DELIVERY_WAKE].set()
+    request.app[ACTOR_CACHE].invalidate(who.account.username)
+    return await _credentials(request, who.account)
+
+
+async def delete_picture(request: web.Request) -> web.Response:
+    """``DELETE /api/v1/profile/avatar`` (or ``header``): back to the default picture."""
+    who = await signed_in(request, "write:accounts")
+    kind = request.match_info["kind"]
+    await media.set_picture(caller_of(request, who), request.app[MEDIA], kind, None)
+    request.app[DELIVERY_WAKE].set()
+    request.app[ACTOR_CACHE].invalidate(who.account.username)
+    return await _credentials(request, who.account)
+
+
+def _profile_change(params: dict[str, Any]) -> ProfileChange:
     source = params.get("source") or {}
     if not isinstance(source, dict):
         raise UnprocessableEntity("source must hold privacy, sensitive and language")
     display_name, note = params.get("display_name"), params.get("note")
-    change = ProfileChange(
+    return ProfileChange(
         display_name=None if display_name is None else text_param(params, "display_name"),
         note=None if note is None else text_param(params, "note"),
         locked=_optional_bool(params, "locked"),
@@ -107,10 +132,6 @@ async def update_credentials(request: web.Request) -> web.Response:
         sensitive=_optional_bool(source, "sensitive"),
         language=None if source.get("language") is None else text_param(source, "language"),
     )
-    await profile.update_profile(caller_of(request, who), change)
-    request.app[DELIVERY_WAKE].set()
-    request.app[ACTOR_CACHE].invalidate(who.account.username)
-    return await _credentials(request, who.account)
 
 
 async def _one(request: web.Request, actor: ActorRow) -> web.Response:
@@ -200,6 +221,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/api/v1/accounts/verify_credentials", verify_credentials),
         web.patch("/api/v1/accounts/update_credentials", update_credentials),
+        web.delete("/api/v1/profile/{kind:avatar|header}", delete_picture),
         web.get("/api/v1/accounts/lookup", lookup),
         web.get("/api/v1/accounts/search", search),
         web.get(one, get_account),

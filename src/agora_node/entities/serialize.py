@@ -187,7 +187,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "note": actor.summary,
         "url": actor.url or actor.uri,
         "uri": actor.uri,
-        **_images(ctx.base_url),
+        **_images(ctx.base_url, actor.avatar_url, actor.header_url),
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
@@ -260,9 +260,10 @@ def credential_account_json(
     }
 
 
-def _images(base_url: str) -> dict[str, str]:
+def _images(base_url: str, avatar: str | None = None, header: str | None = None) -> dict[str, str]:
     """Avatar and header: apps break on empty strings, so the defaults are real images."""
-    avatar, header = f"{base_url}/static/avatar.png", f"{base_url}/static/header.png"
+    avatar = avatar or f"{base_url}/static/avatar.png"
+    header = header or f"{base_url}/static/header.png"
     return {"avatar": avatar, "avatar_static": avatar, "header": header, "header_static": header}
 
 

@@ -253,3 +253,46 @@ def process_image(data: bytes, limits: MediaSettings) -> ProcessedImage:
     original = Encoded(_encode(pixels, out_fmt, icc), mime, ext, pixels.width, pixels.height)
     preview = _preview(pixels, limits.preview_size, alpha, icc)
     return ProcessedImage(original, preview, _blurhash_of(pixels), False)
+
+
+# Profile pictures as Mastodon keeps them: a square avatar, a 3:1 header.
+PICTURE_SIZES = {"avatar": (400, 400), "header": (1500, 500)}
+
+
+def process_picture(data: bytes, limits: MediaSettings, kind: str) -> Encoded:
+    """An avatar or header: read as safely as any image, upright, cropped about
+    its centre to its shape and scaled down to its size (an animation keeps its
+    first frame)."""
+    refuse_polyglot(data)
+    width, height = PICTURE_SIZES[kind]
+    try:
+        im = Image.open(io.BytesIO(data))
+        fmt = im.format or ""
+        if fmt not in IMAGE_FORMATS:
+            raise UnprocessableEntity("Validation failed: not an image of a supported type")
+        if im.width * im.height > limits.max_image_pixels:
+            raise UnprocessableEntity(
+                f"Validation failed: the image has more than {limits.max_image_pixels} pixels"
+            )
+        icc = im.info.get("icc_profile") if isinstance(im.info.get("icc_profile"), bytes) else None
+        im.seek(0)
+        im.load()
+        upright = ImageOps.exif_transpose(im)
+        alpha = _has_alpha(upright)
+        pixels = _flat(upright, alpha)
+        side = min(1.0, pixels.width / width, pixels.height / height)
+        fitted = ImageOps.fit(
+            pixels,
+            (max(1, round(width * side)), max(1, round(height * side))),
+            Image.Resampling.LANCZOS,
+        )
+    except UnprocessableEntity:
+        raise
+    except Image.DecompressionBombError:
+        raise UnprocessableEntity(
+            f"Validation failed: the image has more than {limits.max_image_pixels} pixels"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        raise UnprocessableEntity("Validation failed: the image could not be read") from None
+    out_fmt, mime, ext = ("PNG", "image/png", "png") if alpha else ("JPEG", "image/jpeg", "jpg")
+    return Encoded(_encode(fitted, out_fmt, icc), mime, ext, fitted.width, fitted.height)

@@ -70,6 +70,8 @@ def local_actor_document(
         moved_to=actor.moved_to,
         fields=actor.fields,
         suspended=actor.suspended_at is not None,
+        icon=actor.avatar_url,
+        image=actor.header_url,
     )
 
 

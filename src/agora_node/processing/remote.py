@@ -122,6 +122,8 @@ def actor_record(doc: dict[str, Any], now: float) -> ActorRecord:
         ],
         "moved_to": _http_uri(doc.get("movedTo")),
         "fields": fields,
+        "avatar_url": _picture(doc.get("icon")),
+        "header_url": _picture(doc.get("image")),
         "emojis": emojis_of(doc),
         "document": doc,
         "fetched_at": now,
@@ -162,6 +164,21 @@ def _content_of(obj: dict[str, Any]) -> str:
     ):
         content = "<p>" + obj["_misskey_content"].replace("<", "&lt;") + "</p>"
     return sanitize_html(_text(content, MAX_CONTENT))
+
+
+def _picture(value: Any) -> str | None:
+    """The address of an actor's ``icon`` or ``image`` (an Image, a link, or a
+    list of them: the first usable one)."""
+    for item in as_list(value)[:5]:
+        if isinstance(item, str):
+            found = _http_uri(item)
+        elif isinstance(item, dict):
+            found = _url_of(item.get("url"))
+        else:
+            found = None
+        if found:
+            return found
+    return None
 
 
 def _dimension(value: Any) -> bool:

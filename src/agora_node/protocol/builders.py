@@ -69,11 +69,14 @@ def actor_document(
     moved_to: str | None = None,
     fields: tuple[dict[str, str], ...] = (),
     suspended: bool = False,
+    icon: str | None = None,
+    image: str | None = None,
 ) -> dict[str, Any]:
     """A local actor. A ``suspended`` one keeps what identifies it (id, keys,
     inbox) and says ``suspended``, its profile left out, as Mastodon serves one."""
     if suspended:
         display_name, summary_html, discoverable, fields = "", "", False, ()
+        icon = image = None
     doc: dict[str, Any] = {
         "@context": ACTOR_CONTEXT,
         "id": uri,
@@ -112,9 +115,18 @@ def actor_document(
         doc["attachment"] = [
             {"type": "PropertyValue", "name": f["name"], "value": f["value"]} for f in fields
         ]
+    pictures: dict[str, str | None] = {"icon": icon, "image": image}
+    for key, picture in pictures.items():
+        if picture:
+            doc[key] = {"type": "Image", "mediaType": _image_type(picture), "url": picture}
     if suspended:
         doc["suspended"] = True
     return doc
+
+
+def _image_type(url: str) -> str:
+    ext = url.rsplit(".", 1)[-1].lower()
+    return {"png": "image/png", "gif": "image/gif", "webp": "image/webp"}.get(ext, "image/jpeg")
 
 
 def tombstone(

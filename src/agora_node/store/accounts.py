@@ -43,6 +43,9 @@ class ActorRow:
     # Moderation (store/moderation.py): suspended, silenced, since when.
     suspended_at: float | None = None
     silenced_at: float | None = None
+    # Its profile pictures (an address of ours for a local actor).
+    avatar_url: str | None = None
+    header_url: str | None = None
 
     @property
     def acct(self) -> str:
@@ -73,7 +76,7 @@ _ACTOR_COLUMNS = (
     "id, uri, local, type, username, host, display_name, summary, url, inbox, outbox, "
     "shared_inbox, followers_uri, following_uri, featured_uri, manually_approves, discoverable, "
     "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at, emojis, "
-    "suspended_at, silenced_at"
+    "suspended_at, silenced_at, avatar_url, header_url"
 )
 
 
@@ -113,6 +116,8 @@ def _actor(row: tuple[Any, ...]) -> ActorRow:
         emojis=tuple((str(s), str(u)) for s, u in _listed(row[24])),
         suspended_at=row[25],
         silenced_at=row[26],
+        avatar_url=row[27],
+        header_url=row[28],
     )
 
 
@@ -304,6 +309,12 @@ def list_accounts(db: sqlite_utils.Database) -> list[AccountRow]:
 def set_account_suspended(db: sqlite_utils.Database, account_id: int, when: float | None) -> None:
     """Suspend a local account from ``when``, or lift its suspension (None)."""
     db.execute("UPDATE accounts SET suspended_at = ? WHERE id = ?", [when, account_id])
+
+
+def set_actor_picture(db: sqlite_utils.Database, uri: str, kind: str, url: str | None) -> None:
+    """Set (or clear) an actor's ``avatar`` or ``header``."""
+    column = {"avatar": "avatar_url", "header": "header_url"}[kind]
+    db.execute(f"UPDATE actors SET {column} = ? WHERE uri = ?", [url, uri])
 
 
 def set_password_hash(db: sqlite_utils.Database, account_id: int, password_hash: str) -> None:

@@ -208,3 +208,36 @@ def fail_interrupted(db: sqlite_utils.Database) -> int:
         "WHERE state = 'processing'"
     )
     return int(cur.rowcount)
+
+
+# An avatar or header is an upload "attached" to its actor, at these places.
+PICTURE_PLACES = {"avatar": 0, "header": 1}
+
+
+def replace_picture(
+    db: sqlite_utils.Database,
+    account_id: int,
+    actor_uri: str,
+    kind: str,
+    files: StoredFiles | None,
+    now: float,
+) -> list[str]:
+    """Make ``files`` the actor's avatar or header (None: none); the file keys of
+    the one it replaces that no row names any more (to delete)."""
+    place = PICTURE_PLACES[kind]
+    old = db.execute(
+        "SELECT id FROM media WHERE object_uri = ? AND position = ?", [actor_uri, place]
+    ).fetchall()
+    unused: list[str] = []
+    for (media_id,) in old:
+        unused += delete_media(db, int(media_id))
+    if files is not None:
+        cur = db.execute(
+            "INSERT INTO media (account_id, kind, mime, file_key, size, width, height, "
+            "object_uri, position, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "'ready', ?)",
+            [account_id, files.kind, files.mime, files.file_key, files.size, files.width,
+             files.height, actor_uri, place, now],
+        )  # fmt: skip
+        assert cur.lastrowid
+    return [k for k in unused if files is None or k != files.file_key]

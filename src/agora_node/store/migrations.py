@@ -749,6 +749,13 @@ V21 = [
     "CREATE INDEX media_account ON media(account_id)",
 ]
 
+# Avatars and headers: the picture's address, for local actors (an upload of
+# ours) and remote ones (their icon and image) alike.
+V22 = [
+    "ALTER TABLE actors ADD COLUMN avatar_url TEXT",
+    "ALTER TABLE actors ADD COLUMN header_url TEXT",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -772,6 +779,7 @@ MIGRATIONS: list[list[str]] = [
     V19,
     V20,
     V21,
+    V22,
 ]
 
 

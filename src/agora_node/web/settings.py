@@ -9,12 +9,15 @@ token of the account (``actions.admin.change_password``).
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 from aiohttp import web
 
-from agora_node.actions import admin
+from agora_node.actions import admin, media
 from agora_node.actions.login import LoginThrottled, authenticate_password
+from agora_node.actions.media import MEDIA, Incoming
 from agora_node.actions.profile import update_profile
 from agora_node.context import DB, SETTINGS
 from agora_node.entities import serialize
@@ -25,7 +28,7 @@ from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.profile import MAX_FIELDS, ProfileChange
 from agora_node.store import web_sessions as sessions_store
 from agora_node.web.rendering import page
-from agora_node.web.session import Visitor, form, required_visitor, text_field
+from agora_node.web.session import Visitor, form, form_with_files, required_visitor, text_field
 from agora_node.web.views import caller_for
 
 
@@ -70,7 +73,28 @@ async def profile_form(request: web.Request) -> web.Response:
 
 async def save_profile(request: web.Request) -> web.Response:
     who = await required_visitor(request)
-    body = await form(request)
+    service = request.app[MEDIA]
+    body, pictures = await form_with_files(request, service)
+    try:
+        return await _save_profile(request, who, body, pictures)
+    finally:  # what a failure left unread
+        for got in pictures.values():
+            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+
+
+async def _save_profile(
+    request: web.Request, who: Visitor, body: Any, pictures: dict[str, Incoming]
+) -> web.Response:
+    service, caller = request.app[MEDIA], caller_for(request, who)
+    for kind in ("avatar", "header"):
+        try:
+            if kind in pictures:
+                await media.set_picture(caller, service, kind, pictures.pop(kind))
+            elif text_field(body, f"remove_{kind}") == "1":
+                await media.set_picture(caller, service, kind, None)
+        except UnprocessableEntity as exc:
+            message = exc.public_message.removeprefix("Validation failed: ")
+            return await _profile_page(request, who, error=message, status=422)
     names = [v if isinstance(v, str) else "" for v in body.getall("field_name", [])]
     values = [v if isinstance(v, str) else "" for v in body.getall("field_value", [])]
     if len(names) != len(values):
@@ -87,7 +111,7 @@ async def save_profile(request: web.Request) -> web.Response:
         fields=fields,
     )
     try:
-        sent = await update_profile(caller_for(request, who), change)
+        sent = await update_profile(caller, change)
     except UnprocessableEntity as exc:
         return await _profile_page(
             request, who, error=exc.public_message.removeprefix("Validation failed: "), status=422
