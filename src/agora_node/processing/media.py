@@ -209,6 +209,19 @@ def _animated_gif(im: Image.Image, limits: MediaSettings) -> ProcessedImage:
     )
 
 
+def _unreadable(exc: Exception, limits: MediaSettings) -> UnprocessableEntity:
+    """What to tell of an image Pillow could not (or would not) read."""
+    if isinstance(exc, UnprocessableEntity):
+        return exc
+    if isinstance(exc, Image.DecompressionBombError):
+        return UnprocessableEntity(
+            f"Validation failed: the image has more than {limits.max_image_pixels} pixels"
+        )
+    if isinstance(exc, UnidentifiedImageError | OSError | ValueError | SyntaxError | EOFError):
+        return UnprocessableEntity("Validation failed: the image could not be read")
+    raise exc
+
+
 def process_image(data: bytes, limits: MediaSettings) -> ProcessedImage:
     """The image we keep of an upload, its preview and its BlurHash; 422 with the
     reason for anything that is not a whole, safe image within the limits."""
@@ -238,14 +251,8 @@ def process_image(data: bytes, limits: MediaSettings) -> ProcessedImage:
         size = _scaled(pixels.width, pixels.height, limits.image_area)
         if size != pixels.size:
             pixels = pixels.resize(size, Image.Resampling.LANCZOS)
-    except UnprocessableEntity:
-        raise
-    except Image.DecompressionBombError:
-        raise UnprocessableEntity(
-            f"Validation failed: the image has more than {limits.max_image_pixels} pixels"
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise UnprocessableEntity("Validation failed: the image could not be read") from None
+    except Exception as exc:
+        raise _unreadable(exc, limits) from None
     out_fmt = {"GIF": "PNG", "PNG": "PNG", "JPEG": "JPEG", "WEBP": "WEBP"}[fmt]
     if out_fmt == "JPEG" and alpha:
         out_fmt = "PNG"
@@ -286,13 +293,7 @@ def process_picture(data: bytes, limits: MediaSettings, kind: str) -> Encoded:
             (max(1, round(width * side)), max(1, round(height * side))),
             Image.Resampling.LANCZOS,
         )
-    except UnprocessableEntity:
-        raise
-    except Image.DecompressionBombError:
-        raise UnprocessableEntity(
-            f"Validation failed: the image has more than {limits.max_image_pixels} pixels"
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        raise UnprocessableEntity("Validation failed: the image could not be read") from None
+    except Exception as exc:
+        raise _unreadable(exc, limits) from None
     out_fmt, mime, ext = ("PNG", "image/png", "png") if alpha else ("JPEG", "image/jpeg", "jpg")
     return Encoded(_encode(fitted, out_fmt, icc), mime, ext, fitted.width, fitted.height)
