@@ -135,7 +135,7 @@ async def receive(part: BodyPartReader, service: MediaService) -> Incoming:
             path.unlink(missing_ok=True)
 
     try:
-        while chunk := await part.read_chunk(256 * 1024):
+        while chunk := await part.read_chunk(64 * 1024):
             if len(head) < 64:
                 head = (head + chunk)[:64]
                 limit = service.limit_for(rules.sniff(head)) if len(head) >= 16 else limit

@@ -58,7 +58,8 @@ _EXTENSIONS = {
 _MARKUP_HEAD = re.compile(rb"<(?:script|html|svg|body|iframe|!doctype|\?php)", re.I)
 _SCRIPT_ANYWHERE = re.compile(rb"<(?:script|\?php)", re.I)
 _ZIP_END = b"PK\x05\x06"
-_BLURHASH_SIZE = 32
+# The BlurHash is computed on a thumbnail this large (its 4x3 components need no more).
+_BLURHASH_SIZE = 20
 _JPEG_QUALITY = 85
 
 
@@ -172,11 +173,19 @@ def _blurhash_of(im: Image.Image) -> str:
     return str(blurhash.encode(rows, x_components, y_components))
 
 
-def _preview(im: Image.Image, size: int, alpha: bool, icc: bytes | None) -> Encoded:
+def _small(im: Image.Image, size: int) -> Image.Image:
     small = im.copy()
     small.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return small
+
+
+def _encoded_preview(small: Image.Image, alpha: bool, icc: bytes | None) -> Encoded:
     fmt, mime, ext = ("PNG", "image/png", "png") if alpha else ("JPEG", "image/jpeg", "jpg")
     return Encoded(_encode(small, fmt, icc), mime, ext, small.width, small.height)
+
+
+def _preview(im: Image.Image, size: int, alpha: bool, icc: bytes | None) -> Encoded:
+    return _encoded_preview(_small(im, size), alpha, icc)
 
 
 def _animated_gif(im: Image.Image, limits: MediaSettings) -> ProcessedImage:
@@ -258,8 +267,9 @@ def process_image(data: bytes, limits: MediaSettings) -> ProcessedImage:
         out_fmt = "PNG"
     mime, ext = IMAGE_FORMATS[out_fmt]
     original = Encoded(_encode(pixels, out_fmt, icc), mime, ext, pixels.width, pixels.height)
-    preview = _preview(pixels, limits.preview_size, alpha, icc)
-    return ProcessedImage(original, preview, _blurhash_of(pixels), False)
+    small = _small(pixels, limits.preview_size)
+    preview = _encoded_preview(small, alpha, icc)
+    return ProcessedImage(original, preview, _blurhash_of(small), False)
 
 
 # Profile pictures as Mastodon keeps them: a square avatar, a 3:1 header.
