@@ -47,11 +47,14 @@ from agora_node.background import (
 )
 from agora_node.config import WORKER_MODES, Settings
 from agora_node.context import DB, HTTP, INBOX_SPOOL, INSTANCE, SETTINGS, URLS, Instance
+from agora_node.entities import serialize
 from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
+from agora_node.federation.http import fetch_policy
+from agora_node.federation.media_cache import REMOTE_MEDIA, RemoteMediaCache
 from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import (
     DELIVERY_WAKE,
@@ -187,7 +190,8 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media store and threads; uploads left half-processed by a stop are
-    marked failed, and uploads no post took are swept out every hour."""
+    marked failed, and uploads no post took are swept out every hour; remote
+    media shown here is copied into the cache (federation/media_cache.py)."""
     settings = app[SETTINGS]
     service = MediaService.local(settings.media_root, settings.media)
     app[MEDIA] = service
@@ -204,7 +208,16 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(3600)
 
     task = asyncio.create_task(sweep(), name="media-sweep")
-    yield
+    cache = RemoteMediaCache(
+        db, app[HTTP], fetch_policy(settings), service.files, settings.media, service.run
+    )
+    app[REMOTE_MEDIA] = cache
+    async with cache.running():
+        serialize.MEDIA_WANTED[settings.base_url] = cache.want
+        try:
+            yield
+        finally:
+            serialize.MEDIA_WANTED.pop(settings.base_url, None)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

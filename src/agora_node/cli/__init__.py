@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from agora_node import __version__
-from agora_node.cli import accounts, node, queue, signups, tokens, trends
+from agora_node.cli import accounts, media, node, queue, signups, tokens, trends
 from agora_node.cli.common import DEFAULT_CONFIG
 from agora_node.errors import AgoraError
 
@@ -26,6 +26,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "token": tokens.cmd_token,
     "queue": queue.cmd_queue,
     "trends": trends.cmd_trends,
+    "media": media.cmd_media,
     "signup": signups.cmd_signup,
     "invite": signups.cmd_invite,
 }
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agora-node {__version__}")
     parser.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="path of the TOML config")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (node, accounts, signups, tokens, queue, trends):
+    for group in (node, accounts, signups, tokens, queue, trends, media):
         group.add_parsers(sub)
     return parser
 

@@ -11,7 +11,7 @@ objects for statuses, notifications for notifications.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
 from agora_node.store import media as media_store
+from agora_node.store import media_cache as media_cache_store
 from agora_node.store import mutes as mutes_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
@@ -84,6 +85,34 @@ class Rendering:
     hidden_totals: set[str] = field(default_factory=set)
     # The uploads attached to local posts, by post.
     media: dict[str, list[MediaRow]] = field(default_factory=dict)
+    # Remote media the cache holds a copy of: remote address -> our address.
+    cached: dict[str, str] = field(default_factory=dict)
+
+    def media_url(self, remote: str | None) -> str | None:
+        """Our copy of a remote file when the cache has one, else its own address."""
+        return self.cached.get(remote, remote) if remote else remote
+
+
+# Who fetches remote media a rendering shows but the cache does not hold, by
+# the base URL of the node rendering (set by app.py: federation/media_cache.py).
+MEDIA_WANTED: dict[str, Callable[[str], None]] = {}
+
+
+def _remote_media(db: sqlite_utils.Database, base_url: str, urls: Iterable[str]) -> dict[str, str]:
+    """The cache's copies of ``urls`` (our addresses); the others are asked for."""
+    wanted = [u for u in dict.fromkeys(urls) if u]
+    want = MEDIA_WANTED.get(base_url)
+    if not wanted or want is None:
+        return {}
+    known = media_cache_store.cached_among(db, wanted)
+    for url in wanted:
+        if url not in known:
+            want(url)
+    return {u: f"{base_url}/media/{k}" for u, k in known.items() if k}
+
+
+def _remote_pictures(actors: Iterable[ActorRow]) -> list[str]:
+    return [u for a in actors if not a.local for u in (a.avatar_url, a.header_url) if u]
 
 
 def load_statuses(
@@ -106,11 +135,20 @@ def load_statuses(
     uris = [o.uri for o in content]
     questions = [o.uri for o in content if o.type == "Question"]
     viewer = viewer_uri if uris else None  # nothing to mark on an empty page
+    actors = accounts_store.get_actors_by_uris(db, list(dict.fromkeys(authors + mentioned)))
+    remote_files = [
+        str(att.get("url"))
+        for o in content
+        if not o.local
+        for att in (o.data.get("attachments") or [])
+        if att.get("url")
+    ]
     return Rendering(
         base_url,
         viewer_uri,
         objects={o.uri: o for o in posts},
-        actors=accounts_store.get_actors_by_uris(db, list(dict.fromkeys(authors + mentioned))),
+        actors=actors,
+        cached=_remote_media(db, base_url, [*remote_files, *_remote_pictures(actors.values())]),
         actor_counts=timelines_store.actor_counts(db, authors),
         tags=tags,
         counts=timelines_store.status_counts(db, uris),
@@ -159,7 +197,13 @@ def accounts_rendering(
 ) -> Rendering:
     """What rendering a list of Accounts needs, in a fixed number of queries."""
     counts = timelines_store.actor_counts(db, [a.uri for a in actors])
-    return Rendering(base_url, None, actors={a.uri: a for a in actors}, actor_counts=counts)
+    return Rendering(
+        base_url,
+        None,
+        actors={a.uri: a for a in actors},
+        actor_counts=counts,
+        cached=_remote_media(db, base_url, _remote_pictures(actors)),
+    )
 
 
 # -- Account --------------------------------------------------------------------
@@ -187,7 +231,7 @@ def account_json(ctx: Rendering, actor: ActorRow) -> dict[str, Any]:
         "note": actor.summary,
         "url": actor.url or actor.uri,
         "uri": actor.uri,
-        **_images(ctx.base_url, actor.avatar_url, actor.header_url),
+        **_images(ctx.base_url, ctx.media_url(actor.avatar_url), ctx.media_url(actor.header_url)),
         "followers_count": counts.followers,
         "following_count": counts.following,
         "statuses_count": counts.statuses,
@@ -345,12 +389,13 @@ def _attachments(ctx: Rendering, obj: ObjectRow) -> list[dict[str, Any]]:
         focus = att.get("focalPoint")
         if kind == "image" and focus:
             meta["focus"] = {"x": focus[0], "y": focus[1]}
+        url = ctx.media_url(att.get("url"))
         out.append(
             {
                 "id": str(obj.id * 100 + index),
                 "type": kind,
-                "url": att.get("url"),
-                "preview_url": att.get("url") if kind == "image" else None,
+                "url": url,
+                "preview_url": url if kind == "image" else None,
                 "remote_url": att.get("url"),
                 "preview_remote_url": None,
                 "text_url": None,

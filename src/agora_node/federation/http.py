@@ -183,6 +183,38 @@ async def fetch_plain_json(
         raise _refused(url, FetchError("timeout")) from exc
 
 
+async def fetch_media(
+    session: aiohttp.ClientSession, url: str, *, policy: FetchPolicy, max_bytes: int
+) -> bytes:
+    """A remote file (an attachment, an avatar), through the same address guard
+    and redirect rules as documents, at most ``max_bytes``, within the timeout."""
+    current = url
+    try:
+        async with asyncio.timeout(policy.total_timeout):
+            for _hop in range(policy.max_redirects + 1):
+                try:
+                    _check_url(current, policy)
+                except FetchError as exc:
+                    raise _refused(current, exc) from exc
+                headers = {"Accept": "image/*, video/*, audio/*", "User-Agent": policy.user_agent}
+                with _client_errors(current):
+                    async with session.get(
+                        current, headers=headers, allow_redirects=False, timeout=_timeout(policy)
+                    ) as resp:
+                        if resp.status in _REDIRECT_STATUSES:
+                            current = _redirect_target(current, resp)
+                            continue
+                        if not 200 <= resp.status < 300:
+                            error = FetchError(
+                                f"remote status {resp.status}", remote_status=resp.status
+                            )
+                            raise _refused(current, error)
+                        return await _read_capped(resp, max_bytes)
+            raise _refused(url, FetchError("too many redirects"))
+    except TimeoutError as exc:
+        raise _refused(url, FetchError("timeout")) from exc
+
+
 async def post_activity(
     session: aiohttp.ClientSession,
     inbox_url: str,

@@ -756,6 +756,23 @@ V22 = [
     "ALTER TABLE actors ADD COLUMN header_url TEXT",
 ]
 
+# The cache of remote media: a copy of a remote attachment, avatar or header,
+# by its address (or why it could not be had).
+V23 = [
+    """
+    CREATE TABLE media_cache (
+        url TEXT PRIMARY KEY,
+        file_key TEXT,
+        mime TEXT,
+        size INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        error TEXT,
+        fetched_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX media_cache_age ON media_cache(fetched_at)",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -780,6 +797,7 @@ MIGRATIONS: list[list[str]] = [
     V20,
     V21,
     V22,
+    V23,
 ]
 
 
