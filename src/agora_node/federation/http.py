@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -56,6 +56,9 @@ ACCEPT_PLAIN = "application/jrd+json, application/json"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PLAIN_JSON_TYPES = frozenset({"application/json", "application/jrd+json"})
 _CHUNK = 64 * 1024
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -188,29 +191,17 @@ async def fetch_media(
 ) -> bytes:
     """A remote file (an attachment, an avatar), through the same address guard
     and redirect rules as documents, at most ``max_bytes``, within the timeout."""
-    current = url
+    headers = {"Accept": "image/*, video/*, audio/*", "User-Agent": policy.user_agent}
+
+    async def on_final(current: str, resp: aiohttp.ClientResponse) -> bytes:
+        _ok_status(current, resp)
+        return await _read_capped(resp, max_bytes)
+
     try:
         async with asyncio.timeout(policy.total_timeout):
-            for _hop in range(policy.max_redirects + 1):
-                try:
-                    _check_url(current, policy)
-                except FetchError as exc:
-                    raise _refused(current, exc) from exc
-                headers = {"Accept": "image/*, video/*, audio/*", "User-Agent": policy.user_agent}
-                with _client_errors(current):
-                    async with session.get(
-                        current, headers=headers, allow_redirects=False, timeout=_timeout(policy)
-                    ) as resp:
-                        if resp.status in _REDIRECT_STATUSES:
-                            current = _redirect_target(current, resp)
-                            continue
-                        if not 200 <= resp.status < 300:
-                            error = FetchError(
-                                f"remote status {resp.status}", remote_status=resp.status
-                            )
-                            raise _refused(current, error)
-                        return await _read_capped(resp, max_bytes)
-            raise _refused(url, FetchError("too many redirects"))
+            return await _get_following_redirects(
+                session, url, policy=policy, headers_for=lambda _: headers, on_final=on_final
+            )
     except TimeoutError as exc:
         raise _refused(url, FetchError("timeout")) from exc
 
@@ -296,6 +287,42 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+async def _get_following_redirects(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    policy: FetchPolicy,
+    headers_for: Callable[[str], dict[str, str]],
+    on_final: Callable[[str, aiohttp.ClientResponse], Awaitable[T]],
+) -> T:
+    """GET ``url``, following redirects (each target checked by the address guard),
+    and hand the final answer to ``on_final``."""
+    current = url
+    for _hop in range(policy.max_redirects + 1):
+        try:
+            _check_url(current, policy)
+        except FetchError as exc:
+            raise _refused(current, exc) from exc
+        with _client_errors(current):
+            async with session.get(
+                current, headers=headers_for(current), allow_redirects=False,
+                timeout=_timeout(policy),
+            ) as resp:  # fmt: skip
+                if resp.status in _REDIRECT_STATUSES:
+                    current = _redirect_target(current, resp)
+                    continue
+                return await on_final(current, resp)
+    raise _refused(url, FetchError("too many redirects"))
+
+
+def _ok_status(current: str, resp: aiohttp.ClientResponse) -> None:
+    if resp.status == 410:
+        raise _refused(current, FetchError("gone", remote_status=410))
+    if not 200 <= resp.status < 300:
+        error = FetchError(f"remote status {resp.status}", remote_status=resp.status)
+        raise _refused(current, error)
+
+
 async def _fetch_following_redirects(
     session: aiohttp.ClientSession,
     url: str,
@@ -305,31 +332,20 @@ async def _fetch_following_redirects(
     accept: str,
     media_ok: Callable[[str | None], bool],
 ) -> FetchedDocument:
-    current = url
-    for _hop in range(policy.max_redirects + 1):
-        try:
-            _check_url(current, policy)
-        except FetchError as exc:
-            raise _refused(current, exc) from exc
+    def headers_for(current: str) -> dict[str, str]:
         base = {"Accept": accept, "User-Agent": policy.user_agent}
-        headers = dict(signer("GET", current, base, None)) if signer else base
-        with _client_errors(current):
-            async with session.get(
-                current, headers=headers, allow_redirects=False, timeout=_timeout(policy)
-            ) as resp:
-                if resp.status in _REDIRECT_STATUSES:
-                    current = _redirect_target(current, resp)
-                    continue
-                if resp.status == 410:
-                    raise _refused(current, FetchError("gone", remote_status=410))
-                if not 200 <= resp.status < 300:
-                    error = FetchError(f"remote status {resp.status}", remote_status=resp.status)
-                    raise _refused(current, error)
-                if not media_ok(resp.headers.get("Content-Type")):
-                    raise _refused(current, FetchError("unsupported content type"))
-                body = await _read_capped(resp, policy.max_body_bytes)
-                return FetchedDocument(current, parse_json_object(body), resp.status)
-    raise _refused(url, FetchError("too many redirects"))
+        return dict(signer("GET", current, base, None)) if signer else base
+
+    async def on_final(current: str, resp: aiohttp.ClientResponse) -> FetchedDocument:
+        _ok_status(current, resp)
+        if not media_ok(resp.headers.get("Content-Type")):
+            raise _refused(current, FetchError("unsupported content type"))
+        body = await _read_capped(resp, policy.max_body_bytes)
+        return FetchedDocument(current, parse_json_object(body), resp.status)
+
+    return await _get_following_redirects(
+        session, url, policy=policy, headers_for=headers_for, on_final=on_final
+    )
 
 
 def _redirect_target(current: str, resp: aiohttp.ClientResponse) -> str:
