@@ -126,3 +126,14 @@ async def test_bad_profile_input_is_refused_and_changes_nothing(node) -> None:  
         await node.client.get("/api/v1/accounts/verify_credentials", headers=auth(node.token))
     )
     assert after == before
+
+
+async def test_hide_collections_through_the_api(node) -> None:  # type: ignore[no-untyped-def]
+    me = await answer(
+        await node.client.patch(PATH, data={"hide_collections": "true"}, headers=auth(node.token))
+    )
+    assert me["hide_collections"] is True
+    again = await answer(
+        await node.client.patch(PATH, data={"note": "hi"}, headers=auth(node.token))
+    )
+    assert again["hide_collections"] is True  # left as it was

@@ -146,3 +146,34 @@ async def test_an_avatar_from_the_settings_page(
     assert Image.open(io.BytesIO(await (await client.get(path)).read())).size == (300, 300)
     bad = await send(header=b"this is not an image at all")
     assert bad.status == 422 and "must be a JPEG, PNG" in await bad.text()
+
+
+async def test_hidden_followers_and_following_are_kept_to_oneself(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    await sign_in(client, "bob")
+    await submit(client, "/@alice", "/@alice/follow", {})
+    await submit(client, "/home", "/auth/sign_out", {})
+    await sign_in(client, "alice")
+    saved = await submit(
+        client, "/settings/profile", "/settings/profile",
+        {"display_name": "Alice", "hide_collections": "1"},
+    )  # fmt: skip
+    assert saved.status == 303
+    form_again = await (await client.get("/settings/profile", headers=HTML)).text()
+    assert 'name="hide_collections" value="1" checked' in form_again
+    own = await (await client.get("/@alice/followers", headers=HTML)).text()
+    assert 'href="/@bob"' in own  # she sees her own list
+    alice_id = (await (await client.get("/api/v1/accounts/lookup?acct=alice")).json())["id"]
+    client.session.cookie_jar.clear()
+    others = await (await client.get("/@alice/followers", headers=HTML)).text()
+    assert "keeps this list to themselves" in others and 'href="/@bob"' not in others
+    assert await (await client.get(f"/api/v1/accounts/{alice_id}/followers")).json() == []
+    as_json = {"Accept": "application/activity+json"}
+    collection = await (await client.get("/users/alice/followers?page=true", headers=as_json)).json(
+        content_type=None
+    )
+    assert collection["totalItems"] == 1 and collection["orderedItems"] == []
+    bob_list = await (await client.get("/@bob/following", headers=HTML)).text()
+    assert 'href="/@alice"' in bob_list  # bob does not hide his

@@ -39,6 +39,7 @@ from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.resolve import split_handle
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.profile import ProfileChange
+from agora_node.processing.visibility import may_list_relations
 from agora_node.store import accounts as accounts_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store.accounts import AccountRow, ActorRow
@@ -131,6 +132,7 @@ def _profile_change(params: dict[str, Any]) -> ProfileChange:
         privacy=text_param(source, "privacy") or None,
         sensitive=_optional_bool(source, "sensitive"),
         language=None if source.get("language") is None else text_param(source, "language"),
+        hide_collections=_optional_bool(params, "hide_collections"),
     )
 
 
@@ -186,14 +188,23 @@ async def statuses(request: web.Request) -> web.Response:
     return list_response(request, ids, body)
 
 
+async def _relations(request: web.Request, kind: str) -> web.Response:
+    """An account's followers or following: an empty list when it hides them
+    from the one asking (``processing.visibility.may_list_relations``)."""
+    who = await maybe_signed_in(request, "read:accounts")
+    owner = (await actor_in_path(request)).uri
+    hidden = await request.app[DB].read(lambda c: accounts_store.hides_collections(c, owner))
+    if not may_list_relations(owner, who.actor_uri if who else None, hidden):
+        return web.json_response([])
+    return await listed(request, owner, kind)
+
+
 async def followers(request: web.Request) -> web.Response:
-    await maybe_signed_in(request, "read:accounts")
-    return await listed(request, (await actor_in_path(request)).uri, "followers")
+    return await _relations(request, "followers")
 
 
 async def following(request: web.Request) -> web.Response:
-    await maybe_signed_in(request, "read:accounts")
-    return await listed(request, (await actor_in_path(request)).uri, "following")
+    return await _relations(request, "following")
 
 
 def accounts_json(

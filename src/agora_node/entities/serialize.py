@@ -286,6 +286,7 @@ def credential_account_json(
     note = settings.note if settings.note is not None else html_to_text(actor.summary)
     return {
         **account,
+        "hide_collections": settings.hide_collections,
         "source": {
             "privacy": settings.privacy,
             "sensitive": settings.sensitive,

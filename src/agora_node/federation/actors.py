@@ -13,6 +13,7 @@ from agora_node.errors import BadRequest, Gone, NotFound
 from agora_node.federation.actor_cache import ACTOR_CACHE, ACTOR_DOCUMENT
 from agora_node.federation.fetch_auth import signed_viewer
 from agora_node.processing.profile import local_actor_document
+from agora_node.processing.visibility import may_list_relations
 from agora_node.protocol import builders
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
@@ -165,27 +166,35 @@ def actor_collection(
     collection_url: Callable[[LocalUrls, str], str],
     count: Callable[[Any, str], int],
     page: Callable[[Any, str, int | None, int | None, int], list[tuple[int, Any]]],
+    *,
+    relations: bool = False,
 ) -> Handler:
-    """A view for one of an account's collections (followers, following, featured)."""
+    """A view for one of an account's collections (followers, following, featured).
+    ``relations``: an account that hides them shows their count alone, as
+    Mastodon does (``processing.visibility.may_list_relations``)."""
 
     async def view(request: web.Request) -> web.StreamResponse:
         account = await load_account(request)
         uri = account.actor.uri if account.actor else ""
+        hidden = relations and await request.app[DB].read(
+            lambda db: accounts_store.hides_collections(db, uri)
+        )
+        listed = not hidden or may_list_relations(uri, None, hidden)
         return await collection_response(
             request,
             collection_url(request.app[URLS], account.username),
             lambda db: count(db, uri),
-            lambda db, mx, mn, lim: page(db, uri, mx, mn, lim),
+            lambda db, mx, mn, lim: page(db, uri, mx, mn, lim) if listed else [],
         )
 
     return view
 
 
 followers = actor_collection(
-    LocalUrls.followers, coll_store.count_followers, coll_store.followers_page
+    LocalUrls.followers, coll_store.count_followers, coll_store.followers_page, relations=True
 )
 following = actor_collection(
-    LocalUrls.following, coll_store.count_following, coll_store.following_page
+    LocalUrls.following, coll_store.count_following, coll_store.following_page, relations=True
 )
 featured = actor_collection(LocalUrls.featured, coll_store.count_featured, coll_store.featured_page)
 

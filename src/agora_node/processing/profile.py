@@ -111,6 +111,7 @@ class ProfileChange:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    hide_collections: bool | None = None
 
 
 def _checked(change: ProfileChange) -> ProfileChange:
@@ -183,6 +184,11 @@ def update_profile(
             language=change.language if change.language is not None else settings.language,
             note=change.note if change.note is not None else settings.note,
             fields=kept if kept is not None else settings.fields,
+            hide_collections=(
+                change.hide_collections
+                if change.hide_collections is not None
+                else settings.hide_collections
+            ),
         ),
     )
     if not values:

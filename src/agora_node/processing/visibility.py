@@ -74,6 +74,12 @@ def may_see(audience: Audience, viewer: Viewer) -> bool:
     return audience.visibility == "private" and viewer.follows_author
 
 
+def may_list_relations(owner_uri: str, viewer_uri: str | None, hidden: bool) -> bool:
+    """Whom an account follows and who follows it are listed to anyone, unless
+    it hides them: then to itself alone (the counts stay public, as on Mastodon)."""
+    return not hidden or viewer_uri == owner_uri
+
+
 def outbox_visibilities(*, owner: bool, follower: bool) -> tuple[str, ...]:
     """What an actor's outbox lists: all to its owner, followers-only posts
     to a follower, open posts to everyone else (the same rule as ``may_see``

@@ -317,6 +317,16 @@ def set_actor_picture(db: sqlite_utils.Database, uri: str, kind: str, url: str |
     db.execute(f"UPDATE actors SET {column} = ? WHERE uri = ?", [url, uri])
 
 
+def hides_collections(db: sqlite_utils.Database, actor_uri: str) -> bool:
+    """Whether the local account of ``actor_uri`` hides its followers and following."""
+    row = db.execute(
+        "SELECT s.hide_collections FROM accounts a JOIN actors x ON x.id = a.actor_id "
+        "JOIN account_settings s ON s.account_id = a.id WHERE x.uri = ?",
+        [actor_uri],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def set_password_hash(db: sqlite_utils.Database, account_id: int, password_hash: str) -> None:
     db.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", [password_hash, account_id])
 
@@ -363,18 +373,20 @@ class AccountSettings:
     language: str = ""
     note: str | None = None
     fields: tuple[tuple[str, str], ...] | None = None
+    # Followers and following are listed to the account alone.
+    hide_collections: bool = False
 
 
 def get_account_settings(db: sqlite_utils.Database, account_id: int) -> AccountSettings:
     row = db.execute(
-        "SELECT privacy, sensitive, language, note, fields FROM account_settings "
-        "WHERE account_id = ?",
+        "SELECT privacy, sensitive, language, note, fields, hide_collections "
+        "FROM account_settings WHERE account_id = ?",
         [account_id],
     ).fetchone()
     if row is None:
         return AccountSettings()
     fields = None if row[4] is None else tuple((str(n), str(v)) for n, v in json.loads(row[4]))
-    return AccountSettings(str(row[0]), bool(row[1]), str(row[2]), row[3], fields)
+    return AccountSettings(str(row[0]), bool(row[1]), str(row[2]), row[3], fields, bool(row[5]))
 
 
 def put_account_settings(
@@ -382,13 +394,14 @@ def put_account_settings(
 ) -> None:
     fields = None if settings.fields is None else json.dumps([list(f) for f in settings.fields])
     db.execute(
-        "INSERT INTO account_settings (account_id, privacy, sensitive, language, note, fields) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+        "INSERT INTO account_settings (account_id, privacy, sensitive, language, note, fields, "
+        "hide_collections) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
         "privacy = excluded.privacy, sensitive = excluded.sensitive, "
-        "language = excluded.language, note = excluded.note, fields = excluded.fields",
+        "language = excluded.language, note = excluded.note, fields = excluded.fields, "
+        "hide_collections = excluded.hide_collections",
         [
             account_id, settings.privacy, int(settings.sensitive), settings.language,
-            settings.note, fields,
+            settings.note, fields, int(settings.hide_collections),
         ],
     )  # fmt: skip
 

@@ -773,6 +773,11 @@ V23 = [
     "CREATE INDEX media_cache_age ON media_cache(fetched_at)",
 ]
 
+# Whether an account hides whom it follows and who follows it.
+V24 = [
+    "ALTER TABLE account_settings ADD COLUMN hide_collections INTEGER NOT NULL DEFAULT 0",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -798,6 +803,7 @@ MIGRATIONS: list[list[str]] = [
     V21,
     V22,
     V23,
+    V24,
 ]
 
 

@@ -18,6 +18,7 @@ from agora_node.context import DB, SETTINGS
 from agora_node.entities import serialize
 from agora_node.errors import Gone, NotFound
 from agora_node.federation.services import DELIVERY_WAKE
+from agora_node.processing.visibility import may_list_relations
 from agora_node.store import accounts as accounts_store
 from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
@@ -142,6 +143,17 @@ async def _listed(request: web.Request, kind: str) -> web.Response:
     base = request.app[SETTINGS].base_url
     if not actor.local:
         raise web.HTTPSeeOther(actor.url or actor.uri)
+    who = await visitor(request)
+    hidden = await request.app[DB].read(lambda c: accounts_store.hides_collections(c, actor.uri))
+    name = actor.display_name or actor.username
+    heading = f"{'Followers of' if kind == 'followers' else 'Followed by'} {name}"
+    if not may_list_relations(actor.uri, who.actor_uri if who else None, hidden):
+        return await page(
+            request,
+            "message.html",
+            {"heading": heading, "message": f"{name} keeps this list to themselves."},
+            title=heading,
+        )
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
         pairs = relationships_store.actors_listed(c, kind, actor.uri, wanted)
@@ -149,8 +161,6 @@ async def _listed(request: web.Request, kind: str) -> web.Response:
         return [i for i, _ in pairs], [serialize.account_json(ctx, a) for _, a in pairs]
 
     ids, accounts = await request.app[DB].read(load)
-    name = actor.display_name or actor.username
-    heading = f"{'Followers of' if kind == 'followers' else 'Followed by'} {name}"
     return await page(
         request,
         "accounts.html",

@@ -109,6 +109,7 @@ async def _save_profile(
         bot=text_field(body, "bot") == "1",
         discoverable=text_field(body, "discoverable") == "1",
         fields=fields,
+        hide_collections=text_field(body, "hide_collections") == "1",
     )
     try:
         sent = await update_profile(caller, change)
