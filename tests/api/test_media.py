@@ -3,6 +3,7 @@ refused, alt text and focus, attaching to posts, and how the files are served.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import time
@@ -291,3 +292,38 @@ async def test_uploads_no_post_took_are_removed_after_a_day(node: Node) -> None:
     assert service.files.path_of(key) is None
     assert (await fetch(node, orphan["url"])).status == 404
     assert (await fetch(node, kept["url"])).status == 200
+
+
+async def test_v2_answers_202_and_the_upload_is_ready_later(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agora_node.actions import media as media_actions
+
+    monkeypatch.setattr(media_actions, "SYNC_BYTES", 1000)  # this photo counts as large
+    resp = await upload(node, photo(640, 480), description="later")
+    assert resp.status == 202
+    pending = await resp.json()
+    assert pending["url"] is None and pending["description"] == "later"
+    ready: dict[str, Any] = {}
+    for _ in range(100):
+        got = await node.client.get(f"/api/v1/media/{pending['id']}", headers=auth(node.token))
+        assert got.status in (200, 206)
+        if got.status == 200:
+            ready = await got.json()
+            break
+        await asyncio.sleep(0.02)
+    assert ready["url"] and ready["meta"]["original"]["width"] == 640
+    # v1 always waits
+    direct = await upload(node, photo(640, 480), version=1)
+    assert direct.status == 200 and (await direct.json())["url"]
+    # a large upload that turns out unreadable is a 422 on GET, with the reason
+    broken = await upload(node, b"\xff\xd8\xff\xe0" + b"\x01" * 4000)
+    assert broken.status == 202
+    for _ in range(100):
+        got = await node.client.get(
+            f"/api/v1/media/{(await broken.json())['id']}", headers=auth(node.token)
+        )
+        if got.status != 206:
+            break
+        await asyncio.sleep(0.02)
+    assert got.status == 422 and "could not be read" in (await got.json())["error"]

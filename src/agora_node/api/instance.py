@@ -58,6 +58,8 @@ def _media_limits(media: MediaSettings) -> dict[str, Any]:
         "video_size_limit": media.max_video_bytes,
         "video_frame_rate_limit": 120,
         "video_matrix_limit": 8192 * 4320,
+        # Not Mastodon's: video and audio are kept as uploaded, never transcoded.
+        "video_transcoding": False,
     }
 
 
