@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -65,6 +66,7 @@ from agora_node.federation.services import (
 )
 from agora_node.federation.turns import TURN_SHARE, TurnShare
 from agora_node.loopmon import loop_monitor_ctx
+from agora_node.processing.polls import announce_end
 from agora_node.protocol import validation
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
@@ -73,6 +75,7 @@ from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
 from agora_node.store import media as media_store
+from agora_node.store import polls as polls_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
 from agora_node.web import account_settings, authorize, pages, rendering
@@ -224,6 +227,31 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.close()
 
 
+# How often ended polls are looked for (a notification may come this much late).
+POLL_SWEEP_SECONDS = 30.0
+
+
+async def _polls_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Tell the author and the local voters of each poll that has ended."""
+    db = app[DB]
+
+    async def sweep() -> None:
+        while True:
+            try:
+                ended = await db.read(lambda c: polls_store.ended_unannounced(c, time.time(), 100))
+                for uri in ended:
+                    await db.write(functools.partial(announce_end, poll_uri=uri, now=time.time()))
+            except Exception:
+                log.exception("announcing ended polls failed")
+            await asyncio.sleep(POLL_SWEEP_SECONDS)
+
+    task = asyncio.create_task(sweep(), name="poll-ends")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
     """The instance actor's key pair, made once and kept."""
     if accounts_store.get_instance_value(conn, "instance_rsa_private_pem"):
@@ -328,6 +356,8 @@ def create_app(
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_federation_ctx)
     app.cleanup_ctx.append(_media_ctx)
+    if mode != "off":
+        app.cleanup_ctx.append(_polls_ctx)
     app.cleanup_ctx.append(hub_ctx)
     if settings.server.loop_monitor:  # last: stopped first
         app.cleanup_ctx.append(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from agora_node.app import create_app
+from agora_node.context import DB
 from agora_node.protocol.vocab import PUBLIC
+from agora_node.store import polls as polls_store
 from tests.api.c2s_rig import (
     Node,
     account,
@@ -202,3 +205,30 @@ async def test_editing_a_poll_replaces_it_and_its_votes(node) -> None:  # type: 
         headers=auth(node.token),
     )  # fmt: skip
     assert bad.status == 422
+
+
+async def test_the_author_and_the_voters_hear_when_a_poll_ends(node, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    status = await _ask(node)
+    carl = token_for(node.db, account(node.db, node.settings, "carl"))
+    dora = token_for(node.db, account(node.db, node.settings, "dora"))  # never votes
+    await _vote(node, carl, status["poll"]["id"], "1")
+    ends = node.db.read_sync(lambda c: polls_store.ended_unannounced(c, 4e9, 10))
+    assert status["uri"] in ends  # tracked, not yet due
+    node.db.write_sync(
+        lambda c: c.execute("UPDATE poll_ends SET ends_at = 1 WHERE poll_uri = ?", [status["uri"]])
+    )
+    await node.client.close()  # the node starts again: its first sweep finds the ended poll
+    again = await aiohttp_client(create_app(node.settings))
+
+    async def polls_heard(token: str) -> list[dict[str, Any]]:
+        resp = await again.get("/api/v1/notifications?types[]=poll", headers=auth(token))
+        return list(await resp.json())
+
+    async def alice_heard() -> list[tuple[str, str]]:
+        return [(n["type"], n["status"]["id"]) for n in await polls_heard(node.token)]
+
+    await wait_for(alice_heard, expect=[("poll", status["id"])])
+    assert [n["type"] for n in await polls_heard(carl)] == ["poll"]
+    assert await polls_heard(dora) == []
+    # announced once
+    assert again.server.app[DB].read_sync(lambda c: polls_store.ended_unannounced(c, 4e9, 10)) == []

@@ -41,6 +41,7 @@ _STORED_TYPES = {
     "reblog": ("reblog",),
     "move": ("move",),
     "status": ("status",),
+    "poll": ("poll",),
 }
 
 

@@ -48,6 +48,7 @@ NOTIFICATION_TYPES = {
     "reblog": "reblog",
     "move": "move",
     "status": "status",
+    "poll": "poll",
 }
 
 

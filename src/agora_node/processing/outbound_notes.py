@@ -281,8 +281,10 @@ def post(
     objects_store.set_tags(db, row_id, _tag_rows(note["tag"]))
     if media:
         media_store.attach(db, uri, [m.id for m in media])
-    if poll is not None and poll.hide_totals:
-        polls_store.set_hide_totals(db, uri, True)
+    if poll is not None:
+        polls_store.track_end(db, uri, ctx.now + poll.expires_in)
+        if poll.hide_totals:
+            polls_store.set_hide_totals(db, uri, True)
     effects = Effects(outcome="posted")
     parent_author = parent.actor_uri if parent is not None and parent.local else None
     _reach_locals(
@@ -362,6 +364,7 @@ def edit(
         changed["type"] = "Question"
         polls_store.clear_votes(db, uri)
         polls_store.set_hide_totals(db, uri, poll.hide_totals)
+        polls_store.track_end(db, uri, ctx.now + poll.expires_in)
     objects_store.update_object(
         db,
         uri,

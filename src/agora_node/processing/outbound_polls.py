@@ -35,6 +35,8 @@ def vote(
     if poll is None:
         raise NotFound("Record not found")
     view = polls.check_vote(db, poll, actor.uri, choices, ctx.now)
+    if view.ends_at is not None:  # the voter hears when it ends
+        polls_store.track_end(db, poll.uri, view.ends_at)
     if poll.local:
         polls_store.add_votes(db, poll.uri, actor.uri, choices, [None] * len(choices), ctx.now)
         fresh = objects_store.get_object(db, poll.uri)

@@ -24,11 +24,18 @@ import sqlite_utils
 
 from agora_node.errors import UnprocessableEntity
 from agora_node.processing.audience import inboxes_for, personal_inboxes
-from agora_node.processing.effects import Effects, local_account, new_activity_id, send_activity
+from agora_node.processing.effects import (
+    Effects,
+    local_account,
+    new_activity_id,
+    notify,
+    send_activity,
+)
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import sanitize_display_name
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import as_list
+from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
 from agora_node.store import polls as polls_store
 from agora_node.store.objects import ObjectRow
@@ -236,3 +243,19 @@ def take_vote(
     if fresh is not None:
         publish_totals(db, urls, fresh, now)
     eff.outcome = "vote counted"
+
+
+def announce_end(db: sqlite_utils.Database, poll_uri: str, now: float) -> Effects:
+    """A poll ended: its author (when local) and every local voter hear of it, as
+    Mastodon's "poll" notification (from the poll's author, about the poll)."""
+    effects = Effects(outcome="poll ended")
+    poll = objects_store.get_object(db, poll_uri)
+    if poll is not None and not poll.is_tombstone:
+        author = poll.actor_uri
+        told = [*([author] if poll.local else []), *polls_store.local_voters_of(db, poll_uri)]
+        for actor_uri in dict.fromkeys(told):
+            account = accounts_store.get_account_by_actor_uri(db, actor_uri)
+            if account is not None and account.deleted_at is None:
+                notify(db, account, "poll", author, poll_uri, None, now, effects)
+    polls_store.mark_announced(db, poll_uri, now)
+    return effects

@@ -778,6 +778,19 @@ V24 = [
     "ALTER TABLE account_settings ADD COLUMN hide_collections INTEGER NOT NULL DEFAULT 0",
 ]
 
+# When each poll that concerns someone here ends (one of ours, or one a local
+# account voted in), and whether its end was announced to them.
+V25 = [
+    """
+    CREATE TABLE poll_ends (
+        poll_uri TEXT PRIMARY KEY,
+        ends_at REAL NOT NULL,
+        notified_at REAL
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX poll_ends_due ON poll_ends(ends_at) WHERE notified_at IS NULL",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -804,6 +817,7 @@ MIGRATIONS: list[list[str]] = [
     V22,
     V23,
     V24,
+    V25,
 ]
 
 

@@ -28,7 +28,7 @@ class NotificationRow:
 
 
 # Kinds whose object is a post: shown only while that post is alive.
-_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog", "status")
+_ABOUT_A_POST = ("mention", "reply", "favourite", "reblog", "status", "poll")
 NOTIFICATION_COLUMNS = "n.id, n.type, n.from_actor_uri, n.object_uri, n.created_at"
 
 

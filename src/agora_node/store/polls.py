@@ -104,3 +104,36 @@ def hidden_totals_among(db: sqlite_utils.Database, poll_uris: Sequence[str]) -> 
         wanted,
     ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def track_end(db: sqlite_utils.Database, poll_uri: str, ends_at: float) -> None:
+    """Announce the end of ``poll_uri`` at ``ends_at`` (a changed end is announced anew)."""
+    db.execute(
+        "INSERT INTO poll_ends (poll_uri, ends_at) VALUES (?, ?) ON CONFLICT (poll_uri) "
+        "DO UPDATE SET ends_at = excluded.ends_at, notified_at = CASE "
+        "WHEN poll_ends.ends_at = excluded.ends_at THEN poll_ends.notified_at END",
+        [poll_uri, ends_at],
+    )
+
+
+def ended_unannounced(db: sqlite_utils.Database, now: float, limit: int) -> list[str]:
+    rows = db.execute(
+        "SELECT poll_uri FROM poll_ends WHERE notified_at IS NULL AND ends_at <= ? "
+        "ORDER BY ends_at LIMIT ?",
+        [now, limit],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def mark_announced(db: sqlite_utils.Database, poll_uri: str, now: float) -> None:
+    db.execute("UPDATE poll_ends SET notified_at = ? WHERE poll_uri = ?", [now, poll_uri])
+
+
+def local_voters_of(db: sqlite_utils.Database, poll_uri: str) -> list[str]:
+    """The local accounts' actors that voted in ``poll_uri``."""
+    rows = db.execute(
+        "SELECT DISTINCT v.actor_uri FROM poll_votes v JOIN actors a ON a.uri = v.actor_uri "
+        "WHERE v.poll_uri = ? AND a.local = 1",
+        [poll_uri],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
