@@ -24,6 +24,7 @@ default a directory in the system temp dir); delete it to rebuild.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -73,7 +74,18 @@ def _object_uri(i: str) -> str:
     return f"'https://h' || ({_actor_of(i)} % 97) || '.example/objects/' || ({i})"
 
 
+def _drop_stale(path: Path) -> None:
+    """Databases built for an older schema or build (about 430 MB each) go."""
+    for old in path.parent.glob("timeline-b*-s*.db*"):
+        if not old.name.startswith(path.name):
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+
+
 def _build(path: Path) -> None:
+    _drop_stale(path)
     started = time.perf_counter()
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
