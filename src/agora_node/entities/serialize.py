@@ -10,6 +10,7 @@ objects for statuses, notifications for notifications.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,8 +61,11 @@ def source_text(row: ObjectRow) -> str:
     return html_to_text(row.content)
 
 
+@functools.lru_cache(maxsize=65536)
 def iso(when: float | None) -> str | None:
-    """A time as the client API writes it (milliseconds, ``Z``)."""
+    """A time as the client API writes it (milliseconds, ``Z``). The same times
+    come back page after page (an author's join date, a post's), so they are
+    kept: formatting one costs more than looking it up."""
     return builders.iso(when, milliseconds=True)
 
 
