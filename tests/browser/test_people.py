@@ -159,6 +159,9 @@ def test_admin_approves_a_sign_up_and_suspends_an_account(net: Devnet, new_page:
     newcomer.get_by_label("Password").fill("dave-password-123")
     newcomer.get_by_role("button", name="Sign in").click()
     expect(newcomer.get_by_role("alert")).to_contain_text("suspended")
+    mod.get_by_role("link", name="Server settings").click()
+    expect(mod.get_by_label("Name")).to_have_value("Agora A")
+    shot(mod, "admin-settings")
 
 
 def test_main_pages_render_for_a_visitor(net: Devnet, new_page: NewPage) -> None:
