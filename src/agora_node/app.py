@@ -191,9 +191,14 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     db.close()
 
 
+# How often uploads no post took, and those of deleted posts and accounts, are removed.
+MEDIA_SWEEP_SECONDS = 600.0
+
+
 async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media store and threads; uploads left half-processed by a stop are
-    marked failed, and uploads no post took are swept out every hour; remote
+    marked failed, and uploads no post took (after a day) and those of deleted
+    posts and accounts are swept out every ten minutes; remote
     media shown here is copied into the cache (federation/media_cache.py)."""
     settings = app[SETTINGS]
     service = MediaService.local(settings.media_root, settings.media)
@@ -208,7 +213,7 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
                 await remove_unattached(db, service, time.time())
             except Exception:
                 log.exception("sweeping unattached uploads failed")
-            await asyncio.sleep(3600)
+            await asyncio.sleep(MEDIA_SWEEP_SECONDS)
 
     task = asyncio.create_task(sweep(), name="media-sweep")
     cache = RemoteMediaCache(

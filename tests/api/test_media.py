@@ -327,3 +327,15 @@ async def test_v2_answers_202_and_the_upload_is_ready_later(
             break
         await asyncio.sleep(0.02)
     assert got.status == 422 and "could not be read" in (await got.json())["error"]
+
+
+async def test_the_media_of_a_deleted_post_goes(node: Node) -> None:
+    media = await (await upload(node, photo(90, 60))).json()
+    posted = await (await _post(node, status="soon gone", **{"media_ids[]": media["id"]})).json()
+    service = node.client.server.app[MEDIA]
+    key = media["url"].rsplit("/", 1)[-1]
+    assert await remove_unattached(node.db, service, time.time()) == 0
+    deleted = await node.client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(node.token))
+    assert deleted.status == 200
+    assert await remove_unattached(node.db, service, time.time()) == 1
+    assert service.files.path_of(key) is None and (await fetch(node, media["url"])).status == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
+from agora_node.actions.media import MEDIA, remove_unattached
 from agora_node.context import DB
 from agora_node.store import accounts as accounts_store
 from agora_node.store import social as social_store
+from tests.api.test_media import photo
 from tests.conftest import add_account
 from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit, token_on
 
@@ -229,6 +232,15 @@ async def test_deleting_ones_account_takes_it_and_its_posts_down(
         r'id="status-(\d+)"', await (await client.get("/home", headers=HTML)).text()
     )
     token = await _app_token(client, "Pocket Toot")
+    form = aiohttp.FormData()
+    form.add_field("avatar", photo(80, 80), filename="me.jpg", content_type="image/jpeg")
+    me = await (
+        await client.patch(
+            "/api/v1/accounts/update_credentials", data=form,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    ).json()  # fmt: skip
+    avatar_key = me["avatar"].rsplit("/", 1)[-1]
     unconfirmed = await submit(
         client, "/settings/delete", "/settings/delete", {"password": PASSWORD, "confirm": "bob"}
     )
@@ -249,6 +261,9 @@ async def test_deleting_ones_account_takes_it_and_its_posts_down(
     alice = db.read_sync(lambda c: accounts_store.get_account_by_username(c, "alice"))
     assert alice is not None and alice.deleted_at is not None
     assert (await client.get(f"/api/v1/statuses/{post_id}")).status == 404
+    service = client.server.app[MEDIA]
+    assert await remove_unattached(db, service, time.time()) == 1  # her avatar goes too
+    assert service.files.path_of(avatar_key) is None
     again = await submit(
         client, "/auth/sign_in", "/auth/sign_in", {"username": "alice", "password": PASSWORD}
     )

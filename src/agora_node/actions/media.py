@@ -308,9 +308,11 @@ def _delete_files(files: FileStore, keys: list[str]) -> None:
 
 
 async def remove_unattached(db: Database, service: MediaService, now: float) -> int:
-    """Delete uploads no post took within ``orphan_after``; how many."""
+    """Delete uploads no post took within ``orphan_after``, and those of deleted
+    posts and deleted accounts (their files stop being served); how many."""
     cutoff = now - service.limits.orphan_after
     rows = await db.read(lambda c: media_store.unattached_before(c, cutoff, 500))
+    rows += await db.read(lambda c: media_store.of_deleted(c, 500))
     for row in rows:
         await _delete_upload(db, service, row.id)
     return len(rows)

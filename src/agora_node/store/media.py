@@ -179,6 +179,19 @@ def unattached_before(db: sqlite_utils.Database, when: float, limit: int) -> lis
     return [_row(r) for r in rows]
 
 
+def of_deleted(db: sqlite_utils.Database, limit: int) -> list[MediaRow]:
+    """Uploads whose post was deleted, or whose account was (avatars too)."""
+    columns = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))
+    rows = db.execute(
+        f"SELECT {columns} FROM media m WHERE EXISTS (SELECT 1 FROM accounts a "
+        "WHERE a.id = m.account_id AND a.deleted_at IS NOT NULL) OR EXISTS ("
+        "SELECT 1 FROM objects o WHERE o.uri = m.object_uri AND o.deleted_at IS NOT NULL) "
+        "LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
 def delete_media(db: sqlite_utils.Database, media_id: int) -> list[str]:
     """Remove one upload's row; the file keys no other row still names (to delete)."""
     row = get_media(db, media_id)
