@@ -8,12 +8,15 @@ yet known here) and then runs the matching transaction of
 
 from __future__ import annotations
 
+import re
+
 import sqlite_utils
 
 from agora_node.actions.caller import Caller
 from agora_node.errors import NotFound, UnprocessableEntity
 from agora_node.processing import outbound_social
 from agora_node.processing.outbound import Sent
+from agora_node.store import moderation as moderation_store
 from agora_node.store import mutes, relationships
 from agora_node.store import objects as objects_store
 from agora_node.store import social as social_store
@@ -200,3 +203,41 @@ UNDO_BY_TARGET = {
     "Announce": unboost,
     "Block": unblock,
 }
+
+
+# -- one's own domain blocks --------------------------------------------------------------
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?")
+
+
+def checked_domain(raw: str, own: str) -> str:
+    """A server's host name as blocks name it (lower case, no scheme, path or dot)."""
+    domain = raw.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/.")
+    if not _DOMAIN.fullmatch(domain):
+        raise UnprocessableEntity("Validation failed: domain must be a server's host name")
+    if domain == own.lower():
+        raise UnprocessableEntity("Validation failed: this server cannot be blocked from itself")
+    return domain
+
+
+async def block_domain(caller: Caller, raw: str) -> None:
+    """Hide everything from one server: its accounts leave one's timelines and
+    notifications; one stops following them and they stop following one (each
+    told, as by an unfollow and a removal), as on Mastodon."""
+    domain = checked_domain(raw, caller.domain)
+    me = caller.actor_uri
+    await caller.db.write(lambda c: moderation_store.put_domain_block(c, me, domain, caller.now))
+    followed, followers = await caller.db.read(
+        lambda c: moderation_store.relations_on_domain(c, me, domain)
+    )
+    for uri in followed:
+        await unfollow(caller, uri)
+    for uri in followers:
+        await reject_follower(caller, uri)
+
+
+async def unblock_domain(caller: Caller, raw: str) -> None:
+    domain = checked_domain(raw, caller.domain)
+    me = caller.actor_uri
+    await caller.db.write(lambda c: moderation_store.delete_domain_block(c, me, domain))

@@ -169,9 +169,7 @@ def _link(request: web.Request, key: str, value: int) -> str:
     return f"<{request.app[SETTINGS].base_url}{request.path}?{query}>"
 
 
-def list_response(
-    request: web.Request, ids: Sequence[int], body: list[dict[str, Any]]
-) -> web.Response:
+def list_response(request: web.Request, ids: Sequence[int], body: list[Any]) -> web.Response:
     """The page as JSON; ``next`` reaches past its oldest id, ``prev`` past its newest."""
     headers = {}
     if ids:

@@ -791,6 +791,20 @@ V25 = [
     "CREATE INDEX poll_ends_due ON poll_ends(ends_at) WHERE notified_at IS NULL",
 ]
 
+# The servers a person blocks for themselves (Mastodon's account domain blocks).
+V26 = [
+    """
+    CREATE TABLE user_domain_blocks (
+        id INTEGER PRIMARY KEY,
+        actor_uri TEXT NOT NULL,
+        domain TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (actor_uri, domain)
+    )
+    """,
+    "CREATE INDEX actors_host ON actors(host)",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -818,6 +832,7 @@ MIGRATIONS: list[list[str]] = [
     V23,
     V24,
     V25,
+    V26,
 ]
 
 

@@ -29,6 +29,58 @@ def silenced_for(me: str) -> str:
     )
 
 
+def domain_blocked_by(me: str) -> str:
+    """SQL: the actors on the servers ``me`` blocks for themselves."""
+    return (
+        "SELECT uri FROM actors WHERE host IN "
+        f"(SELECT domain FROM user_domain_blocks WHERE actor_uri = {me})"
+    )
+
+
+def put_domain_block(db: sqlite_utils.Database, actor_uri: str, domain: str, now: float) -> None:
+    db.execute(
+        "INSERT INTO user_domain_blocks (actor_uri, domain, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (actor_uri, domain) DO NOTHING",
+        [actor_uri, domain, now],
+    )
+
+
+def delete_domain_block(db: sqlite_utils.Database, actor_uri: str, domain: str) -> bool:
+    cur = db.execute(
+        "DELETE FROM user_domain_blocks WHERE actor_uri = ? AND domain = ?", [actor_uri, domain]
+    )
+    return cur.rowcount > 0
+
+
+def domain_blocks_of(
+    db: sqlite_utils.Database, actor_uri: str, lower: int, upper: int, limit: int, ascending: bool
+) -> list[tuple[int, str]]:
+    """(row id, domain) of one's domain blocks in a page, newest first unless ``ascending``."""
+    rows = db.execute(
+        "SELECT id, domain FROM user_domain_blocks WHERE actor_uri = ? AND id > ? AND id < ? "
+        f"ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?",
+        [actor_uri, lower, upper, limit],
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def relations_on_domain(
+    db: sqlite_utils.Database, actor_uri: str, domain: str
+) -> tuple[list[str], list[str]]:
+    """(accounts on ``domain`` that ``actor_uri`` follows, its followers there)."""
+    followed = db.execute(
+        "SELECT f.followee_uri FROM follows f JOIN actors a ON a.uri = f.followee_uri "
+        "WHERE f.follower_uri = ? AND a.host = ?",
+        [actor_uri, domain],
+    ).fetchall()
+    followers = db.execute(
+        "SELECT f.follower_uri FROM follows f JOIN actors a ON a.uri = f.follower_uri "
+        "WHERE f.followee_uri = ? AND a.host = ?",
+        [actor_uri, domain],
+    ).fetchall()
+    return [str(r[0]) for r in followed], [str(r[0]) for r in followers]
+
+
 def set_actor_suspended(db: sqlite_utils.Database, uri: str, when: float | None) -> None:
     """Suspend an actor from ``when``, or lift its suspension (None)."""
     db.execute("UPDATE actors SET suspended_at = ? WHERE uri = ?", [when, uri])

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from agora_node.store.moderation import SUSPENDED_ACTORS, silenced_for
+from agora_node.store.moderation import SUSPENDED_ACTORS, domain_blocked_by, silenced_for
 from agora_node.store.mutes import conversation_key, muted_by
 from agora_node.store.timelines import Page, in_page_order
 
@@ -48,6 +48,7 @@ def shown_notification(me: str = ":me") -> str:
       AND n.from_actor_uri NOT IN ({muted_by(me, notifications=True)})
       AND n.from_actor_uri NOT IN ({SUSPENDED_ACTORS})
       AND n.from_actor_uri NOT IN ({silenced_for(me)})
+      AND n.from_actor_uri NOT IN ({domain_blocked_by(me)})
       AND (n.type NOT IN ({kinds}) OR EXISTS (
            SELECT 1 FROM objects s WHERE s.uri = n.object_uri AND s.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM conversation_mutes cm WHERE cm.actor_uri = {me}

@@ -20,7 +20,7 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
-from agora_node.store.moderation import SUSPENDED_ACTORS, silenced_for
+from agora_node.store.moderation import SUSPENDED_ACTORS, domain_blocked_by, silenced_for
 from agora_node.store.mutes import muted_by
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
@@ -85,7 +85,8 @@ def _visible_at_home(o: str) -> str:
             AND NOT EXISTS (SELECT 1 FROM blocks k
                             WHERE k.actor_uri = :me AND k.target_uri = b.actor_uri)
             AND b.actor_uri NOT IN ({muted_by(":me")})
-            AND b.actor_uri NOT IN ({SUSPENDED_ACTORS})))"""
+            AND b.actor_uri NOT IN ({SUSPENDED_ACTORS})
+            AND b.actor_uri NOT IN ({domain_blocked_by(":me")})))"""
 
 
 # Whose posts and boosts make up a home timeline: the accepted followees and
@@ -97,6 +98,7 @@ _HOME_AUTHORS = f"""authors(uri) AS MATERIALIZED (
            EXCEPT SELECT target_uri FROM blocks WHERE actor_uri = :me
            EXCEPT {muted_by(":me")}
            EXCEPT {SUSPENDED_ACTORS}
+           EXCEPT {domain_blocked_by(":me")}
            EXCEPT SELECT m.actor_uri FROM lists l CROSS JOIN list_members m ON m.list_id = l.id
                   WHERE l.owner_uri = :me AND l.exclusive = 1)"""
 
@@ -109,7 +111,8 @@ def _addressing_me(bounds: str) -> str:
         AND {_visible_at_home("o")} AND NOT EXISTS (
           SELECT 1 FROM blocks k WHERE k.actor_uri = :me AND k.target_uri = o.actor_uri)
         AND o.actor_uri NOT IN ({muted_by(":me")})
-        AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})"""
+        AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})
+        AND o.actor_uri NOT IN ({domain_blocked_by(":me")})"""
 
 
 def public_to_me(o: str) -> str:
@@ -121,6 +124,7 @@ def public_to_me(o: str) -> str:
       AND {o}.actor_uri NOT IN ({muted_by(":me")})
       AND {o}.actor_uri NOT IN ({SUSPENDED_ACTORS})
       AND {o}.actor_uri NOT IN ({silenced_for(":me")})
+      AND {o}.actor_uri NOT IN ({domain_blocked_by(":me")})
       AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
                       AND k.target_uri = :me)"""
 
@@ -300,6 +304,7 @@ def public_sql(page: Page, local: bool | None) -> str:
           AND o.actor_uri NOT IN ({muted_by(":me")})
           AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})
           AND o.actor_uri NOT IN ({silenced_for(":me")})
+          AND o.actor_uri NOT IN ({domain_blocked_by(":me")})
           AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
                           AND k.target_uri = :me)
         ORDER BY o.id {"ASC" if page.ascending else "DESC"} LIMIT :limit"""
