@@ -17,18 +17,24 @@ import functools
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlite_utils
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from agora_node.actions.caller import Caller
 from agora_node.config import MediaSettings
-from agora_node.errors import AgoraError, NotFound, PayloadTooLarge, UnprocessableEntity
+from agora_node.errors import (
+    AgoraError,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableEntity,
+)
 from agora_node.processing import media as rules
 from agora_node.processing.media import Sniffed
 from agora_node.processing.outbound import Sent
@@ -152,6 +158,61 @@ async def receive(part: BodyPartReader, service: MediaService) -> Incoming:
         raise
     await service.run(lambda: finish(False))
     return Incoming(path, size, head)
+
+
+@dataclass
+class ReceivedForm:
+    """A multipart form as it arrived: its text fields in order, its files on disk."""
+
+    fields: list[tuple[str, str]]
+    files: dict[str, Incoming]
+
+    async def discard(self, service: MediaService) -> None:
+        """Remove the files nobody took."""
+        for got in self.files.values():
+            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+        self.files.clear()
+
+
+async def receive_form(
+    reader: MultipartReader,
+    service: MediaService,
+    file_fields: Collection[str] | None,
+    *,
+    max_fields: int = 64,
+    field_bytes: int = 64 * 1024,
+) -> ReceivedForm:
+    """Read a multipart body as it arrives (for the client API and the pages alike):
+    the text parts (at most ``max_fields``, each at most ``field_bytes``), and the
+    file parts named in ``file_fields`` (None: any) each written to an incoming
+    file; a file part left empty (no file chosen) and any other file are passed
+    over. Nothing stays on disk when it fails."""
+    got = ReceivedForm([], {})
+    try:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or not part.name:
+                raise BadRequest("a multipart body part without a name")
+            if part.filename is not None:
+                wanted = file_fields is None or part.name in file_fields
+                if part.filename and wanted and part.name not in got.files:
+                    incoming = await receive(part, service)
+                    if incoming.size:
+                        got.files[part.name] = incoming
+                    else:
+                        await service.run(functools.partial(incoming.path.unlink, missing_ok=True))
+                else:
+                    await part.release()
+                continue
+            if len(got.fields) >= max_fields:
+                raise BadRequest("the form has too many fields")
+            raw = await part.read(decode=True)
+            if len(raw) > field_bytes:
+                raise UnprocessableEntity(f"Validation failed: {part.name} is too long")
+            got.fields.append((part.name, raw.decode("utf-8", "replace")))
+    except BaseException:
+        await got.discard(service)
+        raise
+    return got
 
 
 def _checked_focus(raw: str | None) -> tuple[float, float] | None:

@@ -15,15 +15,14 @@ a browser never treats one as a page.
 
 from __future__ import annotations
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from agora_node.actions.media import MEDIA, Incoming, describe, own_media, receive, upload
+from agora_node.actions.media import MEDIA, Incoming, describe, own_media, receive_form, upload
 from agora_node.api.requests import base_url, body_params, caller_of, path_id, signed_in, text_param
 from agora_node.entities.serialize import media_json
-from agora_node.errors import BadRequest, UnprocessableEntity
+from agora_node.errors import UnprocessableEntity
 from agora_node.store.files import is_key
 
-_TEXT_FIELD_BYTES = 16 * 1024
 _TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
@@ -44,32 +43,15 @@ async def _received(request: web.Request) -> tuple[Incoming, dict[str, str]]:
     """The ``file`` part (into an incoming file) and the short text parts."""
     if not request.content_type.startswith("multipart/form-data"):
         raise UnprocessableEntity("Validation failed: send the file as multipart/form-data")
-    reader = await request.multipart()
     service = request.app[MEDIA]
-    incoming: Incoming | None = None
-    fields: dict[str, str] = {}
-    try:
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise BadRequest("nested multipart bodies are not accepted")
-            if part.name == "file" and incoming is None:
-                incoming = await receive(part, service)
-            elif part.name in ("description", "focus"):
-                raw = await part.read(decode=True)
-                if len(raw) > _TEXT_FIELD_BYTES:
-                    raise UnprocessableEntity(f"Validation failed: {part.name} is too long")
-                fields[part.name] = raw.decode("utf-8", "replace")
-            else:
-                await part.release()  # thumbnail and anything else: not kept
-    except BaseException:
-        if incoming is not None:
-            await service.run(lambda: incoming.path.unlink(missing_ok=True))
-        raise
-    if incoming is None or incoming.size == 0:
-        if incoming is not None:
-            await service.run(lambda: incoming.path.unlink(missing_ok=True))
+    form = await receive_form(await request.multipart(), service, ("file",))
+    if "file" not in form.files:
         raise UnprocessableEntity("Validation failed: File can't be blank")
-    return incoming, fields
+    fields: dict[str, str] = {}
+    for name, value in form.fields:
+        if name in ("description", "focus"):
+            fields.setdefault(name, value)
+    return form.files["file"], fields
 
 
 async def _upload(request: web.Request, *, wait: bool) -> web.Response:

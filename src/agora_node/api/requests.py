@@ -9,7 +9,6 @@ lists page and link the same way: ``max_id`` / ``since_id`` / ``min_id`` /
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Sequence
@@ -18,10 +17,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from agora_node.actions.caller import Caller
-from agora_node.actions.media import Incoming, MediaService, receive
+from agora_node.actions.media import Incoming, MediaService, receive_form
 from agora_node.api import auth
 from agora_node.context import DB, SETTINGS, URLS
 from agora_node.errors import BadRequest, Forbidden, NotFound, UnprocessableEntity
@@ -222,38 +221,19 @@ async def body_params_and_files(
     to incoming files as they arrive (never read whole into memory)."""
     if not request.content_type.startswith("multipart/"):
         return await body_params(request), {}
+    form = await receive_form(await request.multipart(), service, names)
     params: dict[str, Any] = {k: request.query.get(k) for k in request.query}
-    files: dict[str, Incoming] = {}
     lists: dict[str, list[str]] = {}
-    try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or not part.name:
-                raise BadRequest("a multipart body part without a name")
-            if part.name in names and part.filename is not None and part.name not in files:
-                files[part.name] = await receive(part, service)
-                continue
-            if part.filename is not None:
-                await part.release()
-                continue
-            raw = await part.read(decode=True)
-            if len(raw) > _FIELD_BYTES:
-                raise UnprocessableEntity(f"Validation failed: {part.name} is too long")
-            value = raw.decode("utf-8", "replace")
-            if part.name.endswith("[]"):
-                lists.setdefault(part.name[:-2], []).append(value)
-            else:
-                _set_nested(params, part.name, value)
-        for key, values in lists.items():
-            _set_nested(params, key, values)
-    except BaseException:
-        for got in files.values():
-            await service.run(functools.partial(got.path.unlink, missing_ok=True))
-        raise
-    return params, files
+    for name, value in form.fields:
+        if name.endswith("[]"):
+            lists.setdefault(name[:-2], []).append(value)
+        else:
+            _set_nested(params, name, value)
+    for key, values in lists.items():
+        _set_nested(params, key, values)
+    return params, form.files
 
 
-_FIELD_BYTES = 64 * 1024
 _NESTED = re.compile(r"([^\[\]]+)((?:\[[^\[\]]*\])*)")
 
 

@@ -16,20 +16,19 @@ MIME sniffing, no referrer beyond this origin.
 
 from __future__ import annotations
 
-import functools
 import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from agora_node.actions.login import SESSION_COOKIE, signed_in
-from agora_node.actions.media import Incoming, MediaService, receive
+from agora_node.actions.media import Incoming, MediaService, receive_form
 from agora_node.context import DB, SETTINGS
-from agora_node.errors import BadRequest, Forbidden, PayloadTooLarge
+from agora_node.errors import Forbidden
 from agora_node.processing import oauth as secrets
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
@@ -186,11 +185,6 @@ def _check_csrf(found: Visitor | None, request: web.Request, sent: object) -> No
         )
 
 
-# A form with files: its text fields are short; its files go to disk as they come.
-_FIELD_BYTES = 64 * 1024
-_MAX_FIELDS = 64
-
-
 async def form_with_files(
     request: web.Request, service: MediaService
 ) -> tuple[MultiDictProxy[str], dict[str, Incoming]]:
@@ -199,35 +193,14 @@ async def form_with_files(
     file of ``service`` by field name. Nothing stays on disk when it fails."""
     if not request.content_type.startswith("multipart/form-data"):
         return await form(request), {}
-    fields: MultiDict[str] = MultiDict()
-    files: dict[str, Incoming] = {}
+    received = await receive_form(await request.multipart(), service, None)
+    fields: MultiDict[str] = MultiDict(received.fields)
     try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or not part.name:
-                raise BadRequest("this form has a part without a name")
-            if part.filename is not None:
-                if part.filename and part.name not in files:
-                    got = await receive(part, service)
-                    if got.size:
-                        files[part.name] = got
-                    else:
-                        await service.run(functools.partial(got.path.unlink, missing_ok=True))
-                else:
-                    await part.release()  # no file chosen
-                continue
-            if len(fields) >= _MAX_FIELDS:
-                raise BadRequest("this form has too many fields")
-            raw = await part.read(decode=True)
-            if len(raw) > _FIELD_BYTES:
-                raise PayloadTooLarge(f"the field {part.name} is too long")
-            fields.add(part.name, raw.decode("utf-8", "replace"))
         _check_csrf(await visitor(request), request, fields.get(CSRF_FIELD))
     except BaseException:
-        for got in files.values():
-            await service.run(functools.partial(got.path.unlink, missing_ok=True))
+        await received.discard(service)
         raise
-    return MultiDictProxy(fields), files
+    return MultiDictProxy(fields), received.files
 
 
 def text_field(body: MultiDictProxy[Any], name: str) -> str:
