@@ -197,7 +197,7 @@ def test_import_follows_from_a_file_and_export_them(net: Devnet, new_page: NewPa
     page.get_by_role("link", name="Import and export").click()
     csv = (
         "Account address,Show boosts,Notify on new posts,Languages\n"
-        f"alice@{a.netloc},true,false,\nnobody-here@{a.netloc},true,false,\n"
+        f"mod@{a.netloc},true,false,\nnobody-here@{a.netloc},true,false,\n"
     )
     page.get_by_label(re.compile("A follows file")).set_input_files(
         files=[{"name": "following_accounts.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
@@ -212,7 +212,7 @@ def test_import_follows_from_a_file_and_export_them(net: Devnet, new_page: NewPa
     with page.expect_download() as download:
         page.get_by_role("link", name="People you follow").click()
     exported = download.value.path().read_text()
-    assert f"alice@{a.netloc},true,false," in exported
+    assert f"mod@{a.netloc},true,false," in exported
 
 
 def test_new_posts_arrive_live_and_older_ones_load_in_place(net: Devnet, new_page: NewPage) -> None:
