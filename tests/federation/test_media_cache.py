@@ -17,8 +17,10 @@ from agora_node.cli import main as cli_main
 from agora_node.config import load_settings
 from agora_node.context import DB
 from agora_node.federation.media_cache import REMOTE_MEDIA
+from agora_node.store import accounts as accounts_store
 from agora_node.store import media_cache as cache_store
 from tests.api.test_media import photo
+from tests.conftest import add_account
 from tests.store.test_timelines import post
 
 BIG = b"\xff\xd8\xff" + b"\x00" * 300_000
@@ -155,3 +157,30 @@ async def test_the_cache_keeps_to_its_size_and_prune_trims_it(
         )
         == 2
     )
+
+
+async def test_a_file_shared_by_an_upload_and_a_cached_copy_stays_while_either_needs_it(
+    aiohttp_client: Callable[..., Any], tmp_path: Path, remote: TestServer
+) -> None:
+    from agora_node.actions.media import MEDIA
+    from agora_node.store import media as media_store
+
+    client, settings = await _node(aiohttp_client, tmp_path, remote)
+    base = f"http://127.0.0.1:{remote.port}"
+    key = await client.server.app[REMOTE_MEDIA].fetch_one(f"{base}/boat.jpg")
+    assert key
+    db = client.server.app[DB]
+    files = client.server.app[MEDIA].files
+    add_account(db, settings, "alice")
+    alice = db.read_sync(lambda c: accounts_store.get_account_by_username(c, "alice"))
+    assert alice is not None
+
+    def fake_upload(c: Any) -> list[str]:  # an upload of the very same bytes, then deleted
+        media_id = media_store.insert_media(
+            c, media_store.NewMedia(alice.id, "image", "image/jpeg", "", 0.0, 0.0, 0.0)
+        )
+        media_store.mark_ready(c, media_id, media_store.StoredFiles("image", "image/jpeg", key, 1))
+        return media_store.delete_media(c, media_id)
+
+    assert db.write_sync(fake_upload) == []  # the cache still names the file
+    assert files.path_of(key) is not None

@@ -206,10 +206,12 @@ def delete_media(db: sqlite_utils.Database, media_id: int) -> list[str]:
 
 
 def key_in_use(db: sqlite_utils.Database, key: str) -> bool:
+    """Whether an upload or a cached remote copy still names the file ``key``
+    (files are content-addressed: the same bytes are one file for all of them)."""
     row = db.execute(
         "SELECT 1 FROM media WHERE file_key = ? UNION ALL SELECT 1 FROM media "
-        "WHERE preview_key = ? LIMIT 1",
-        [key, key],
+        "WHERE preview_key = ? UNION ALL SELECT 1 FROM media_cache WHERE file_key = ? LIMIT 1",
+        [key, key, key],
     ).fetchone()
     return row is not None
 

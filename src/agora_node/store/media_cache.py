@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from agora_node.store.media import key_in_use
+
 
 @dataclass(frozen=True)
 class CachedFile:
@@ -77,11 +79,6 @@ def forget(db: sqlite_utils.Database, url: str) -> str | None:
     row = db.execute("SELECT file_key FROM media_cache WHERE url = ?", [url]).fetchone()
     db.execute("DELETE FROM media_cache WHERE url = ?", [url])
     key = row[0] if row else None
-    if key is None:
+    if key is None or key_in_use(db, key):
         return None
-    used = db.execute(
-        "SELECT 1 FROM media_cache WHERE file_key = ? UNION ALL "
-        "SELECT 1 FROM media WHERE file_key = ? OR preview_key = ? LIMIT 1",
-        [key, key, key],
-    ).fetchone()
-    return None if used else str(key)
+    return str(key)
