@@ -17,6 +17,7 @@ RANKS = {
     "__init__": 0,
     "errors": 0,
     "loopmon": 0,
+    "aio": 0,
     "config": 1,
     "logs": 2,
     "protocol": 2,

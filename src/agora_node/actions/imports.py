@@ -22,6 +22,7 @@ import sqlite_utils
 
 from agora_node.actions import social
 from agora_node.actions.caller import Caller
+from agora_node.aio import within
 from agora_node.errors import AgoraError, UnprocessableEntity
 from agora_node.federation.resolve import Resolver
 from agora_node.processing.exports import read_follows_csv
@@ -104,7 +105,7 @@ class Importer:
                 error = "the account is closed"
             else:
                 try:
-                    await asyncio.wait_for(self._follow(caller, row), ROW_TIMEOUT)
+                    await within(self._follow(caller, row), ROW_TIMEOUT)
                 except AgoraError as exc:
                     error = exc.public_message
                 except TimeoutError:

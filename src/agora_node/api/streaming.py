@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from agora_node.actions.login import SESSION_COOKIE, signed_in
+from agora_node.aio import within
 from agora_node.api import auth
 from agora_node.api.requests import as_id
 from agora_node.api.stream_hub import STREAM_HUB, STREAMS, Event, Subscriber
@@ -188,7 +189,7 @@ def _sse(name: str) -> Any:
             await resp.write(b":)\n\n")
             while True:
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+                    event = await within(sub.queue.get(), HEARTBEAT_SECONDS)
                 except TimeoutError:
                     await resp.write(b":thump\n\n")
                     continue

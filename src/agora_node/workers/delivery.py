@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from agora_node.aio import woken
 from agora_node.config import DeliverySettings
 from agora_node.federation.fetcher import SchemeMemory, other_scheme
 from agora_node.federation.http import DeliveryResult, FetchPolicy, post_activity
@@ -165,10 +166,7 @@ class DeliveryWorker:
                 continue
             due = await self._db.read(deliveries_store.next_delivery_due_at)
             timeout = 5.0 if due is None else max(0.05, min(5.0, due - time.time()))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await woken(self._wake, timeout)
 
     async def _warm_caches(self, jobs: list[Delivery]) -> None:
         """Load each signing key and activity body once, before the batch's tasks start.

@@ -18,6 +18,7 @@ import time
 from functools import partial
 from typing import Any
 
+from agora_node.aio import woken
 from agora_node.federation.prefetch import Prefetcher, RetryLater
 from agora_node.processing.effects import InboundContext
 from agora_node.processing.inbound import process_inbound
@@ -105,10 +106,7 @@ class InboxWorker:
                 continue
             due = await self._db.read(lambda db: jobs_store.next_job_due_at(db, INBOX_JOB))
             timeout = 5.0 if due is None else max(0.05, min(5.0, due - time.time()))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await woken(self._wake, timeout)
 
     async def take_spooled(self) -> int:
         """Queue what the inbox has spooled (``store/spool.py``) as jobs; how many rows."""
