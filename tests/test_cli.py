@@ -179,3 +179,91 @@ async def test_quickstart_makes_its_admin_and_serves(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
+
+
+MASTODON_CSV = (
+    "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+    "spam.example,suspend,true,true,Spam,false\n"
+    'loud.example,silence,false,false,"Loud, rude",false\n'
+)
+
+
+def test_domain_blocks_import_export_purge_and_the_log(config: Path, tmp_path: Path) -> None:
+    done = cli(config, "domain", "block", "Bad.Example", "--private-comment", "harassment")
+    assert done.returncode == 0, done.stderr
+    assert "blocked bad.example (suspend)" in done.stdout
+    listed = tmp_path / "list.csv"
+    listed.write_text(MASTODON_CSV, encoding="utf-8")
+    dry = cli(config, "domain", "import", str(listed), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines() == [
+        "dry run, nothing changed:",
+        "add spam.example (suspend, reject_media, reject_reports)",
+        "add loud.example (silence)",
+    ]
+    assert "spam.example" not in cli(config, "domain", "list").stdout
+    applied = cli(config, "domain", "import", str(listed))
+    assert applied.returncode == 0 and "2 changes applied" in applied.stdout
+    assert cli(config, "domain", "list").stdout.splitlines() == [
+        "loud.example silence",
+        "spam.example suspend [reject_media, reject_reports]",
+        "bad.example suspend",
+    ]
+    # The export is Mastodon's CSV again, read back the same.
+    exported = cli(config, "domain", "export")
+    assert exported.stdout.splitlines()[1:] == [
+        "bad.example,suspend,false,false,,false",
+        "spam.example,suspend,true,true,Spam,false",
+        'loud.example,silence,false,false,"Loud, rude",false',
+    ]
+    again = cli(config, "domain", "import", "-", "--dry-run", stdin=exported.stdout)
+    assert again.stdout.splitlines() == ["dry run, nothing changed:", "nothing to change"]
+    # Replacing the list with --remove-missing lifts what it no longer names.
+    listed.write_text("spam.example\n", encoding="utf-8")
+    trimmed = cli(config, "domain", "import", str(listed), "--remove-missing", "--dry-run")
+    assert "remove bad.example (suspend)" in trimmed.stdout
+    assert "change spam.example" in trimmed.stdout  # the flags are not in a plain list
+    # Purging needs a confirmation, and only a suspended domain is purged.
+    refused = cli(config, "domain", "purge", "bad.example")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert cli(config, "domain", "purge", "loud.example", "--yes").returncode == 2
+    purged = cli(config, "domain", "purge", "bad.example", "--yes")
+    assert purged.returncode == 0 and "purged 0 accounts of bad.example" in purged.stdout
+    assert cli(config, "domain", "unblock", "bad.example").returncode == 0
+    missing = cli(config, "domain", "unblock", "bad.example")
+    assert missing.returncode == 2 and "bad.example is not blocked" in missing.stderr
+    bad = cli(config, "domain", "block", "https://x.example/")
+    assert bad.returncode == 2 and "is not a domain" in bad.stderr
+    broken = tmp_path / "broken.csv"
+    broken.write_text("#domain,#severity\nx.example,obliterate\n", encoding="utf-8")
+    wrong = cli(config, "domain", "import", str(broken))
+    assert wrong.returncode == 2 and "line 2: unknown severity" in wrong.stderr
+    assert cli(config, "domain", "import", str(tmp_path / "absent.csv")).returncode == 2
+    # The moderation log has every change, newest first.
+    log = cli(config, "audit", "--action", "domain_").stdout.splitlines()
+    assert [line.split(" ", 2)[2] for line in log] == [
+        "cli: domain_unblock bad.example",
+        "cli: domain_purge bad.example",
+        "cli: domain_import " + str(tmp_path / "list.csv"),
+        "cli: domain_block loud.example",
+        "cli: domain_block spam.example",
+        "cli: domain_block bad.example because 'harassment'",
+    ]
+
+
+def test_allowed_domains_and_account_actions_are_logged(config: Path, tmp_path: Path) -> None:
+    assert "allowed friends.example" in cli(config, "domain", "allow", "friends.example").stdout
+    assert "friends.example allowed" in cli(config, "domain", "list").stdout
+    assert cli(config, "domain", "disallow", "friends.example").returncode == 0
+    assert cli(config, "domain", "disallow", "friends.example").returncode == 2
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    assert cli(config, "account", "create", "erin", "--password-file", str(pw)).returncode == 0
+    assert cli(config, "account", "silence", "erin").returncode == 0
+    assert cli(config, "account", "suspend", "erin").returncode == 0
+    log = cli(config, "audit", "--limit", "2").stdout.splitlines()
+    assert [line.split(" ", 2)[2] for line in log] == [
+        "cli: account_suspend @erin",
+        "cli: account_silence @erin",
+    ]
+    assert cli(config, "audit", "--limit", "0").returncode == 2

@@ -18,6 +18,7 @@ from agora_node.actions.imports import Importer
 from agora_node.actions.media import MEDIA, MediaService, remove_unattached
 from agora_node.api import accounts as account_views
 from agora_node.api import (
+    admin_domains,
     apps,
     c2s,
     instance,
@@ -54,7 +55,7 @@ from agora_node.errors import AgoraError, Gone, NotAcceptable
 from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
-from agora_node.federation.blocklist import HOST_BLOCKLIST, HostBlocklist
+from agora_node.federation.blocklist import HOST_BLOCKLIST
 from agora_node.federation.http import fetch_policy
 from agora_node.federation.media_cache import REMOTE_MEDIA, RemoteMediaCache
 from agora_node.federation.resolve import Resolver
@@ -218,7 +219,12 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(sweep(), name="media-sweep")
     cache = RemoteMediaCache(
-        db, app[HTTP], fetch_policy(settings), service.files, settings.media, service.run
+        db,
+        app[HTTP],
+        fetch_policy(settings, app[HOST_BLOCKLIST].rejects_media),
+        service.files,
+        settings.media,
+        service.run,
     )
     app[REMOTE_MEDIA] = cache
     async with cache.running():
@@ -280,9 +286,7 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
         # compiling the schemas and loading the instance key.
         await asyncio.to_thread(validation.warm_up)
         await services.signers.key_for(None)
-        blocklist = HostBlocklist(app[DB], settings.federation.blocked_domains)
-        app[HOST_BLOCKLIST] = blocklist
-        await stack.enter_async_context(blocklist.running())
+        app[HOST_BLOCKLIST] = services.blocklist
         await stack.enter_async_context(_workers(app, services))
         importer = Importer(
             app[DB],
@@ -387,6 +391,7 @@ def create_app(
     app.add_routes(oauth.routes())
     app.add_routes(media_views.routes())
     app.add_routes(domain_block_views.routes())
+    app.add_routes(admin_domains.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())
     app.add_routes(startup.routes())

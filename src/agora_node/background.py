@@ -89,6 +89,7 @@ class BackgroundWorkers:
             settings.delivery,
             self.delivery_wake,
             sign_pool=sign_pool,
+            rules=services.blocklist,
         )
         self._tasks: list[asyncio.Task[None]] = []
 

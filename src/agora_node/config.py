@@ -64,11 +64,23 @@ class DatabaseSettings:
     read_threads: int = 2
 
 
+SHOW_DOMAIN_BLOCKS = ("off", "users", "all")
+
+
 @dataclass(frozen=True)
 class FederationSettings:
     plain_http_hosts: tuple[str, ...] = ()
     allowed_networks: tuple[str, ...] = ()
     blocked_domains: tuple[str, ...] = ()
+    # Limited federation: only the domains allowed here (and by the admin's
+    # domain allows) federate with this node; everything else is refused.
+    allowlist_mode: bool = False
+    allowed_domains: tuple[str, ...] = ()
+    # Who may read the instance's domain blocks at /api/v1/instance/domain_blocks:
+    # "off", "users" (signed-in people) or "all"; and whether the public
+    # comments are shown with them.
+    show_domain_blocks: str = "off"
+    show_domain_block_comments: bool = False
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
     max_fetch_bytes: int = 1024 * 1024
@@ -246,6 +258,10 @@ def _check(settings: Settings) -> None:
     if fed.signature_scheme not in SIGNATURE_SCHEMES:
         raise ConfigError(
             f"federation.signature_scheme: must be one of {', '.join(SIGNATURE_SCHEMES)}"
+        )
+    if fed.show_domain_blocks not in SHOW_DOMAIN_BLOCKS:
+        raise ConfigError(
+            f"federation.show_domain_blocks: must be one of {', '.join(SHOW_DOMAIN_BLOCKS)}"
         )
     if fed.signature_max_age < 60 or fed.signature_max_future < 0:
         raise ConfigError("federation.signature_max_age: must be >= 60 (and max_future >= 0)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from agora_node.config import Settings
+from agora_node.federation.blocklist import HostBlocklist
 from agora_node.federation.fetcher import Fetcher, SchemeMemory
 from agora_node.federation.http import FetchPolicy, fetch_policy, make_client_session
 from agora_node.federation.keys import KeyResolver
@@ -38,12 +39,21 @@ class Services:
     schemes: SchemeMemory
     fetcher: Fetcher
     key_resolver: KeyResolver
+    blocklist: HostBlocklist
 
 
 def build_services(settings: Settings, db: Database) -> Services:
     """The services over an open database (call on the loop that will use them)."""
     urls = LocalUrls(settings.base_url)
-    policy = fetch_policy(settings)
+    fed = settings.federation
+    blocklist = HostBlocklist(
+        db,
+        fed.blocked_domains,
+        allowlist_mode=fed.allowlist_mode,
+        allowed=fed.allowed_domains,
+        own_host=settings.domain,
+    )
+    policy = fetch_policy(settings, blocklist.refuses)
     session = make_client_session(policy)
     signers = Signers(db, urls)
     schemes = SchemeMemory(db, settings)
@@ -61,7 +71,9 @@ def build_services(settings: Settings, db: Database) -> Services:
             max_future_seconds=settings.federation.signature_max_future,
         ),
     )
-    return Services(settings, db, urls, policy, session, signers, schemes, fetcher, key_resolver)
+    return Services(
+        settings, db, urls, policy, session, signers, schemes, fetcher, key_resolver, blocklist
+    )
 
 
 @contextlib.asynccontextmanager
@@ -69,6 +81,7 @@ async def running_services(settings: Settings, db: Database) -> AsyncIterator[Se
     """:func:`build_services`, with the HTTP client closed on the way out."""
     services = build_services(settings, db)
     try:
-        yield services
+        async with services.blocklist.running():
+            yield services
     finally:
         await services.session.close()

@@ -129,9 +129,14 @@ def token_for(db: Database, account: AccountRow, scopes: str = "read write follo
 
 
 async def start_node(
-    aiohttp_client: Callable[..., Any], tmp_path: Path, remotes: list[FakeRemote]
+    aiohttp_client: Callable[..., Any],
+    tmp_path: Path,
+    remotes: list[FakeRemote],
+    **federation: Any,
 ) -> Node:
-    settings = make_settings(tmp_path, federation={"plain_http_hosts": [r.netloc for r in remotes]})
+    settings = make_settings(
+        tmp_path, federation={"plain_http_hosts": [r.netloc for r in remotes], **federation}
+    )
     client = await aiohttp_client(create_app(settings))
     check_shapes(client)
     db = client.server.app[DB]

@@ -118,6 +118,14 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", r"/api/v1/featured_tags", "[featured_tag]"),
     ("POST", r"/api/v1/featured_tags", "featured_tag"),
     ("GET", r"/api/v1/featured_tags/suggestions", "[tag]"),
+    ("GET", r"/api/v1/admin/domain_blocks", "[admin_domain_block]"),
+    ("POST", r"/api/v1/admin/domain_blocks", "admin_domain_block"),
+    ("GET", rf"/api/v1/admin/domain_blocks/{_ID}", "admin_domain_block"),
+    ("PUT", rf"/api/v1/admin/domain_blocks/{_ID}", "admin_domain_block"),
+    ("GET", r"/api/v1/admin/domain_allows", "[admin_domain_allow]"),
+    ("POST", r"/api/v1/admin/domain_allows", "admin_domain_allow"),
+    ("GET", rf"/api/v1/admin/domain_allows/{_ID}", "admin_domain_allow"),
+    ("GET", r"/api/v1/instance/domain_blocks", "[domain_block]"),
 ]
 _COMPILED = [(m, re.compile(p), e) for m, p, e in ROUTES]
 

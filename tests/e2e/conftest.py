@@ -7,6 +7,7 @@ accounts, so scenarios do not depend on each other's order.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import sqlite3
 import time
@@ -17,6 +18,7 @@ import aiohttp
 import pytest
 
 from agora_node.devnet import Devnet, LocalNode, NodeClient
+from agora_node.protocol.httpsig import SigningKey, sign_request
 
 T = TypeVar("T")
 WAIT = 30.0
@@ -89,6 +91,22 @@ def query(node: LocalNode, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 async def stored(node: LocalNode, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return await asyncio.to_thread(query, node, sql, *params)
+
+
+async def signed_post(
+    session: aiohttp.ClientSession, origin: LocalNode, username: str, target: LocalNode,
+    activity: dict[str, Any],
+) -> int:  # fmt: skip
+    """POST ``activity`` to ``target``'s shared inbox signed with the author's own
+    key (read from ``origin``'s database); the status it got."""
+    (pem,) = (await stored(origin, "SELECT rsa_private_pem FROM accounts WHERE username = ?",
+                           username))[0]  # fmt: skip
+    key = SigningKey.from_pem(f"{origin.base_url}/users/{username}#main-key", pem)
+    body = json.dumps(activity).encode()
+    url = f"{target.base_url}/inbox"
+    headers = sign_request("POST", url, {"Content-Type": "application/activity+json"}, body, key)
+    async with session.post(url, data=body, headers=headers) as resp:
+        return resp.status
 
 
 async def person(

@@ -16,8 +16,7 @@ import aiohttp
 import pytest
 
 from agora_node.devnet import Devnet, DevnetError, LocalNode, NodeClient, run_cli
-from agora_node.protocol.httpsig import SigningKey, sign_request
-from tests.e2e.conftest import PUBLIC, eventually, person, stored
+from tests.e2e.conftest import PUBLIC, eventually, person, signed_post, stored
 
 pytestmark = pytest.mark.e2e  # starts processes; `pytest -m 'not e2e'` skips it
 
@@ -231,14 +230,8 @@ async def deliver_as(
     activity: dict[str, Any],
 ) -> None:
     """POST an activity to ``target``'s shared inbox, signed with the author's real key."""
-    (pem,) = (await stored(origin, "SELECT rsa_private_pem FROM accounts WHERE username = ?",
-                           username))[0]  # fmt: skip
-    key = SigningKey.from_pem(f"{origin.base_url}/users/{username}#main-key", pem)
-    body = json.dumps(activity).encode()
-    url = f"{target.base_url}/inbox"
-    headers = sign_request("POST", url, {"Content-Type": "application/activity+json"}, body, key)
-    async with session.post(url, data=body, headers=headers) as resp:
-        assert resp.status == 202, await resp.text()
+    status = await signed_post(session, origin, username, target, activity)
+    assert status == 202, status
 
 
 # -- 5. followers-only and direct posts reach exactly their audience -------------------

@@ -275,7 +275,7 @@ async def test_literal_loopback_is_refused_without_connecting(counting, sessions
     result = await post_activity(session, url, b"{}", policy=CLOSED, signer=RecordingSigner())
 
     assert error.public_message == "address not allowed"
-    assert result == DeliveryResult(status=None, error="address not allowed")
+    assert result == DeliveryResult(status=None, error="address not allowed", refused=True)
     assert target.connections == 0
 
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,34 +14,21 @@ import sqlite_utils
 from aiohttp.test_utils import TestClient
 
 from agora_node.app import create_app
-from agora_node.config import Settings
 from agora_node.context import DB, SETTINGS
 from agora_node.federation.blocklist import HOST_BLOCKLIST
 from agora_node.protocol.httpsig import parse_signature, verify_signature
 from agora_node.protocol.keys import load_public_key
 from agora_node.store import deliveries as deliveries_store
+from agora_node.store import domain_blocks as blocks_store
 from agora_node.store import jobs as jobs_store
 from agora_node.store import social
 from agora_node.store.spool import count_waiting
-from tests.conftest import BASE_URL, add_account, make_settings
-from tests.federation.remote import FakeRemote, RemoteActor, signed_post
+from tests.conftest import BASE_URL, add_account
+from tests.federation.conftest import node_settings
+from tests.federation.remote import RemoteActor, signed_post
 
 ALICE = f"{BASE_URL}/users/alice"
 INBOX_URL = f"{ALICE}/inbox"
-
-
-def node_settings(tmp_path: Path, remote: FakeRemote, **federation: Any) -> Settings:
-    return make_settings(tmp_path, federation={"plain_http_hosts": [remote.netloc], **federation})
-
-
-@pytest.fixture
-async def node(
-    aiohttp_client: Callable[..., Any], tmp_path: Path, remote: FakeRemote
-) -> TestClient:  # type: ignore[type-arg]
-    settings = node_settings(tmp_path, remote)
-    client = await aiohttp_client(create_app(settings))
-    add_account(client.server.app[DB], settings, "alice")
-    return client
 
 
 async def post(client: TestClient, actor: RemoteActor, doc: Any, **kw: Any) -> Any:  # type: ignore[type-arg]
@@ -235,10 +221,16 @@ async def test_blocked_domain_refused_before_fetch(aiohttp_client, tmp_path, rem
 
 
 async def test_host_blocked_in_database_refused_before_fetch(node, remote) -> None:  # type: ignore[no-untyped-def]
-    # Given a host marked blocked in the database (after the node started)
+    # Given a domain suspended in the database (after the node started)
     bob = remote.add_actor("bob")
     host = urlsplit(bob.uri).netloc
-    await node.server.app[DB].write(lambda c: deliveries_store.set_host_blocked(c, host, True))
+    domain = host.split(":")[0]
+    block = await node.server.app[DB].write(
+        lambda c: blocks_store.put_block(
+            c, domain=domain, severity="suspend", reject_media=False, reject_reports=False,
+            obfuscate=False, private_comment="", public_comment="", now=1.0,
+        )
+    )  # fmt: skip
     # When its list is next read, then its activities are refused before any fetch
     await node.server.app[HOST_BLOCKLIST].refresh()
     resp = await post(node, bob, follow_of(bob))
@@ -248,7 +240,7 @@ async def test_host_blocked_in_database_refused_before_fetch(node, remote) -> No
     assert await count_jobs(node) == 0
     # And a subdomain of a blocked domain is refused too
     assert node.server.app[HOST_BLOCKLIST].is_blocked(f"social.{host.split(':')[0]}")
-    await node.server.app[DB].write(lambda c: deliveries_store.set_host_blocked(c, host, False))
+    await node.server.app[DB].write(lambda c: blocks_store.delete_block(c, block.id))
     await node.server.app[HOST_BLOCKLIST].refresh()
     resp = await post(node, bob, follow_of(bob))
     assert resp.status == 202

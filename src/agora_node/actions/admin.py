@@ -27,6 +27,7 @@ from agora_node.processing.accounts import hash_password
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.profile import send_profile
 from agora_node.store import accounts as accounts_store
+from agora_node.store import audit
 from agora_node.store import instance as instance_store
 from agora_node.store import moderation as moderation_store
 from agora_node.store import tokens as tokens_store
@@ -60,20 +61,40 @@ async def suspend(
         raise UnprocessableEntity("an admin cannot suspend their own account")
     if account.suspended_at is not None:
         return account, None
-    return account, await node.db.write(lambda c: _set_suspended(c, node, account, now, now))
+    return account, await node.db.write(
+        lambda c: _set_suspended(c, node, account, now, now, _name(by))
+    )
 
 
-async def unsuspend(node: Node, username: str, *, now: float) -> tuple[AccountRow, Sent | None]:
+async def unsuspend(
+    node: Node, username: str, *, by: AccountRow | None, now: float
+) -> tuple[AccountRow, Sent | None]:
     account = await local_account(node.db, username)
     if account.suspended_at is None:
         return account, None
-    return account, await node.db.write(lambda c: _set_suspended(c, node, account, None, now))
+    return account, await node.db.write(
+        lambda c: _set_suspended(c, node, account, None, now, _name(by))
+    )
+
+
+def _name(by: AccountRow | None) -> str:
+    """Who the moderation log names: the admin's username, or the command line."""
+    return by.username if by is not None else "cli"
 
 
 def _set_suspended(
-    c: sqlite_utils.Database, node: Node, account: AccountRow, when: float | None, now: float
+    c: sqlite_utils.Database,
+    node: Node,
+    account: AccountRow,
+    when: float | None,
+    now: float,
+    by: str,
 ) -> Sent:
     assert account.actor is not None
+    audit.record(
+        c, by=by, action="account_suspend" if when else "account_unsuspend",
+        target=f"@{account.username}", now=now,
+    )  # fmt: skip
     accounts_store.set_account_suspended(c, account.id, when)
     moderation_store.set_actor_suspended(c, account.actor.uri, when)
     if when is not None:
@@ -82,22 +103,32 @@ def _set_suspended(
     return send_profile(c, ctx, account, "suspended" if when else "unsuspended")
 
 
-async def silence(node: Node, username: str, *, now: float) -> AccountRow:
+async def silence(node: Node, username: str, *, by: AccountRow | None, now: float) -> AccountRow:
     """Keep a local account's posts out of public listings (public and hashtag
     timelines, trends, the directory) for whoever does not follow it; its
     followers see it as before. Nothing is sent: a limit is this server's own."""
     account = await local_account(node.db, username)
     assert account.actor is not None
     uri = account.actor.uri
-    await node.db.write(lambda c: moderation_store.set_actor_silenced(c, uri, now))
+
+    def write(c: sqlite_utils.Database) -> None:
+        moderation_store.set_actor_silenced(c, uri, now)
+        audit.record(c, by=_name(by), action="account_silence", target=f"@{username}", now=now)
+
+    await node.db.write(write)
     return account
 
 
-async def unsilence(node: Node, username: str) -> AccountRow:
+async def unsilence(node: Node, username: str, *, by: AccountRow | None, now: float) -> AccountRow:
     account = await local_account(node.db, username)
     assert account.actor is not None
     uri = account.actor.uri
-    await node.db.write(lambda c: moderation_store.set_actor_silenced(c, uri, None))
+
+    def write(c: sqlite_utils.Database) -> None:
+        moderation_store.set_actor_silenced(c, uri, None)
+        audit.record(c, by=_name(by), action="account_unsilence", target=f"@{username}", now=now)
+
+    await node.db.write(write)
     return account
 
 
@@ -114,11 +145,16 @@ async def change_password(
     await db.write(write)
 
 
-async def reset_password(db: Database, username: str, *, now: float) -> str:
+async def reset_password(db: Database, username: str, *, by: AccountRow | None, now: float) -> str:
     """A new random password for ``username`` (to give them); every sign-in ends."""
     account = await local_account(db, username)
     password = secrets.token_urlsafe(12)
     await change_password(db, account, password, now=now)
+    await db.write(
+        lambda c: audit.record(
+            c, by=_name(by), action="account_reset_password", target=f"@{username}", now=now
+        )
+    )
     return password
 
 

@@ -133,6 +133,15 @@ async def signed_in(request: web.Request, *scopes: str) -> SignedIn:
     return _viewer_of(info)
 
 
+async def signed_in_admin(request: web.Request, *scopes: str) -> SignedIn:
+    """An admin's account behind a valid token holding one of ``scopes``
+    (the ``admin:`` ones); 403 for anyone else, as Mastodon answers."""
+    who = await signed_in(request, *scopes)
+    if not who.account.is_admin:
+        raise Forbidden("This action is not allowed")
+    return who
+
+
 async def maybe_signed_in(request: web.Request, scope: str) -> SignedIn | None:
     """Anonymous is fine; a token that is sent must be valid and hold ``scope``."""
     info = await auth.optional_token(request)

@@ -136,16 +136,16 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
         asyncio.run(admin.suspend(node, account.username, by=None, now=time.time()))
         return f"suspended {handle}: sign-in refused, sessions and tokens ended, posts hidden"
     if args.account_cmd == "unsuspend":
-        asyncio.run(admin.unsuspend(node, account.username, now=time.time()))
+        asyncio.run(admin.unsuspend(node, account.username, by=None, now=time.time()))
         return f"lifted the suspension of {handle}"
     if args.account_cmd == "silence":
-        asyncio.run(admin.silence(node, account.username, now=time.time()))
+        asyncio.run(admin.silence(node, account.username, by=None, now=time.time()))
         return f"silenced {handle}: its posts stay out of public timelines for non-followers"
     if args.account_cmd == "unsilence":
-        asyncio.run(admin.unsilence(node, account.username))
+        asyncio.run(admin.unsilence(node, account.username, by=None, now=time.time()))
         return f"lifted the silence of {handle}"
     if args.account_cmd == "reset-password":
-        password = asyncio.run(admin.reset_password(db, account.username, now=time.time()))
+        password = asyncio.run(admin.reset_password(db, account.username, by=None, now=time.time()))
         return f"new password for {handle}: {password}"
     if args.account_cmd == "delete":
         effects = db.write_sync(lambda c: delete_account(c, urls, account, time.time()))

@@ -72,6 +72,9 @@ class FetchPolicy:
     max_body_bytes: int = 1024 * 1024
     max_redirects: int = 3
     user_agent: str = "agora/0.1.0"
+    # Hosts no request may go to (the domain rules, ``federation/blocklist.py``);
+    # asked on every hop, so a redirect cannot lead to one either.
+    refuse_host: Callable[[str], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ class DeliveryResult:
     status: int | None
     retry_after: float | None = None
     error: str | None = None
+    # Refused before any connection (a blocked domain, a URL we never send to):
+    # trying again cannot help.
+    refused: bool = False
 
 
 def make_client_session(
@@ -226,7 +232,7 @@ async def post_activity(
         _check_url(inbox_url, policy)
     except FetchError as exc:
         logger.info("delivery refused inbox=%s reason=%s", inbox_url, exc.public_message)
-        return DeliveryResult(status=None, error=exc.public_message)
+        return DeliveryResult(status=None, error=exc.public_message, refused=True)
     base = {"Content-Type": ACTIVITY_JSON, "User-Agent": policy.user_agent}
     if sign_in is None:
         headers = dict(signer("POST", inbox_url, base, body))
@@ -430,16 +436,23 @@ def _parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
 
 
 def _check_url(url: str, policy: FetchPolicy) -> None:
-    check_url(
+    parsed = check_url(
         url, allowed_networks=policy.allowed_networks, plain_http_hosts=policy.plain_http_hosts
     )
+    if policy.refuse_host is not None and policy.refuse_host(parsed.host or ""):
+        raise FetchError(DOMAIN_BLOCKED)
 
 
 def _timeout(policy: FetchPolicy) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=policy.total_timeout, sock_connect=policy.connect_timeout)
 
 
-def fetch_policy(settings: Settings) -> FetchPolicy:
+DOMAIN_BLOCKED = "this server does not federate with that domain"
+
+
+def fetch_policy(
+    settings: Settings, refuse_host: Callable[[str], bool] | None = None
+) -> FetchPolicy:
     """The fetch and delivery limits a node runs with, from its settings."""
     fed = settings.federation
     return FetchPolicy(
@@ -450,4 +463,5 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         max_body_bytes=fed.max_fetch_bytes,
         max_redirects=fed.max_redirects,
         user_agent=f"agora/{__version__} (+{settings.base_url})",
+        refuse_host=refuse_host,
     )

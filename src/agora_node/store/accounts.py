@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store import domain_blocks
+
 
 @dataclass(frozen=True)
 class ActorRow:
@@ -193,6 +195,10 @@ def upsert_actor(db: sqlite_utils.Database, values: dict[str, Any]) -> int:
         [record[c] for c in cols],
     )
     row = db.execute("SELECT id FROM actors WHERE uri = ?", [record["uri"]]).fetchone()
+    if not record.get("local") and record.get("host"):
+        # An account on a suspended or silenced domain is marked as its
+        # neighbours were when the block was made.
+        domain_blocks.mark_for_host(db, str(record["uri"]), str(record["host"]))
     return int(row[0])
 
 

@@ -235,15 +235,6 @@ def set_host_signature_scheme(db: sqlite_utils.Database, host: str, scheme: str)
     db.execute("UPDATE hosts SET signature_scheme = ? WHERE host = ?", [scheme, host])
 
 
-def blocked_hosts(db: sqlite_utils.Database) -> list[str]:
-    return [r[0] for r in db.execute("SELECT host FROM hosts WHERE blocked = 1")]
-
-
-def set_host_blocked(db: sqlite_utils.Database, host: str, blocked: bool) -> None:
-    _ensure_host(db, host)
-    db.execute("UPDATE hosts SET blocked = ? WHERE host = ?", [int(blocked), host])
-
-
 def activity_json(db: sqlite_utils.Database, activity_uri: str) -> dict[str, Any] | None:
     row = db.execute("SELECT data FROM activities WHERE uri = ?", [activity_uri]).fetchone()
     return json.loads(row[0]) if row else None

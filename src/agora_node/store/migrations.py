@@ -805,6 +805,51 @@ V26 = [
     "CREATE INDEX actors_host ON actors(host)",
 ]
 
+# The instance's domain blocks (Mastodon's severities and flags), the domains
+# federated with in allowlist mode, and the record of every moderation action.
+# Hosts marked blocked before this version become suspending domain blocks.
+V27 = [
+    """
+    CREATE TABLE domain_blocks (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL UNIQUE,
+        severity TEXT NOT NULL CHECK (severity IN ('suspend', 'silence', 'noop')),
+        reject_media INTEGER NOT NULL DEFAULT 0,
+        reject_reports INTEGER NOT NULL DEFAULT 0,
+        obfuscate INTEGER NOT NULL DEFAULT 0,
+        private_comment TEXT NOT NULL DEFAULT '',
+        public_comment TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE domain_allows (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE moderation_log (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        by TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    """
+    INSERT INTO domain_blocks (domain, severity, created_at, updated_at)
+    SELECT DISTINCT CASE WHEN instr(host, ':') > 0 THEN substr(host, 1, instr(host, ':') - 1)
+                         ELSE host END,
+           'suspend', strftime('%s', 'now'), strftime('%s', 'now')
+    FROM hosts WHERE blocked = 1
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -833,6 +878,7 @@ MIGRATIONS: list[list[str]] = [
     V24,
     V25,
     V26,
+    V27,
 ]
 
 

@@ -111,18 +111,18 @@ async def account_action(request: web.Request) -> web.Response:
         if action == "suspend":
             _, sent = await admin.suspend(_node(request), name, by=who.account, now=now)
         else:
-            _, sent = await admin.unsuspend(_node(request), name, now=now)
+            _, sent = await admin.unsuspend(_node(request), name, by=who.account, now=now)
         request.app[ACTOR_CACHE].invalidate(name)
         if sent is not None and sent.deliveries:
             request.app[DELIVERY_WAKE].set()
         raise web.HTTPSeeOther("/admin/accounts")
     if action == "silence":
-        await admin.silence(_node(request), name, now=now)
+        await admin.silence(_node(request), name, by=who.account, now=now)
         raise web.HTTPSeeOther("/admin/accounts")
     if action == "unsilence":
-        await admin.unsilence(_node(request), name)
+        await admin.unsilence(_node(request), name, by=who.account, now=now)
         raise web.HTTPSeeOther("/admin/accounts")
-    password = await admin.reset_password(db, name, now=now)
+    password = await admin.reset_password(db, name, by=who.account, now=now)
     return await accounts(
         request, notice=f"The new password of @{name} is {password} — give it to them now."
     )

@@ -30,8 +30,9 @@ import aiohttp
 
 from agora_node.aio import woken
 from agora_node.config import DeliverySettings
+from agora_node.federation.blocklist import HostBlocklist
 from agora_node.federation.fetcher import SchemeMemory, other_scheme
-from agora_node.federation.http import DeliveryResult, FetchPolicy, post_activity
+from agora_node.federation.http import DOMAIN_BLOCKED, DeliveryResult, FetchPolicy, post_activity
 from agora_node.federation.signing import Signers
 from agora_node.store import deliveries as deliveries_store
 from agora_node.store.db import Database
@@ -79,6 +80,8 @@ def classify(
     status = result.status
     if status is not None and 200 <= status < 300:
         return Outcome("done")
+    if result.refused:
+        return Outcome("give_up")
     out_of_tries = attempts >= settings.max_attempts
     if status in (429, 503):
         if out_of_tries:
@@ -114,8 +117,10 @@ class DeliveryWorker:
         settings: DeliverySettings,
         wake: asyncio.Event,
         sign_pool: Executor | None = None,
+        rules: HostBlocklist | None = None,
     ) -> None:
         self._db = db
+        self._rules = rules
         self._session = session
         self._policy = policy
         self._signers = signers
@@ -285,6 +290,13 @@ class DeliveryWorker:
             return None
         scheme = await self._schemes.first_choice(delivery.host)
         result = await self._post(delivery, body, scheme)
+        if (
+            result.refused
+            and result.error == DOMAIN_BLOCKED
+            and self._rules is not None
+            and not await self._rules.still_refuses(delivery.host)
+        ):
+            result = await self._post(delivery, body, scheme)
         if result.status in (401, 403) and scheme == "rfc9421":
             result = await self._post(delivery, body, other_scheme(scheme))
             if result.status is not None and 200 <= result.status < 300:

@@ -1,0 +1,278 @@
+"""What an admin does to other servers: domain blocks, allows, imports, purges.
+
+One set of actions under the CLI, the admin API and the admin pages. Each
+change is one transaction with its record in the moderation log
+(``store/audit.py``), and is in force in this process at once (the edge's
+rules are re-read) and in the others within seconds.
+
+A ``suspend`` block cuts the domain off: its deliveries are refused with
+403 before anything is fetched, nothing is sent or fetched there, its
+accounts are marked suspended (their posts hidden from everyone), follows
+both ways end and pending deliveries to it are dropped. What was stored
+from it stays until the admin purges it (:func:`purge`), so a block made in
+error can be lifted. A ``silence`` block marks its accounts silenced: their
+posts reach their followers only, not the public timelines, and mentions
+from them reach only those who follow them. ``noop`` carries the flags
+(``reject_media``, ``reject_reports``) alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import sqlite_utils
+
+from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.federation.blocklist import HostBlocklist
+from agora_node.processing.domain_lists import BlockSpec, Change, normal_domain, parse_list, plan
+from agora_node.processing.inbound_notes import forget_actor
+from agora_node.store import audit
+from agora_node.store import domain_blocks as store
+from agora_node.store.db import Database
+from agora_node.store.domain_blocks import DomainAllowRow, DomainBlockRow
+
+SEVERITIES = store.SEVERITIES
+# Actors forgotten per transaction by a purge (a big domain is many short writes).
+PURGE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """Where domain actions act: the database, the edge's live rules, this node's host."""
+
+    db: Database
+    rules: HostBlocklist | None
+    own_domain: str
+
+    async def in_force(self) -> None:
+        if self.rules is not None:
+            await self.rules.refresh()
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    block: DomainBlockRow
+    created: bool
+    accounts_marked: int
+    follows_severed: int
+    deliveries_dropped: int
+
+
+def spec_of(row: DomainBlockRow) -> BlockSpec:
+    return BlockSpec(**{f.name: getattr(row, f.name) for f in fields(BlockSpec)})
+
+
+def digest(domain: str) -> str:
+    """SHA-256 of the domain, hex: how Mastodon lets others match an obfuscated block."""
+    return hashlib.sha256(domain.encode()).hexdigest()
+
+
+def checked_spec(m: Moderation, spec: BlockSpec) -> BlockSpec:
+    domain = normal_domain(spec.domain)
+    own = m.own_domain.split(":")[0].lower()
+    if domain == own or own.endswith("." + domain):
+        raise UnprocessableEntity("this node cannot block its own domain")
+    if spec.severity not in SEVERITIES:
+        raise UnprocessableEntity(f"severity must be one of {', '.join(SEVERITIES)}")
+    if len(spec.public_comment) > 1000 or len(spec.private_comment) > 1000:
+        raise UnprocessableEntity("comments are limited to 1000 characters")
+    return replace(
+        spec,
+        domain=domain,
+        public_comment=spec.public_comment.strip(),
+        private_comment=spec.private_comment.strip(),
+    )
+
+
+def _apply_block(c: sqlite_utils.Database, spec: BlockSpec, by: str, now: float) -> BlockResult:
+    before = store.block_by_domain(c, spec.domain)
+    if before is not None:
+        store.unmark_domain_actors(c, before)
+    row = store.put_block(c, **asdict(spec), now=now)
+    marked = store.mark_domain_actors(c, row)
+    severed = dropped = 0
+    if row.severity == "suspend":
+        severed = store.sever_follows(c, row.domain)
+        dropped = store.drop_deliveries(c, [row.domain])
+    result = BlockResult(row, before is None, marked, severed, dropped)
+    audit.record(
+        c,
+        by=by,
+        action="domain_block" if before is None else "domain_block_change",
+        target=row.domain,
+        reason=row.private_comment,
+        now=now,
+        detail=_block_detail(result, before),
+    )
+    return result
+
+
+def _block_detail(result: BlockResult, before: DomainBlockRow | None) -> dict[str, Any]:
+    b = result.block
+    detail: dict[str, Any] = {
+        "severity": b.severity,
+        "reject_media": b.reject_media,
+        "reject_reports": b.reject_reports,
+        "obfuscate": b.obfuscate,
+        "public_comment": b.public_comment,
+        "accounts_marked": result.accounts_marked,
+        "follows_severed": result.follows_severed,
+        "deliveries_dropped": result.deliveries_dropped,
+    }
+    if before is not None:
+        detail["severity_before"] = before.severity
+    return detail
+
+
+def _remove_block(c: sqlite_utils.Database, row: DomainBlockRow, by: str, now: float) -> int:
+    cleared = store.unmark_domain_actors(c, row)
+    store.delete_block(c, row.id)
+    audit.record(
+        c,
+        by=by,
+        action="domain_unblock",
+        target=row.domain,
+        now=now,
+        detail={"severity": row.severity, "accounts_unmarked": cleared},
+    )
+    return cleared
+
+
+async def block(m: Moderation, spec: BlockSpec, *, by: str, now: float) -> BlockResult:
+    """Block a domain, or change its block (severity, flags, comments)."""
+    checked = checked_spec(m, spec)
+    result = await m.db.write(lambda c: _apply_block(c, checked, by, now))
+    await m.in_force()
+    return result
+
+
+async def find_block(m: Moderation, domain_or_id: str | int) -> DomainBlockRow:
+    if isinstance(domain_or_id, int):
+        row = await m.db.read(lambda c: store.block_by_id(c, domain_or_id))
+        if row is None:
+            raise NotFound("no such domain block")
+        return row
+    domain = normal_domain(domain_or_id)
+    found = await m.db.read(lambda c: store.block_by_domain(c, domain))
+    if found is None:
+        raise NotFound(f"{domain} is not blocked")
+    return found
+
+
+async def unblock(m: Moderation, domain_or_id: str | int, *, by: str, now: float) -> int:
+    """Lift a block; the accounts it marked are unmarked. How many were."""
+    row = await find_block(m, domain_or_id)
+    cleared = await m.db.write(lambda c: _remove_block(c, row, by, now))
+    await m.in_force()
+    return cleared
+
+
+async def blocks(m: Moderation) -> list[DomainBlockRow]:
+    return await m.db.read(store.list_blocks)
+
+
+async def plan_import(m: Moderation, text: str, *, remove_missing: bool = False) -> list[Change]:
+    """What importing ``text`` would change (nothing is written)."""
+    wanted = [checked_spec(m, s) for s in parse_list(text)]
+    current = [spec_of(r) for r in await blocks(m)]
+    return plan(current, wanted, remove_missing=remove_missing)
+
+
+async def apply_changes(
+    m: Moderation, changes: list[Change], *, by: str, now: float, source: str
+) -> None:
+    """Apply planned changes in one transaction, with one record for the
+    import and one for each block it made, changed or lifted."""
+
+    def write(c: sqlite_utils.Database) -> None:
+        for change in changes:
+            if change.action == "remove":
+                row = store.block_by_domain(c, change.spec.domain)
+                if row is not None:
+                    _remove_block(c, row, by, now)
+            else:
+                _apply_block(c, change.spec, by, now)
+        audit.record(
+            c,
+            by=by,
+            action="domain_import",
+            target=source,
+            now=now,
+            detail={"changes": [ch.describe() for ch in changes]},
+        )
+
+    await m.db.write(write)
+    await m.in_force()
+
+
+async def purge(m: Moderation, domain: str, *, by: str, now: float) -> int:
+    """Forget what was stored from a suspended domain: its accounts' posts
+    tombstoned, their boosts, likes, follows and notifications gone. Only
+    for a domain under a ``suspend`` block; how many accounts were purged."""
+    row = await find_block(m, domain)
+    if row.severity != "suspend":
+        raise UnprocessableEntity(
+            f"{row.domain} is not suspended; only a suspended domain is purged"
+        )
+    uris = await m.db.read(lambda c: store.actors_on_domain(c, row.domain))
+
+    for start in range(0, len(uris), PURGE_BATCH):
+        batch = uris[start : start + PURGE_BATCH]
+        await m.db.write(functools.partial(_forget_all, uris=batch, now=now))
+    await m.db.write(
+        lambda c: audit.record(
+            c, by=by, action="domain_purge", target=row.domain, now=now,
+            detail={"accounts": len(uris)},
+        )
+    )  # fmt: skip
+    return len(uris)
+
+
+def _forget_all(c: sqlite_utils.Database, *, uris: list[str], now: float) -> None:
+    for uri in uris:
+        forget_actor(c, uri, now)
+
+
+# -- allows -----------------------------------------------------------------------
+
+
+async def allow(m: Moderation, domain: str, *, by: str, now: float) -> DomainAllowRow:
+    name = normal_domain(domain)
+
+    def write(c: sqlite_utils.Database) -> DomainAllowRow:
+        row = store.put_allow(c, name, now)
+        audit.record(c, by=by, action="domain_allow", target=name, now=now)
+        return row
+
+    row = await m.db.write(write)
+    await m.in_force()
+    return row
+
+
+async def disallow(m: Moderation, allow_id: int, *, by: str, now: float) -> DomainAllowRow:
+    row = await m.db.read(lambda c: store.allow_by_id(c, allow_id))
+    if row is None:
+        raise NotFound("no such domain allow")
+
+    def write(c: sqlite_utils.Database) -> None:
+        store.delete_allow(c, row.id)
+        audit.record(c, by=by, action="domain_disallow", target=row.domain, now=now)
+
+    await m.db.write(write)
+    await m.in_force()
+    return row
+
+
+async def allows(m: Moderation) -> list[DomainAllowRow]:
+    return await m.db.read(store.list_allows)
+
+
+async def find_allow(m: Moderation, domain: str) -> DomainAllowRow:
+    name = normal_domain(domain)
+    for row in await m.db.read(store.list_allows):
+        if row.domain == name:
+            return row
+    raise NotFound(f"{name} is not allowed")
