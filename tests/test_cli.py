@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -267,3 +268,41 @@ def test_allowed_domains_and_account_actions_are_logged(config: Path, tmp_path: 
         "cli: account_silence @erin",
     ]
     assert cli(config, "audit", "--limit", "0").returncode == 2
+
+
+def test_reports_from_the_command_line(config: Path, tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    for name in ("erin", "troll"):
+        assert cli(config, "account", "create", name, "--password-file", str(pw)).returncode == 0
+    assert cli(config, "report", "list").stdout.strip() == "no reports"
+    db = sqlite3.connect(config.parent / "agora.db")
+    with db:
+        db.execute(
+            "INSERT INTO reports (activity_uri, reporter_uri, target_uris, content, created_at, "
+            "target_uri, status_uris, category, local) VALUES ('https://node.test/reports/1', "
+            "'https://node.test/users/erin', '[]', 'rude to me', 1.0, "
+            "'https://node.test/users/troll', '[]', 'other', 1)"
+        )
+    db.close()
+    listed = cli(config, "report", "list").stdout
+    assert listed.startswith("#1 ") and "https://node.test/users/troll open" in listed
+    assert cli(config, "report", "note", "1", "looked at their posts").returncode == 0
+    shown = cli(config, "report", "show", "1").stdout
+    assert "comment: rude to me" in shown and "note by cli" in shown
+    assert "looked at their posts" in shown
+    done = cli(config, "report", "resolve", "1", "--action", "silence", "--comment", "limited")
+    assert done.returncode == 0 and "resolved report #1 (silence)" in done.stdout
+    assert "@troll@node.test [silenced]" in cli(config, "account", "list").stdout
+    assert cli(config, "report", "list").stdout.strip() == "no reports"
+    assert "resolved (silence)" in cli(config, "report", "list", "--resolved").stdout
+    again = cli(config, "report", "resolve", "1")
+    assert again.returncode == 2 and "already resolved" in again.stderr
+    assert cli(config, "report", "reopen", "1").returncode == 0
+    assert cli(config, "report", "show", "404").returncode == 2
+    log = cli(config, "audit", "--action", "report_").stdout.splitlines()
+    assert [line.split(" ", 3)[3] for line in log] == [
+        "report_reopen report 1",
+        "report_resolve report 1 because 'limited'",
+        "report_note report 1",
+    ]

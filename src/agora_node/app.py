@@ -35,6 +35,7 @@ from agora_node.api import lists as list_views
 from agora_node.api import media as media_views
 from agora_node.api import objects as object_views
 from agora_node.api import polls as poll_views
+from agora_node.api import reports as report_views
 from agora_node.api import search as search_views
 from agora_node.api import statuses as status_views
 from agora_node.api import tags as tag_views
@@ -392,6 +393,7 @@ def create_app(
     app.add_routes(media_views.routes())
     app.add_routes(domain_block_views.routes())
     app.add_routes(admin_domains.routes())
+    app.add_routes(report_views.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())
     app.add_routes(startup.routes())

@@ -8,7 +8,7 @@ outgoing client (no request leaves for a refused host), the delivery queue
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,8 @@ from agora_node.federation.services import FETCHER
 from agora_node.processing.domain_lists import BlockSpec
 from agora_node.store import accounts as accounts_store
 from agora_node.store import audit, social
+from agora_node.store import objects as objects_store
+from agora_node.store import reports as reports_store
 from tests.conftest import add_account
 from tests.federation.conftest import node_settings
 from tests.federation.remote import FakeRemote
@@ -271,3 +273,63 @@ async def test_purge_forgets_a_suspended_domain(node, remote) -> None:  # type: 
     assert (entry.action, entry.detail) == ("domain_purge", {"accounts": 1})
     # Nothing of the block itself was lost.
     assert [b.severity for b in await domains.blocks(m)] == ["suspend"]
+
+
+async def test_flags_land_in_the_queue_unless_the_domain_rejects_reports(node, remote) -> None:  # type: ignore[no-untyped-def]
+    db = node.server.app[DB]
+    own_post = f"{ALICE}/statuses/1"
+    await db.write(
+        lambda c: objects_store.insert_object(
+            c, {"uri": own_post, "type": "Note", "actor_uri": ALICE, "local": 1,
+                "visibility": "public", "content": "hi", "published": 1.0, "data": {}},
+        )
+    )  # fmt: skip
+    instance = remote.add_actor("instance")
+
+    def flag(n: int, *objects: str) -> dict[str, Any]:
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": instance.new_id(f"flags/{n}"),
+            "type": "Flag",
+            "actor": instance.uri,
+            "content": "<p>harassing our users</p>",
+            "object": list(objects),
+        }
+
+    assert (await post(node, instance, flag(1, ALICE, own_post, "https://elsewhere.example/x"))
+            ).status == 202  # fmt: skip
+
+    async def stored_reports() -> list[Any]:
+        return await db.read(
+            lambda c: reports_store.page_of_reports(c, resolved=None, lower=0, upper=2**62,
+                                                     limit=10)
+        )  # fmt: skip
+
+    (report,) = await wait_for(stored_reports)
+    assert (report.target_uri, report.status_uris) == (ALICE, (own_post,))
+    assert report.comment == "harassing our users" and not report.local
+    assert report.reporter_uri == instance.uri
+    # A post alone names its author as the reported account.
+    assert (await post(node, instance, flag(2, own_post))).status == 202
+    await wait_for(lambda: _count_is(stored_reports, 2))
+    # With reject_reports, the server's reports are taken and dropped at the door.
+    await domains.block(
+        moderation(node), BlockSpec("127.0.0.1", "noop", reject_reports=True), by="mod",
+        now=time.time(),
+    )  # fmt: skip
+    assert (await post(node, instance, flag(3, ALICE))).status == 202
+    await wait_for(lambda: node_idle(node))
+    assert len(await stored_reports()) == 2
+
+
+async def _count_is(read: Callable[[], Any], n: int) -> bool:
+    return len(await read()) == n
+
+
+async def node_idle(client: TestClient) -> bool:  # type: ignore[type-arg]
+    rows = await client.server.app[DB].read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM jobs WHERE state IN ('pending', 'running')"
+        ).fetchone()
+    )
+    return int(rows[0]) == 0

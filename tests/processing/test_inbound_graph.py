@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agora_node.config import Settings
 from agora_node.store import accounts as accounts_store
+from agora_node.store import objects as objects_store
 from agora_node.store import social
 from agora_node.store.accounts import AccountRow
 from agora_node.store.db import Database
@@ -187,21 +189,25 @@ def test_move_replay_is_a_no_op(db: Database, ada: AccountRow, alice: Any) -> No
 # -- Flag --------------------------------------------------------------------------
 
 
-def test_flag_is_stored_as_a_report(db: Database, ada: AccountRow) -> None:
+def test_flag_is_stored_as_a_report(db: Database, settings: Settings) -> None:
+    mallory = add_account(db, settings, "mallory")
     flag = retarget(payload("mastodon_flag.json"))
+    # The first post is mallory's; the second is not stored here (not kept).
+    spam = flag["object"][1]
+    db.write_sync(lambda c: objects_store.insert_object(c, {
+        "uri": spam, "type": "Note", "actor_uri": "https://agora.test/users/mallory",
+        "local": 1, "visibility": "public", "content": "<p>buy</p>", "published": NOW,
+    }))  # fmt: skip
     flag["object"].append("https://elsewhere.example/users/x")
 
     assert process(db, flag).outcome == "reported"
 
-    [(reporter, targets, content)] = rows(
-        db, "SELECT reporter_uri, target_uris, content FROM reports"
+    [(reporter, target, statuses, content)] = rows(
+        db, "SELECT reporter_uri, target_uri, status_uris, content FROM reports"
     )
     assert reporter == "https://mastodon.example/actor"
-    assert json.loads(targets) == [
-        "https://agora.test/users/mallory",
-        "https://agora.test/notes/01JD4A0000SPAM000000000001",
-        "https://agora.test/notes/01JD4A0000SPAM000000000002",
-    ]
+    assert mallory.actor is not None and target == mallory.actor.uri
+    assert json.loads(statuses) == [spam]
     assert content == "Repeated spam links in replies"
     assert process(db, flag).outcome == "duplicate"
     assert count(db, "reports") == 1

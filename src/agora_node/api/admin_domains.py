@@ -21,12 +21,12 @@ from aiohttp import web
 from agora_node.actions import domains
 from agora_node.actions.domains import Moderation
 from agora_node.api.requests import (
+    admin_page_of,
     body_params,
     bool_param,
     json_answer,
     list_response,
     maybe_signed_in,
-    page_of,
     path_id,
     signed_in_admin,
     text_param,
@@ -38,9 +38,6 @@ from agora_node.federation.blocklist import HOST_BLOCKLIST
 from agora_node.processing.domain_lists import BlockSpec, obfuscated
 from agora_node.store import domain_blocks as store
 from agora_node.store.domain_blocks import DomainAllowRow, DomainBlockRow
-
-ADMIN_LIMIT = 100
-ADMIN_MOST = 200
 
 
 def _moderation(request: web.Request) -> Moderation:
@@ -66,21 +63,13 @@ def allow_entity(a: DomainAllowRow) -> dict[str, Any]:
     return {"id": str(a.id), "domain": a.domain, "created_at": iso(a.created_at)}
 
 
-def _admin_page(request: web.Request) -> dict[str, Any]:
-    page = page_of(request)
-    raw = request.query.get("limit", "").strip()
-    limit = ADMIN_LIMIT if not raw else max(1, min(int(raw), ADMIN_MOST))
-    bounds = page.bounds()
-    return {**bounds, "limit": limit, "ascending": page.ascending}
-
-
 async def _listed(
     request: web.Request,
     read: Callable[[sqlite_utils.Database, int, int, int, bool], list[Any]],
     entity: Callable[[Any], dict[str, Any]],
 ) -> web.Response:
     """One page of an admin list (100 by default, up to 200), newest first."""
-    p = _admin_page(request)
+    p = admin_page_of(request)
     rows = await request.app[DB].read(
         lambda c: read(c, p["lower"], p["upper"], p["limit"], p["ascending"])
     )

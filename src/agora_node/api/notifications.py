@@ -56,7 +56,10 @@ def _stored_types(request: web.Request, name: str) -> list[str] | None:
 async def list_notifications(request: web.Request) -> web.Response:
     viewer = await signed_in(request, "read:notifications")
     page = page_of(request)
+    # Only the kinds Mastodon knows: the node's own (report_resolved) are for its pages.
     types = _stored_types(request, "types")
+    if types is None:
+        types = list(serialize.NOTIFICATION_TYPES)
     excluded = _stored_types(request, "exclude_types") or []
     sender = id_param(request, "account_id")
     base = base_url(request)

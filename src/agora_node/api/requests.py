@@ -80,6 +80,19 @@ def page_of(request: web.Request) -> Page:
     )
 
 
+# Mastodon's admin lists: 100 a page unless asked, at most 200.
+ADMIN_LIMIT = 100
+ADMIN_MOST = 200
+
+
+def admin_page_of(request: web.Request) -> dict[str, Any]:
+    """An admin list's page: ``lower``, ``upper``, ``limit`` and ``ascending``."""
+    page = page_of(request)
+    raw = request.query.get("limit", "").strip()
+    limit = ADMIN_LIMIT if not raw else max(1, min(int(raw), ADMIN_MOST))
+    return {**page.bounds(), "limit": limit, "ascending": page.ascending}
+
+
 def _truth(value: object) -> bool | None:
     """A boolean as Rails reads one (``true``/``1``/``on``…, or JSON true); None if it is not."""
     if isinstance(value, bool):

@@ -295,6 +295,8 @@ class StreamHub:
     ) -> list[tuple[Subscriber, Event]]:
         out: list[tuple[Subscriber, Event]] = []
         for account_id, row in notes:
+            if row.type not in serialize.NOTIFICATION_TYPES:
+                continue  # a kind of the node's own, for its pages: apps do not know it
             for sub in subs:
                 if sub.account_id != account_id or sub.actor_uri is None:
                     continue

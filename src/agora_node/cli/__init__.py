@@ -12,7 +12,17 @@ import sys
 from collections.abc import Callable, Sequence
 
 from agora_node import __version__
-from agora_node.cli import accounts, domains, media, node, queue, signups, tokens, trends
+from agora_node.cli import (
+    accounts,
+    domains,
+    media,
+    node,
+    queue,
+    reports,
+    signups,
+    tokens,
+    trends,
+)
 from agora_node.cli.common import DEFAULT_CONFIG
 from agora_node.errors import AgoraError
 
@@ -31,6 +41,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "invite": signups.cmd_invite,
     "domain": domains.cmd_domain,
     "audit": domains.cmd_audit,
+    "report": reports.cmd_report,
 }
 
 
@@ -39,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agora-node {__version__}")
     parser.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="path of the TOML config")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (node, accounts, signups, tokens, queue, trends, media, domains):
+    for group in (node, accounts, signups, tokens, queue, trends, media, domains, reports):
         group.add_parsers(sub)
     return parser
 

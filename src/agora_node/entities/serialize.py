@@ -331,7 +331,7 @@ def _unknown_account(ctx: Rendering, uri: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _account_of(ctx: Rendering, uri: str) -> dict[str, Any]:
+def account_of(ctx: Rendering, uri: str) -> dict[str, Any]:
     actor = ctx.actors.get(uri)
     return account_json(ctx, actor) if actor else _unknown_account(ctx, uri)
 
@@ -503,7 +503,7 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "url": obj.url or obj.uri,
         "created_at": iso(obj.published),
         "edited_at": iso(edited),
-        "account": _account_of(ctx, obj.actor_uri),
+        "account": account_of(ctx, obj.actor_uri),
         "content": obj.content,
         "spoiler_text": obj.summary,
         "sensitive": obj.sensitive,
@@ -538,7 +538,7 @@ def status_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
         "url": obj.url or obj.uri,
         "created_at": iso(obj.published),
         "edited_at": None,
-        "account": _account_of(ctx, obj.actor_uri),
+        "account": account_of(ctx, obj.actor_uri),
         "content": "",
         "spoiler_text": "",
         "sensitive": False,
@@ -574,7 +574,7 @@ def notification_json(ctx: Rendering, row: NotificationRow) -> dict[str, Any]:
         "id": str(row.id),
         "type": NOTIFICATION_TYPES.get(row.type, row.type),
         "created_at": iso(row.created_at),
-        "account": _account_of(ctx, row.from_actor_uri),
+        "account": account_of(ctx, row.from_actor_uri),
     }
     if row.type == "move":
         target = ctx.actors.get(row.object_uri or "")

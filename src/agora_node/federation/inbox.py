@@ -89,6 +89,12 @@ async def inbox(request: web.Request) -> web.Response:
     check_activity_authority(activity, verified.actor_uri)
     validate_activity(activity)
     activity_id = str(activity["id"])
+    if "Flag" in types_of(activity) and app[HOST_BLOCKLIST].rejects_reports(
+        host_of(verified.actor_uri)
+    ):
+        # The admin takes no reports from that server: accepted, and dropped.
+        log.info("dropped report from a reject_reports domain activity_id=%s", activity_id)
+        return web.Response(status=202)
     recipient = app[URLS].actor(name) if name else None
     # The job's payload holds the activity as received: the body is a JSON
     # object that parsed and validated, so it is spliced in as it is rather

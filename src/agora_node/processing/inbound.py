@@ -29,10 +29,11 @@ from agora_node.processing.effects import (
 )
 from agora_node.processing.remote import actor_record
 from agora_node.protocol import builders
-from agora_node.protocol.sanitize import plain_text
+from agora_node.protocol.sanitize import html_to_text, plain_text
 from agora_node.protocol.vocab import ACTOR_TYPES, as_list, id_of, visibility_of
 from agora_node.store import accounts as accounts_store
 from agora_node.store import objects as objects_store
+from agora_node.store import reports as reports_store
 from agora_node.store import social
 
 log = logging.getLogger(__name__)
@@ -310,16 +311,31 @@ def _follow_moved_account(
 def on_flag(
     db: sqlite_utils.Database, ctx: InboundContext, act: dict[str, Any], eff: Effects
 ) -> None:
+    """A remote server's report about one of our accounts and its posts (Mastodon
+    sends the account and the posts in ``object``, from its instance actor)."""
     objects = (id_of(v) for v in as_list(act.get("object"))[:100])
     # Only what is ours is ours to moderate; a report about others is not kept.
-    targets = list(dict.fromkeys(u for u in objects if u and ctx.urls.is_local(u)))
-    if not targets:
+    local = list(dict.fromkeys(u for u in objects if u and ctx.urls.is_local(u)))
+    accounts = [u for u in local if _is_local_actor(db, u)]
+    posts = [objects_store.get_object(db, u) for u in local if u not in accounts]
+    found = [p for p in posts if p is not None and not p.is_tombstone]
+    target = accounts[0] if accounts else (found[0].actor_uri if found else None)
+    if target is None:
         eff.outcome = "report about nothing local"
         return
     content = act.get("content")
-    comment = plain_text(content)[:5000] if isinstance(content, str) else ""
-    social.add_report(db, act["id"], str(id_of(act["actor"])), targets, comment, ctx.now)
-    eff.outcome = "reported"
+    comment = plain_text(html_to_text(content))[:5000] if isinstance(content, str) else ""
+    made = reports_store.add_report(
+        db, activity_uri=act["id"], reporter_uri=str(id_of(act["actor"])), target_uri=target,
+        status_uris=[p.uri for p in found if p.actor_uri == target], comment=comment,
+        now=ctx.now,
+    )  # fmt: skip
+    eff.outcome = "reported" if made is not None else "report already received"
+
+
+def _is_local_actor(db: sqlite_utils.Database, uri: str) -> bool:
+    actor = accounts_store.get_actor_by_uri(db, uri)
+    return actor is not None and actor.local
 
 
 def _featured_change(

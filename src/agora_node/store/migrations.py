@@ -850,6 +850,40 @@ V27 = [
     """,
 ]
 
+# Reports as moderators work them: the reported account and posts, Mastodon's
+# categories and rules, forwarding, who took the report, what was done, notes.
+V28 = [
+    "ALTER TABLE reports ADD COLUMN target_uri TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE reports ADD COLUMN status_uris TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE reports ADD COLUMN category TEXT NOT NULL DEFAULT 'other'",
+    "ALTER TABLE reports ADD COLUMN rule_ids TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE reports ADD COLUMN local INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE reports ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE reports ADD COLUMN assigned_account_id INTEGER",
+    "ALTER TABLE reports ADD COLUMN action_taken TEXT",
+    "ALTER TABLE reports ADD COLUMN action_taken_by TEXT",
+    "ALTER TABLE reports ADD COLUMN action_comment TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE reports ADD COLUMN updated_at REAL",
+    """
+    UPDATE reports SET target_uri = coalesce(json_extract(target_uris, '$[0]'), ''),
+        status_uris = coalesce((SELECT json_group_array(value) FROM json_each(target_uris)
+                                WHERE key > 0), '[]'),
+        updated_at = created_at
+    """,
+    "CREATE INDEX reports_open ON reports(resolved_at, id)",
+    "CREATE INDEX reports_target ON reports(target_uri, id)",
+    """
+    CREATE TABLE report_notes (
+        id INTEGER PRIMARY KEY,
+        report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        author TEXT NOT NULL,
+        content TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX report_notes_report ON report_notes(report_id, id)",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -879,6 +913,7 @@ MIGRATIONS: list[list[str]] = [
     V25,
     V26,
     V27,
+    V28,
 ]
 
 

@@ -3,7 +3,6 @@ reports and featured posts."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -242,22 +241,6 @@ def add_notification(
 
 def delete_notifications_for_activity(db: sqlite_utils.Database, activity_uri: str) -> None:
     db.execute("DELETE FROM notifications WHERE activity_uri = ?", [activity_uri])
-
-
-def add_report(
-    db: sqlite_utils.Database,
-    activity_uri: str,
-    reporter_uri: str,
-    target_uris: list[str],
-    content: str,
-    now: float,
-) -> bool:
-    cur = db.execute(
-        "INSERT INTO reports (activity_uri, reporter_uri, target_uris, content, created_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(activity_uri) DO NOTHING",
-        [activity_uri, reporter_uri, json.dumps(target_uris), content, now],
-    )
-    return cur.rowcount == 1
 
 
 def add_featured(db: sqlite_utils.Database, actor_uri: str, object_uri: str, now: float) -> None:
