@@ -248,3 +248,14 @@ def test_add_from_an_actor_not_stored_is_ignored(db: Database) -> None:
         "not the featured collection"
     )
     assert count(db, "featured") == 0
+
+
+def test_a_suspended_remote_account_is_not_heard(db: Database, ada: AccountRow) -> None:
+    store_actor(db, ALICE)
+    db.write_sync(lambda c: c.execute("UPDATE actors SET suspended_at = 1 WHERE uri = ?", [ALICE]))
+    follow = {"id": f"{ALICE}#follows/9", "type": "Follow", "actor": ALICE, "object": local("ada")}
+    assert process(db, follow).outcome == "from a suspended account"
+    assert count(db, "follows") == 0 and count(db, "activities") == 0
+    # Its own deletion still goes through.
+    gone = {"id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE, "object": ALICE}
+    assert process(db, gone).outcome == "actor deleted"

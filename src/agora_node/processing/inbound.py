@@ -52,6 +52,11 @@ def process_inbound(
     act_type = type_of(activity)
     object_uri = id_of(activity.get("object"))
     sender = accounts_store.get_actor_by_uri(db, actor)
+    if sender is not None and sender.suspended_at is not None and act_type != "Delete":
+        # Suspended here (by an admin or its domain's block): nothing of it is
+        # taken in but its own deletions.
+        effects.outcome = "from a suspended account"
+        return effects
     followers = sender.followers_uri if sender else None
     fresh = objects_store.put_activity(
         db,
