@@ -31,6 +31,7 @@ from agora_node.api import (
 from agora_node.api import conversations as conversation_views
 from agora_node.api import discovery as discovery_views
 from agora_node.api import domain_blocks as domain_block_views
+from agora_node.api import filters as filter_views
 from agora_node.api import lists as list_views
 from agora_node.api import media as media_views
 from agora_node.api import objects as object_views
@@ -394,6 +395,7 @@ def create_app(
     app.add_routes(domain_block_views.routes())
     app.add_routes(admin_domains.routes())
     app.add_routes(report_views.routes())
+    app.add_routes(filter_views.routes())
     app.add_routes(apps.routes())
     app.add_routes(instance.routes())
     app.add_routes(startup.routes())

@@ -13,9 +13,10 @@ from aiohttp.test_utils import TestClient
 
 from agora_node.context import DB
 from agora_node.store import accounts as accounts_store
+from agora_node.store import filters as filters_store
 from agora_node.store import social as social_store
 from tests.conftest import add_account
-from tests.store.test_timelines import remote_actor
+from tests.store.test_timelines import post, remote_actor
 from tests.web.rig import HTML, PASSWORD, sign_in, start_site, submit
 
 AS_JSON = {"Accept": "application/activity+json"}
@@ -136,3 +137,40 @@ async def test_a_silenced_accounts_posts_leave_public_listings_but_not_its_follo
     await submit(client, "/admin/accounts", "/admin/accounts/alice/unsilence", {})
     await _as(client, "carol")
     assert post_id in await _ids(client, "/public/local")
+
+
+async def test_filters_cover_or_remove_posts_and_a_resolved_report_is_told(
+    aiohttp_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    client, _ = await start_site(aiohttp_client, tmp_path)
+    db = client.server.app[DB]
+    alice = db.read_sync(lambda c: accounts_store.get_account_by_username(c, "alice"))
+    assert alice is not None and alice.actor is not None
+    eve = db.write_sync(lambda c: remote_actor(c, "eve", "far.example"))
+    db.write_sync(lambda c: social_store.put_follow(c, alice.actor.uri, eve, None, "accepted", 1))
+    db.write_sync(lambda c: post(c, eve, content="<p>the ending has spoilers</p>"))
+    db.write_sync(lambda c: post(c, eve, content="<p>my cats again</p>"))
+
+    def filters(c: Any) -> None:
+        for title, word, action in (("Spoilers", "spoilers", "hide"), ("Cats", "cats", "warn")):
+            made = filters_store.add_filter(
+                c, alice.id, title=title, contexts=["home"], action=action, expires_at=None,
+                now=1.0,
+            )  # fmt: skip
+            filters_store.add_keyword(c, made, word, True)
+
+    db.write_sync(filters)
+    await sign_in(client, "alice")
+    home = await (await client.get("/home", headers=HTML)).text()
+    assert "the ending has spoilers" not in home
+    covered = re.search(r'<details class="filtered"><summary>Filtered: Cats .*?</details>', home,
+                        re.S)  # fmt: skip
+    assert covered is not None and "my cats again" in covered.group(0)
+    # A report alice filed, resolved: her notifications say so.
+    db.write_sync(
+        lambda c: social_store.add_notification(
+            c, alice.id, "report_resolved", alice.actor.uri, None, "https://agora.test/r/1", 2.0
+        )
+    )
+    notes = await (await client.get("/notifications", headers=HTML)).text()
+    assert "closed your report" in notes

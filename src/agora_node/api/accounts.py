@@ -181,7 +181,7 @@ async def statuses(request: web.Request) -> web.Response:
             c, actor.uri, viewer_uri, page, replies=replies, reblogs=reblogs,
             only_media=only_media, pinned=pinned, tagged=tagged,
         )  # fmt: skip
-        ctx = serialize.load_statuses(c, rows, viewer_uri, base)
+        ctx = serialize.load_statuses(c, rows, viewer_uri, base, filter_context="account")
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)

@@ -157,7 +157,7 @@ async def list_timeline(request: web.Request) -> web.Response:
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
         rows = timelines_store.list_timeline(c, who.actor_uri, found.id, found.replies_policy, page)
-        ctx = serialize.load_statuses(c, rows, who.actor_uri, base)
+        ctx = serialize.load_statuses(c, rows, who.actor_uri, base, filter_context="home")
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)

@@ -76,7 +76,7 @@ async def list_notifications(request: web.Request) -> web.Response:
             from_actor=from_actor,
         )  # fmt: skip
         ctx = serialize.load_notifications(c, rows, viewer.actor_uri, base)
-        return [r.id for r in rows], [serialize.notification_json(ctx, r) for r in rows]
+        return [r.id for r in rows], serialize.notifications_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)
     return list_response(request, ids, body)

@@ -1,6 +1,6 @@
 """Endpoints apps call as they start that the node does not back yet.
 
-Content filters, announcements and endorsements: each
+Announcements and endorsements: each
 answers with Mastodon's documented empty shape (an empty list) for a
 signed-in app, because Tusky, Ivory and the web clients stop
 loading on a 404 there. Each needs a token with its read scope, as on
@@ -16,8 +16,6 @@ from aiohttp import web
 from agora_node.api.requests import signed_in
 
 _EMPTY = {
-    "/api/v1/filters": "read:filters",
-    "/api/v2/filters": "read:filters",
     "/api/v1/announcements": "read",
     "/api/v1/endorsements": "read:accounts",
 }

@@ -279,7 +279,7 @@ async def context(request: web.Request) -> web.Response:
     def load(c: sqlite_utils.Database) -> dict[str, list[dict[str, Any]]]:
         up = statuses_store.ancestors(c, row.id, viewer_uri)
         down = statuses_store.descendants(c, row.id, viewer_uri)
-        ctx = serialize.load_statuses(c, [*up, *down], viewer_uri, base)
+        ctx = serialize.load_statuses(c, [*up, *down], viewer_uri, base, filter_context="thread")
         return {
             "ancestors": serialize.statuses_json(ctx, up),
             "descendants": serialize.statuses_json(ctx, down),

@@ -55,6 +55,18 @@ STREAMS = {
 }
 
 
+# Which filter context (processing/filters.py) each stream's posts are judged in.
+_FILTER_CONTEXT = {
+    "user": "home",
+    "list": "home",
+    "public": "public",
+    "public:local": "public",
+    "public:remote": "public",
+    "hashtag": "public",
+    "hashtag:local": "public",
+}
+
+
 @dataclass(frozen=True)
 class Event:
     stream: tuple[str, ...]
@@ -110,6 +122,12 @@ class StreamHub:
     def remove(self, sub: Subscriber) -> None:
         self._subscribers.discard(sub)
 
+    def announce(self, account_id: int, event: str) -> None:
+        """An event with no payload for one person's ``user`` streams (``filters_changed``)."""
+        for sub in list(self._subscribers):
+            if sub.account_id == account_id and ("user", "") in sub.streams:
+                sub.offer(Event(("user",), event, ""))
+
     async def run(self) -> None:
         while True:
             if not self._subscribers:
@@ -160,8 +178,15 @@ class StreamHub:
 
     # -- who gets what (run on a reader thread) ----------------------------------
 
-    def _render(self, c: sqlite_utils.Database, row: ObjectRow, viewer: str | None) -> str | None:
-        body = serialize.status_json(serialize.load_statuses(c, [row], viewer, self._base), row)
+    def _render(
+        self, c: sqlite_utils.Database, row: ObjectRow, viewer: str | None, context: str | None
+    ) -> str | None:
+        """The status as ``viewer`` gets it on a stream of ``context`` (their
+        filters' ``filtered``), or None when a ``hide`` filter takes it away."""
+        ctx = serialize.load_statuses(c, [row], viewer, self._base, filter_context=context)
+        if serialize.hidden_by_filters(ctx, row):
+            return None
+        body = serialize.status_json(ctx, row)
         return json.dumps(body) if body is not None else None
 
     def _post_events(
@@ -201,21 +226,23 @@ class StreamHub:
                 if not wanted:
                     continue
                 viewer = sub.actor_uri  # user streams always have one
-                if viewer is None:
-                    anonymous = anonymous or self._render(c, post, None)
-                    payload = anonymous
-                else:
-                    if viewer not in rendered:
-                        readable = statuses_store.get_status_for(c, post.id, viewer) is not None
-                        rendered[viewer] = self._render(c, post, viewer) if readable else None
-                    payload = rendered[viewer]
-                if payload is None:
-                    continue
-                out.extend(
-                    (sub, Event(tuple(_stream_name(name, tag)), "update", payload))
-                    for name, tag in wanted
-                    if name != "direct"
-                )
+                for name, tag in wanted:
+                    if name == "direct":
+                        continue
+                    context = _FILTER_CONTEXT.get(name)
+                    if viewer is None:
+                        anonymous = anonymous or self._render(c, post, None, None)
+                        payload = anonymous
+                    else:
+                        key = f"{viewer} {context}"
+                        if key not in rendered:
+                            readable = statuses_store.get_status_for(c, post.id, viewer)
+                            rendered[key] = (
+                                self._render(c, post, viewer, context) if readable else None
+                            )
+                        payload = rendered[key]
+                    if payload is not None:
+                        out.append((sub, Event(tuple(_stream_name(name, tag)), "update", payload)))
                 if ("direct", "") in wanted and viewer is not None:
                     talk = conversations_store.conversation_of_post(c, viewer, post.id)
                     if talk is not None:
@@ -280,7 +307,7 @@ class StreamHub:
                 for name, tag in sub.streams:
                     if name == "user:notification":
                         continue
-                    payload = self._render(c, row, sub.actor_uri)
+                    payload = self._render(c, row, sub.actor_uri, _FILTER_CONTEXT.get(name))
                     if payload is not None:
                         stream = tuple(_stream_name(name, tag))
                         out.append((sub, Event(stream, "status.update", payload)))
@@ -304,8 +331,10 @@ class StreamHub:
                 if not wanted:
                     continue
                 ctx = serialize.load_notifications(c, [row], sub.actor_uri, self._base)
-                payload = json.dumps(serialize.notification_json(ctx, row))
-                out.append((sub, Event((wanted[0],), "notification", payload)))
+                shown = serialize.notifications_json(ctx, [row])
+                if shown:
+                    payload = json.dumps(shown[0])
+                    out.append((sub, Event((wanted[0],), "notification", payload)))
         return out
 
 

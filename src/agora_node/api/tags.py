@@ -83,7 +83,7 @@ async def tag_timeline(request: web.Request) -> web.Response:
             c, name, page, local=local, viewer_uri=viewer_uri,
             any_of=any_of, all_of=all_of, none_of=none_of,
         )  # fmt: skip
-        ctx = serialize.load_statuses(c, rows, viewer_uri, base)
+        ctx = serialize.load_statuses(c, rows, viewer_uri, base, filter_context="public")
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)

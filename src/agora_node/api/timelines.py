@@ -37,7 +37,7 @@ async def home_timeline(request: web.Request) -> web.Response:
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
         rows = timelines_store.home(c, viewer.actor_uri, page)
-        ctx = serialize.load_statuses(c, rows, viewer.actor_uri, base)
+        ctx = serialize.load_statuses(c, rows, viewer.actor_uri, base, filter_context="home")
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)
@@ -52,7 +52,7 @@ async def _public(request: web.Request, local: bool | None) -> web.Response:
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
         rows = timelines_store.public(c, page, local=local, viewer_uri=viewer_uri)
-        ctx = serialize.load_statuses(c, rows, viewer_uri, base)
+        ctx = serialize.load_statuses(c, rows, viewer_uri, base, filter_context="public")
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, body = await request.app[DB].read(load)

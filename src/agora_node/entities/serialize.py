@@ -21,10 +21,12 @@ from urllib.parse import quote
 import sqlite_utils
 
 from agora_node.processing import polls
+from agora_node.processing.filters import Filters
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text
 from agora_node.store import accounts as accounts_store
 from agora_node.store import client_state
+from agora_node.store import filters as filters_store
 from agora_node.store import media as media_store
 from agora_node.store import media_cache as media_cache_store
 from agora_node.store import mutes as mutes_store
@@ -34,6 +36,7 @@ from agora_node.store import relationships as relationships_store
 from agora_node.store import statuses as statuses_store
 from agora_node.store import timelines as timelines_store
 from agora_node.store.accounts import AccountSettings, ActorRow
+from agora_node.store.filters import FilterRow, FilterStatusRow, KeywordRow
 from agora_node.store.media import MediaRow
 from agora_node.store.notifications import NotificationRow
 from agora_node.store.objects import ObjectRow
@@ -92,6 +95,8 @@ class Rendering:
     media: dict[str, list[MediaRow]] = field(default_factory=dict)
     # Remote media the cache holds a copy of: remote address -> our address.
     cached: dict[str, str] = field(default_factory=dict)
+    # The viewer's keyword filters in force for this page's context, if any.
+    filters: Filters | None = None
 
     def media_url(self, remote: str | None) -> str | None:
         """Our copy of a remote file when the cache has one, else its own address."""
@@ -127,8 +132,10 @@ def load_statuses(
     base_url: str,
     *,
     extra_actors: Iterable[str] = (),
+    filter_context: str | None = None,
 ) -> Rendering:
-    """Gather boosted posts, authors, tags, counts and the viewer's marks."""
+    """Gather boosted posts, authors, tags, counts and the viewer's marks; with a
+    ``filter_context`` (``processing/filters.py``), the viewer's filters for it."""
     boosted = [r.boost_of for r in rows if r.boost_of]
     originals = objects_store.get_objects_by_uris(db, boosted) if boosted else {}
     posts = [*rows, *(o for o in originals.values() if not o.is_tombstone)]
@@ -174,7 +181,18 @@ def load_statuses(
             if viewer
             else set()
         ),
+        filters=_filters_for(db, viewer_uri, filter_context),
     )
+
+
+def _filters_for(
+    db: sqlite_utils.Database, viewer_uri: str | None, context: str | None
+) -> Filters | None:
+    if viewer_uri is None or context is None:
+        return None
+    rows = filters_store.active_filters_of_actor(db, viewer_uri, time.time())
+    found = Filters(rows, context) if rows else None
+    return found or None
 
 
 def load_notifications(
@@ -183,13 +201,17 @@ def load_notifications(
     viewer_uri: str,
     base_url: str,
 ) -> Rendering:
+    """(Filters apply in the ``notifications`` context.)"""
     """Senders, the posts the notifications are about, and ``move`` targets."""
     about = [n.object_uri for n in rows if n.object_uri and n.type != "move"]
     known = objects_store.get_objects_by_uris(db, about) if about else {}
     posts = [o for o in known.values() if not o.is_tombstone]
     targets = [n.object_uri for n in rows if n.object_uri and n.type == "move"]
     senders = [n.from_actor_uri for n in rows]
-    return load_statuses(db, posts, viewer_uri, base_url, extra_actors=[*senders, *targets])
+    return load_statuses(
+        db, posts, viewer_uri, base_url, extra_actors=[*senders, *targets],
+        filter_context="notifications",
+    )  # fmt: skip
 
 
 def account_rendering(db: sqlite_utils.Database, actor: ActorRow, base_url: str) -> Rendering:
@@ -520,9 +542,54 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "replies_count": counts.replies,
         "reblogs_count": counts.reblogs,
         "favourites_count": counts.favourites,
-        "filtered": [],
+        "filtered": _filtered(ctx, obj),
         **_viewer_marks(ctx, obj),
     }
+
+
+def _filtered(ctx: Rendering, obj: ObjectRow) -> list[dict[str, Any]]:
+    """Mastodon's FilterResult list: which of the viewer's filters match the post."""
+    if ctx.filters is None or obj.actor_uri == ctx.viewer_uri:
+        return []
+    return [
+        {
+            "filter": filter_json(m.filter),
+            "keyword_matches": list(m.keywords) or None,
+            "status_matches": [str(obj.id)] if m.status_matches else None,
+        }
+        for m in ctx.filters.matches(obj)
+    ]
+
+
+def hidden_by_filters(ctx: Rendering, obj: ObjectRow) -> bool:
+    """A ``hide`` filter of the viewer's matches the post (or the boosted post)."""
+    if ctx.filters is None:
+        return False
+    post = ctx.objects.get(obj.boost_of, obj) if obj.boost_of else obj
+    if post.actor_uri == ctx.viewer_uri:
+        return False  # one's own posts are never filtered away
+    return Filters.hides(ctx.filters.matches(post))
+
+
+def filter_json(row: FilterRow) -> dict[str, Any]:
+    """Mastodon's Filter (v2) with its keywords and posts."""
+    return {
+        "id": str(row.id),
+        "title": row.title,
+        "context": list(row.contexts),
+        "expires_at": iso(row.expires_at),
+        "filter_action": row.action,
+        "keywords": [filter_keyword_json(k) for k in row.keywords],
+        "statuses": [filter_status_json(s) for s in row.statuses],
+    }
+
+
+def filter_keyword_json(k: KeywordRow) -> dict[str, Any]:
+    return {"id": str(k.id), "keyword": k.keyword, "whole_word": k.whole_word}
+
+
+def filter_status_json(row: FilterStatusRow) -> dict[str, Any]:
+    return {"id": str(row.id), "status_id": str(row.object_id or 0)}
 
 
 def status_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
@@ -557,13 +624,24 @@ def status_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any] | None:
         "replies_count": 0,
         "reblogs_count": 0,
         "favourites_count": 0,
-        "filtered": [],
+        "filtered": _filtered(ctx, original),
         **_viewer_marks(ctx, original),
     }
 
 
 def statuses_json(ctx: Rendering, rows: Sequence[ObjectRow]) -> list[dict[str, Any]]:
-    return [s for s in (status_json(ctx, r) for r in rows) if s is not None]
+    """A list of statuses; those a ``hide`` filter of the viewer's matches are left out."""
+    shown = [r for r in rows if not hidden_by_filters(ctx, r)] if ctx.filters else rows
+    return [s for s in (status_json(ctx, r) for r in shown) if s is not None]
+
+
+def notifications_json(ctx: Rendering, rows: Sequence[NotificationRow]) -> list[dict[str, Any]]:
+    """Notifications, but those about a post a ``hide`` filter of the viewer's matches."""
+    return [
+        notification_json(ctx, r)
+        for r in rows
+        if not (r.object_uri in ctx.objects and hidden_by_filters(ctx, ctx.objects[r.object_uri]))
+    ]
 
 
 # -- Notification ---------------------------------------------------------------

@@ -884,6 +884,40 @@ V28 = [
     "CREATE INDEX report_notes_report ON report_notes(report_id, id)",
 ]
 
+# People's keyword filters (Mastodon's v2 filters): where they apply, what they
+# do, when they end; their keywords and the single posts they name.
+V29 = [
+    """
+    CREATE TABLE filters (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        contexts TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('warn', 'hide', 'blur')),
+        expires_at REAL,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX filters_account ON filters(account_id, id)",
+    """
+    CREATE TABLE filter_keywords (
+        id INTEGER PRIMARY KEY,
+        filter_id INTEGER NOT NULL REFERENCES filters(id) ON DELETE CASCADE,
+        keyword TEXT NOT NULL,
+        whole_word INTEGER NOT NULL DEFAULT 1
+    )
+    """,
+    "CREATE INDEX filter_keywords_filter ON filter_keywords(filter_id, id)",
+    """
+    CREATE TABLE filter_statuses (
+        id INTEGER PRIMARY KEY,
+        filter_id INTEGER NOT NULL REFERENCES filters(id) ON DELETE CASCADE,
+        object_uri TEXT NOT NULL,
+        UNIQUE (filter_id, object_uri)
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -914,6 +948,7 @@ MIGRATIONS: list[list[str]] = [
     V26,
     V27,
     V28,
+    V29,
 ]
 
 

@@ -59,6 +59,7 @@ async def tag_page(request: web.Request) -> web.Response:
         request,
         viewer_uri,
         lambda c: hashtags_store.tag_timeline(c, name, wanted, viewer_uri=viewer_uri),
+        "public",
     )
     following = (
         await request.app[DB].read(

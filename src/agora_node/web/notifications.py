@@ -52,7 +52,7 @@ async def notifications(request: web.Request) -> web.Response:
         people = serialize.accounts_rendering(c, [a for _, a in pending], base)
         return {
             "ids": [r.id for r in rows],
-            "notifications": [serialize.notification_json(ctx, r) for r in rows],
+            "notifications": serialize.notifications_json(ctx, rows),
             "requests": [serialize.account_json(people, a) for _, a in pending],
         }
 

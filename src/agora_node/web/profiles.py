@@ -91,6 +91,7 @@ async def profile(request: web.Request) -> web.Response:
         request,
         viewer_uri,
         lambda c: statuses_store.account_statuses(c, actor.uri, viewer_uri, wanted),
+        "account",
     )
     domain = request.app[SETTINGS].domain
     handle = f"@{actor.username}@{domain}" if actor.local else f"@{actor.acct}"

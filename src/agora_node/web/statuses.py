@@ -72,7 +72,9 @@ async def _thread(request: web.Request, who: Visitor | None, row: ObjectRow) -> 
     def load(c: sqlite_utils.Database) -> dict[str, Any]:
         up = statuses_store.ancestors(c, row.id, viewer_uri)
         down = statuses_store.descendants(c, row.id, viewer_uri)
-        ctx = serialize.load_statuses(c, [*up, row, *down], viewer_uri, base)
+        ctx = serialize.load_statuses(
+            c, [*up, row, *down], viewer_uri, base, filter_context="thread"
+        )
         return {
             "ancestors": serialize.statuses_json(ctx, up),
             "focus": serialize.status_json(ctx, row),

@@ -20,7 +20,7 @@ async def home(request: web.Request) -> web.Response:
     who = await required_visitor(request)
     wanted = page_param(request)
     statuses, older = await statuses_page(
-        request, who.actor_uri, lambda c: timelines_store.home(c, who.actor_uri, wanted)
+        request, who.actor_uri, lambda c: timelines_store.home(c, who.actor_uri, wanted), "home"
     )
     defaults = await request.app[DB].read(
         lambda c: accounts_store.get_account_settings(c, who.account.id)
@@ -50,6 +50,7 @@ async def _public(request: web.Request, local: bool | None) -> web.Response:
         request,
         viewer_uri,
         lambda c: timelines_store.public(c, wanted, local=local, viewer_uri=viewer_uri),
+        "public",
     )
     heading = "Local timeline" if local else "Town square"
     intro = (

@@ -81,13 +81,15 @@ async def statuses_page(
     request: web.Request,
     viewer_uri: str | None,
     rows_of: Callable[[sqlite_utils.Database], list[ObjectRow]],
+    context: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The statuses ``rows_of`` picks, as the viewer sees them, and the older-page link."""
+    """The statuses ``rows_of`` picks, as the viewer sees them (their filters for
+    ``context`` applied), and the older-page link."""
     base = request.app[SETTINGS].base_url
 
     def load(c: sqlite_utils.Database) -> tuple[list[int], list[dict[str, Any]]]:
         rows = rows_of(c)
-        ctx = serialize.load_statuses(c, rows, viewer_uri, base)
+        ctx = serialize.load_statuses(c, rows, viewer_uri, base, filter_context=context)
         return [r.id for r in rows], serialize.statuses_json(ctx, rows)
 
     ids, statuses = await request.app[DB].read(load)
