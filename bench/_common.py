@@ -104,6 +104,12 @@ def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> int | 
         return proc.wait(timeout=10)
 
 
+BENCH_LIMITS = (
+    "api_per_token", "api_per_ip", "sign_in_per_ip", "sign_up_per_ip", "discovery_per_ip",
+    "inbox_per_host",
+)  # fmt: skip
+
+
 @dataclass
 class NodeProcess:
     """A real node: config, database and log in ``workdir``; served by a child process."""
@@ -151,7 +157,10 @@ class NodeProcess:
         plain_http_hosts: Sequence[str] = (),
         allowed_networks: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        config_extra: str | None = None,
     ) -> NodeProcess:
+        """``config_extra``: TOML appended to the config instead of the default
+        rate limits (which stay on, above what a run sends)."""
         workdir.mkdir(parents=True, exist_ok=True)
         node = cls(workdir, free_port(), dict(env or {}))
         args = ["init", "--domain", node.domain, "--base-url", node.base, "--port", str(node.port)]
@@ -160,6 +169,13 @@ class NodeProcess:
         for net in allowed_networks:
             args += ["--allow-network", net]
         node.cli(*args)
+        extra = config_extra
+        if extra is None:
+            # The load comes from one address, one token, one sending server: the
+            # limits stay on (every request is counted) but above what a run sends.
+            extra = "\n[rate_limits]\n" + "".join(f"{key} = 1000000000\n" for key in BENCH_LIMITS)
+        with node.config.open("a", encoding="utf-8") as f:
+            f.write(extra)
         pw = workdir / "password.txt"
         pw.write_text(PASSWORD + "\n", encoding="utf-8")
         for name in accounts:

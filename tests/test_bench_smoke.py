@@ -42,6 +42,7 @@ EXPECTED = {
         "inbox_durable_after_kill9",
     ],
     "media": ["media_upload_12mp_ms", "media_loop_max_block_ms", "media_serve_req_per_s"],
+    "moderation": ["moderated_inbox_accepted_per_s", "moderated_inbox_processed_per_s"],
     "streaming": ["streaming_fanout_p99_ms", "streaming_idle_kib_per_conn"],
     "web_pages": ["web_home_p50_ms", "web_front_p50_ms", "web_page_weight_kb"],
 }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -306,3 +307,36 @@ def test_reports_from_the_command_line(config: Path, tmp_path: Path) -> None:
         "report_resolve report 1 because 'limited'",
         "report_note report 1",
     ]
+
+
+def test_policy_test_shows_each_decision(config: Path, tmp_path: Path) -> None:
+    activity = tmp_path / "activity.json"
+    activity.write_text(
+        '{"id": "https://x.example/a/1", "type": "Create", "actor": "https://x.example/u/z",'
+        ' "object": {"id": "https://x.example/n/1", "type": "Note",'
+        ' "content": "<p>BUY FOLLOWERS CHEAP TODAY</p>"}}',
+        encoding="utf-8",
+    )
+    none = cli(config, "policy", "test", str(activity))
+    assert none.returncode == 0 and "no policies are configured" in none.stdout
+    shutil.copy(Path(__file__).resolve().parents[1] / "examples" / "policies.py",
+                config.parent / "policies.py")  # fmt: skip
+    with config.open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[[policies]]\nname = "keywords"\nsensitive = ["cheap"]\n'
+            '\n[[policies]]\nclass = "policies.py:NoShouting"\nmin_letters = 10\n'
+        )
+    judged = cli(config, "policy", "test", str(activity))
+    assert judged.returncode == 0, judged.stderr
+    assert judged.stdout.splitlines() == [
+        "keywords: rewrite (marked sensitive for the word 'CHEAP')",
+        "no_shouting: reject (the whole post is in capitals)",
+        "=> rejected by no_shouting",
+    ]
+    activity.write_text("not json", encoding="utf-8")
+    bad = cli(config, "policy", "test", str(activity))
+    assert bad.returncode == 2 and "is not JSON" in bad.stderr
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[[policies]]\nname = "no_such_policy"\n')
+    broken = cli(config, "check-config")
+    assert broken.returncode == 2 and "no policy named 'no_such_policy'" in broken.stderr

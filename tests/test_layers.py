@@ -20,6 +20,7 @@ RANKS = {
     "aio": 0,
     "config": 1,
     "logs": 2,
+    "ratelimit": 2,
     "protocol": 2,
     "store": 3,
     "context": 4,

@@ -70,11 +70,13 @@ from agora_node.federation.services import (
 )
 from agora_node.federation.turns import TURN_SHARE, TurnShare
 from agora_node.loopmon import loop_monitor_ctx
+from agora_node.processing.policies import Pipeline
 from agora_node.processing.polls import announce_end
 from agora_node.protocol import validation
 from agora_node.protocol.keys import generate_rsa_keypair
 from agora_node.protocol.negotiate import preferred
 from agora_node.protocol.urls import LocalUrls
+from agora_node.ratelimit import RATE_LIMITER, RateLimiter, rate_limit_middleware
 from agora_node.services import Services, running_services
 from agora_node.store import accounts as accounts_store
 from agora_node.store import instance as instance_store
@@ -141,6 +143,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         resp = _error_response(request, exc.status, exc.public_message, exc.to_json())
         if exc.status == 401 and "WWW-Authenticate" in exc.details:
             resp.headers["WWW-Authenticate"] = str(exc.details["WWW-Authenticate"])
+        resp.headers.update(exc.response_headers)
         return resp
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -356,10 +359,13 @@ def create_app(
             ),
             page_middleware,
             error_middleware,
+            rate_limit_middleware,
         ],
         client_max_size=settings.federation.max_inbox_bytes,
     )
     app[SETTINGS] = settings
+    Pipeline.from_specs(settings.policies)  # a wrong policy stops the start, named
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limits)
     rendering.setup(app)
     app[URLS] = LocalUrls(settings.base_url)
     app[WORKER_MODE] = mode

@@ -40,6 +40,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from agora_node.config import Settings
 from agora_node.federation.prefetch import Prefetcher
 from agora_node.logs import setup_logging
+from agora_node.processing.policies import Pipeline
 from agora_node.services import Services, running_services
 from agora_node.store import jobs as jobs_store
 from agora_node.store.db import Database
@@ -79,6 +80,7 @@ class BackgroundWorkers:
             self.inbox_wake,
             self.delivery_wake,
             spool=self._spool,
+            policies=Pipeline.from_specs(settings.policies),
         )
         self.delivery = DeliveryWorker(
             db,

@@ -139,6 +139,21 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    enabled: bool = True
+    # Every limit counts requests in windows of this many seconds.
+    window: int = 300
+    api_per_token: int = 300
+    api_per_ip: int = 300
+    sign_in_per_ip: int = 25
+    sign_up_per_ip: int = 25
+    discovery_per_ip: int = 300
+    inbox_per_host: int = 6000
+    # Proxies whose X-Forwarded-For is believed (networks, e.g. "127.0.0.1/32").
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -146,6 +161,10 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     media: MediaSettings = field(default_factory=MediaSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    # The inbound policies, in order: each a table with ``name`` (built in) or
+    # ``class`` (module:Class) and its options (processing/policies.py).
+    policies: tuple[dict[str, Any], ...] = ()
     source: str = ""
 
     @property
@@ -174,6 +193,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "federation": FederationSettings,
     "delivery": DeliverySettings,
     "media": MediaSettings,
+    "rate_limits": RateLimitSettings,
 }
 
 
@@ -270,6 +290,18 @@ def _check(settings: Settings) -> None:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             raise ConfigError(f"federation.allowed_networks: {net!r} is not a network") from None
+    rl = settings.rate_limits
+    if rl.window < 1:
+        raise ConfigError("rate_limits.window: must be at least 1 second")
+    for key in ("api_per_token", "api_per_ip", "sign_in_per_ip", "sign_up_per_ip",
+                "discovery_per_ip", "inbox_per_host"):  # fmt: skip
+        if getattr(rl, key) < 1:
+            raise ConfigError(f"rate_limits.{key}: must be at least 1")
+    for net in rl.trusted_proxies:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"rate_limits.trusted_proxies: {net!r} is not a network") from None
     md = settings.media
     for key in ("max_image_bytes", "max_video_bytes", "max_audio_bytes", "max_image_pixels",
                 "image_area", "preview_size", "max_description", "orphan_after"):  # fmt: skip
@@ -353,14 +385,23 @@ def apply_environment(settings: Settings, environ: typing.Mapping[str, str]) -> 
     return settings
 
 
+def _policies(raw: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        raise ConfigError("policies: expected [[policies]] tables")
+    for n, spec in enumerate(raw, start=1):
+        if ("name" in spec) == ("class" in spec):
+            raise ConfigError(f"policies: policy {n} needs a name (built in) or a class, not both")
+    return tuple(dict(p) for p in raw)
+
+
 def settings_from_dict(raw: dict[str, Any], source: str = "") -> Settings:
     for key in raw:
-        if key not in _SECTIONS:
+        if key not in _SECTIONS and key != "policies":
             raise ConfigError(f"{key}: unknown section")
     sections = {
         name: _build_section(name, cls, raw.get(name, {})) for name, cls in _SECTIONS.items()
     }
-    settings = Settings(**sections, source=source)
+    settings = Settings(**sections, policies=_policies(raw.get("policies", [])), source=source)
     _check(settings)
     return settings
 
@@ -393,7 +434,15 @@ def load_settings(path: str | Path) -> Settings:
             settings,
             media=dataclasses.replace(settings.media, path=str((p.parent / media_path).resolve())),
         )
-    return settings
+    # A policy class in a file ("my_policies.py:Class") is looked for beside the config.
+    policies = []
+    for spec in settings.policies:
+        target = spec.get("class")
+        file, sep, attr = str(target).rpartition(":") if isinstance(target, str) else ("", "", "")
+        if sep and file.endswith(".py") and not Path(file).is_absolute():
+            spec = {**spec, "class": f"{(p.parent / file).resolve()}:{attr}"}
+        policies.append(spec)
+    return dataclasses.replace(settings, policies=tuple(policies))
 
 
 def render_config(

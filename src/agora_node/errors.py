@@ -16,6 +16,8 @@ class AgoraError(Exception):
 
     status: int = 500
     default_message: str = "internal error"
+    # Headers the answer carries besides the body (Retry-After, rate limits).
+    response_headers: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place
 
     def __init__(self, public_message: str | None = None, **details: Any) -> None:
         self.public_message = public_message or self.default_message

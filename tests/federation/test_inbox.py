@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -330,3 +331,38 @@ async def test_accepted_job_survives_a_restart(aiohttp_client, tmp_path, remote)
     assert counts.get("done") == 1
     delivered = await wait_for(lambda: asyncio.sleep(0, remote.deliveries()))
     assert json.loads(delivered[0].body)["type"] == "Accept"
+
+
+async def test_configured_policies_run_before_storage(aiohttp_client, tmp_path, remote) -> None:  # type: ignore[no-untyped-def]
+    settings = node_settings(tmp_path, remote)
+    settings = dataclasses.replace(settings, policies=({"name": "max_mentions", "max": 1},))
+    client = await aiohttp_client(create_app(settings))
+    add_account(client.server.app[DB], settings, "alice")
+    bob = remote.add_actor("bob")
+    note = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": bob.new_id("activities"),
+        "type": "Create",
+        "actor": bob.uri,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {
+            "id": bob.new_id("notes"), "type": "Note", "attributedTo": bob.uri,
+            "content": "hellthread", "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "tag": [{"type": "Mention", "href": ALICE},
+                    {"type": "Mention", "href": "https://elsewhere.example/users/x"}],
+        },
+    }  # fmt: skip
+    assert (await post(client, bob, note)).status == 202
+    db = client.server.app[DB]
+
+    async def done() -> bool:
+        counts = await db.read(lambda c: jobs_store.job_counts(c, "inbox"))
+        return counts.get("done") == 1
+
+    await wait_for(done)
+    stored = await db.read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM objects WHERE uri = ?", [note["object"]["id"]]
+        ).fetchone()[0]
+    )
+    assert stored == 0

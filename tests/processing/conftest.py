@@ -13,6 +13,7 @@ import pytest
 from agora_node.config import Settings
 from agora_node.processing.effects import Effects, InboundContext
 from agora_node.processing.inbound import process_inbound
+from agora_node.processing.policies import Pipeline
 from agora_node.processing.remote import actor_record
 from agora_node.protocol.urls import LocalUrls
 from agora_node.store import accounts as accounts_store
@@ -85,8 +86,12 @@ def store_actor(db: Database, doc_or_uri: dict[str, Any] | str, **extra: Any) ->
     return doc
 
 
-def context(now: float = NOW, fetched: dict[str, dict[str, Any]] | None = None) -> InboundContext:
-    return InboundContext(urls=URLS, now=now, fetched=fetched or {})
+def context(
+    now: float = NOW,
+    fetched: dict[str, dict[str, Any]] | None = None,
+    policies: Pipeline | None = None,
+) -> InboundContext:
+    return InboundContext(urls=URLS, now=now, fetched=fetched or {}, policies=policies)
 
 
 def process(
@@ -95,9 +100,10 @@ def process(
     *,
     now: float = NOW,
     fetched: dict[str, dict[str, Any]] | None = None,
+    policies: Pipeline | None = None,
 ) -> Effects:
     """Run one activity in one write transaction, as the inbox worker does."""
-    ctx = context(now, fetched)
+    ctx = context(now, fetched, policies)
     doc = copy.deepcopy(activity)
     return db.write_sync(lambda c: process_inbound(c, ctx, doc))
 

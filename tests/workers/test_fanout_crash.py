@@ -203,16 +203,18 @@ async def test_fanout_survives_kill_9(tmp_path: Path, sinks: Sinks) -> None:
             # but that the node had not recorded as done. That is what the sinks
             # had not answered yet, plus requests still in socket buffers, plus
             # any answered in the moment before the node committed the result.
-            # Only these may be sent again. Their number is bounded by
-            # ``delivery.concurrency``: the worker holds a global slot from
-            # before the POST until the outcome is committed.
+            # Only these may be sent again. Their number is bounded by twice
+            # ``delivery.concurrency``: at most that many requests are in flight
+            # (the worker holds a global slot until the answer), and the
+            # answered ones wait for one shared commit, during which as many
+            # new ones may start (seen on a loaded machine: 48 of 64).
             unconfirmed = {
                 path
                 for path in (urlsplit(url).path for url, state in states.items() if state != "done")
                 if path in sent_before_restart
             }
             assert in_flight_at_kill <= unconfirmed
-            assert 0 < len(unconfirmed) <= DeliverySettings().concurrency
+            assert 0 < len(unconfirmed) <= 2 * DeliverySettings().concurrency
             assert len(received_at_kill) < total
 
             # Restart on the same database: leases of the dead process must not

@@ -20,19 +20,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from agora_node.errors import NotFound, UnprocessableEntity
+from agora_node.errors import AgoraError, NotFound, UnprocessableEntity
 from agora_node.federation.blocklist import HostBlocklist
 from agora_node.processing.domain_lists import BlockSpec, Change, normal_domain, parse_list, plan
 from agora_node.processing.inbound_notes import forget_actor
 from agora_node.store import audit
 from agora_node.store import domain_blocks as store
 from agora_node.store.db import Database
-from agora_node.store.domain_blocks import DomainAllowRow, DomainBlockRow
+from agora_node.store.domain_blocks import DomainAllowRow, DomainBlockRow, SubscriptionRow
 
 SEVERITIES = store.SEVERITIES
 # Actors forgotten per transaction by a purge (a big domain is many short writes).
@@ -87,11 +89,17 @@ def checked_spec(m: Moderation, spec: BlockSpec) -> BlockSpec:
     )
 
 
-def _apply_block(c: sqlite_utils.Database, spec: BlockSpec, by: str, now: float) -> BlockResult:
+def _apply_block(
+    c: sqlite_utils.Database,
+    spec: BlockSpec,
+    by: str,
+    now: float,
+    subscription_id: int | None = None,
+) -> BlockResult:
     before = store.block_by_domain(c, spec.domain)
     if before is not None:
         store.unmark_domain_actors(c, before)
-    row = store.put_block(c, **asdict(spec), now=now)
+    row = store.put_block(c, **asdict(spec), now=now, subscription_id=subscription_id)
     marked = store.mark_domain_actors(c, row)
     severed = dropped = 0
     if row.severity == "suspend":
@@ -182,10 +190,17 @@ async def plan_import(m: Moderation, text: str, *, remove_missing: bool = False)
 
 
 async def apply_changes(
-    m: Moderation, changes: list[Change], *, by: str, now: float, source: str
+    m: Moderation,
+    changes: list[Change],
+    *,
+    by: str,
+    now: float,
+    source: str,
+    subscription: SubscriptionRow | None = None,
 ) -> None:
     """Apply planned changes in one transaction, with one record for the
     import and one for each block it made, changed or lifted."""
+    owner = subscription.id if subscription is not None else None
 
     def write(c: sqlite_utils.Database) -> None:
         for change in changes:
@@ -194,15 +209,19 @@ async def apply_changes(
                 if row is not None:
                     _remove_block(c, row, by, now)
             else:
-                _apply_block(c, change.spec, by, now)
+                _apply_block(c, change.spec, by, now, owner)
         audit.record(
             c,
             by=by,
-            action="domain_import",
+            action="domain_import" if subscription is None else "domain_subscription_refresh",
             target=source,
             now=now,
             detail={"changes": [ch.describe() for ch in changes]},
         )
+        if subscription is not None:
+            store.record_refresh(
+                c, subscription.id, at=now, changes=[ch.describe() for ch in changes], error=None
+            )
 
     await m.db.write(write)
     await m.in_force()
@@ -234,6 +253,90 @@ async def purge(m: Moderation, domain: str, *, by: str, now: float) -> int:
 def _forget_all(c: sqlite_utils.Database, *, uris: list[str], now: float) -> None:
     for uri in uris:
         forget_actor(c, uri, now)
+
+
+# -- subscriptions to published block lists ------------------------------------------
+
+# The largest block list fetched (a list of 100,000 domains is about 5 MB).
+MAX_LIST_BYTES = 8 * 1024 * 1024
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+def checked_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UnprocessableEntity(f"{url!r} is not an http(s) address of a block list")
+    return url.strip()
+
+
+async def subscribe(m: Moderation, url: str, *, by: str, now: float) -> SubscriptionRow:
+    address = checked_url(url)
+
+    def write(c: sqlite_utils.Database) -> SubscriptionRow:
+        row = store.add_subscription(c, address, now)
+        audit.record(c, by=by, action="domain_subscribe", target=address, now=now)
+        return row
+
+    return await m.db.write(write)
+
+
+async def subscriptions(m: Moderation) -> list[SubscriptionRow]:
+    return await m.db.read(store.subscriptions)
+
+
+async def find_subscription(m: Moderation, url_or_id: str) -> SubscriptionRow:
+    for row in await subscriptions(m):
+        if url_or_id in (row.url, str(row.id)):
+            return row
+    raise NotFound(f"no subscription to {url_or_id}")
+
+
+async def plan_refresh(m: Moderation, sub: SubscriptionRow, fetch: Fetch) -> list[Change]:
+    """What the list's current text would change: adds and changes of the blocks
+    this subscription made, and the lifting of those it no longer lists. A
+    domain the admin blocked by hand (or another list did) is left as it is."""
+    try:
+        text = (await fetch(sub.url)).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnprocessableEntity("the block list is not UTF-8 text") from None
+    wanted = [checked_spec(m, s) for s in parse_list(text)]
+    every = await m.db.read(store.list_blocks)
+    others = {b.domain for b in every if b.subscription_id != sub.id}
+    mine = [spec_of(b) for b in every if b.subscription_id == sub.id]
+    return plan(mine, [w for w in wanted if w.domain not in others], remove_missing=True)
+
+
+async def refresh(
+    m: Moderation, sub: SubscriptionRow, fetch: Fetch, *, by: str, now: float
+) -> list[Change]:
+    """Fetch the list and apply what changed; a failure is recorded, nothing changes."""
+    try:
+        changes = await plan_refresh(m, sub, fetch)
+    except AgoraError as exc:
+        reason = exc.public_message
+        await m.db.write(
+            lambda c: store.record_refresh(c, sub.id, at=now, changes=[], error=reason)
+        )
+        raise
+    await apply_changes(m, changes, by=by, now=now, source=sub.url, subscription=sub)
+    return changes
+
+
+async def unsubscribe(m: Moderation, sub: SubscriptionRow, *, by: str, now: float) -> int:
+    """End a subscription and lift the blocks it made; how many were lifted."""
+
+    def write(c: sqlite_utils.Database) -> int:
+        made = store.blocks_of_subscription(c, sub.id)
+        for row in made:
+            _remove_block(c, row, by, now)
+        store.delete_subscription(c, sub.id)
+        audit.record(c, by=by, action="domain_unsubscribe", target=sub.url, now=now,
+                     detail={"blocks_lifted": len(made)})  # fmt: skip
+        return len(made)
+
+    lifted = await m.db.write(write)
+    await m.in_force()
+    return lifted
 
 
 # -- allows -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from agora_node.context import DB, SETTINGS
 from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import CodeReplayed, IssuedToken, OAuthError
+from agora_node.ratelimit import client_ip
 from agora_node.store.accounts import AccountRow
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def _password_grant(
             request.app[SETTINGS].domain,
             username,
             password,
-            ip=request.remote or "unknown",
+            ip=client_ip(request),
             now=time.time(),
         )
     except LoginThrottled as exc:

@@ -17,6 +17,7 @@ from agora_node.cli import (
     domains,
     media,
     node,
+    policies,
     queue,
     reports,
     signups,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "domain": domains.cmd_domain,
     "audit": domains.cmd_audit,
     "report": reports.cmd_report,
+    "policy": policies.cmd_policy,
 }
 
 
@@ -50,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agora-node {__version__}")
     parser.add_argument("--config", "-c", default=DEFAULT_CONFIG, help="path of the TOML config")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (node, accounts, signups, tokens, queue, trends, media, domains, reports):
+    for group in (
+        node, accounts, signups, tokens, queue, trends, media, domains, reports, policies,
+    ):  # fmt: skip
         group.add_parsers(sub)
     return parser
 

@@ -9,13 +9,17 @@ from pathlib import Path
 
 from agora_node.config import Settings, load_settings
 from agora_node.errors import CommandError
+from agora_node.processing.policies import Pipeline
 from agora_node.store.db import Database
 
 DEFAULT_CONFIG = "agora-data/agora.toml"
 
 
 def load(path: str) -> Settings:
-    return load_settings(path)
+    """The settings, with the inbound policies built once to check them."""
+    settings = load_settings(path)
+    Pipeline.from_specs(settings.policies)
+    return settings
 
 
 def open_db(settings: Settings) -> Database:

@@ -18,13 +18,17 @@ from pathlib import Path
 from agora_node.actions import domains
 from agora_node.actions.domains import Moderation
 from agora_node.cli.common import load, open_db
+from agora_node.config import Settings
 from agora_node.errors import CommandError
+from agora_node.federation.http import fetch_bytes
 from agora_node.processing.domain_lists import BlockSpec, to_csv
+from agora_node.services import running_services
 from agora_node.store import audit
 from agora_node.store.db import Database
 from agora_node.store.domain_blocks import DomainBlockRow
 
 BY = "cli"
+LIST_TYPES = "text/csv, application/json;q=0.9, text/plain;q=0.8"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,6 +70,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     alw.add_argument("domain")
     dis = dsub.add_parser("disallow", help="withdraw a domain's allow")
     dis.add_argument("domain")
+    sub_ = dsub.add_parser(
+        "subscribe", help="follow a published block list (CSV or JSON at an address)"
+    )
+    sub_.add_argument("url")
+    dsub.add_parser("subscriptions", help="the block lists followed, and their last refresh")
+    ref = dsub.add_parser("refresh", help="fetch the lists now and apply what changed")
+    ref.add_argument(
+        "subscription", nargs="?", help="one list (its id or address); all when left out"
+    )
+    ref.add_argument("--dry-run", action="store_true", help="show the changes, change nothing")
+    uns = dsub.add_parser("unsubscribe", help="stop following a list and lift its blocks")
+    uns.add_argument("subscription", help="its id or address")
     log = sub.add_parser("audit", help="the moderation log, newest first")
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--action", default="", help="only actions starting with this")
@@ -95,6 +111,9 @@ def cmd_domain(args: argparse.Namespace) -> int:
         if args.domain_cmd == "export":
             text = to_csv(domains.spec_of(b) for b in reversed(asyncio.run(domains.blocks(m))))
             print(_export(text, args.file))
+            return 0
+        if args.domain_cmd == "refresh":
+            print(asyncio.run(_refresh(settings, m, args)))
             return 0
         listed = _read_list(args.file) if args.domain_cmd == "import" else ""
         print(asyncio.run(_run(m, args, listed)))
@@ -159,7 +178,51 @@ async def _run(m: Moderation, args: argparse.Namespace, listed: str) -> str:
         found = await domains.find_allow(m, args.domain)
         await domains.disallow(m, found.id, by=BY, now=now)
         return f"no longer allowed: {found.domain}"
+    if cmd == "subscribe":
+        made = await domains.subscribe(m, args.url, by=BY, now=now)
+        return f"subscribed to {made.url} (#{made.id}); `agora-node domain refresh` fetches it now"
+    if cmd == "subscriptions":
+        rows = await domains.subscriptions(m)
+        lines = [
+            f"#{r.id} {r.url} last fetched {_when(r.fetched_at) if r.fetched_at else 'never'}"
+            + (f" (failed: {r.last_error})" if r.last_error else "")
+            for r in rows
+        ]
+        return "\n".join(lines) or "no subscriptions"
+    if cmd == "unsubscribe":
+        sub = await domains.find_subscription(m, args.subscription)
+        lifted = await domains.unsubscribe(m, sub, by=BY, now=now)
+        return f"unsubscribed from {sub.url}: {lifted} blocks lifted"
     raise CommandError("unknown domain command")
+
+
+async def _refresh(settings: Settings, m: Moderation, args: argparse.Namespace) -> str:
+    """``domain refresh``: fetched through the node's own guarded client."""
+    rows = (
+        [await domains.find_subscription(m, args.subscription)]
+        if args.subscription
+        else await domains.subscriptions(m)
+    )
+    if not rows:
+        return "no subscriptions"
+    lines = []
+    async with running_services(settings, m.db) as services:
+
+        async def fetch(url: str) -> bytes:
+            return await fetch_bytes(
+                services.session, url, policy=services.policy, max_bytes=domains.MAX_LIST_BYTES,
+                accept=LIST_TYPES,
+            )  # fmt: skip
+
+        for row in rows:
+            if args.dry_run:
+                changes = await domains.plan_refresh(m, row, fetch)
+                lines.append(f"{row.url}: dry run, nothing changed")
+            else:
+                changes = await domains.refresh(m, row, fetch, by=BY, now=time.time())
+                lines.append(f"{row.url}: {len(changes)} changes applied")
+            lines += [f"  {c.describe()}" for c in changes] or ["  nothing to change"]
+    return "\n".join(lines)
 
 
 async def _list(m: Moderation, *, as_json: bool) -> str:

@@ -197,7 +197,16 @@ async def fetch_media(
 ) -> bytes:
     """A remote file (an attachment, an avatar), through the same address guard
     and redirect rules as documents, at most ``max_bytes``, within the timeout."""
-    headers = {"Accept": "image/*, video/*, audio/*", "User-Agent": policy.user_agent}
+    return await fetch_bytes(
+        session, url, policy=policy, max_bytes=max_bytes, accept="image/*, video/*, audio/*"
+    )
+
+
+async def fetch_bytes(
+    session: aiohttp.ClientSession, url: str, *, policy: FetchPolicy, max_bytes: int, accept: str
+) -> bytes:
+    """Any remote file (a picture, a published block list) under the same guards."""
+    headers = {"Accept": accept, "User-Agent": policy.user_agent}
 
     async def on_final(current: str, resp: aiohttp.ClientResponse) -> bytes:
         _ok_status(current, resp)

@@ -26,6 +26,7 @@ from agora_node.protocol.hosts import host_of
 from agora_node.protocol.json_reader import parse_json_object
 from agora_node.protocol.validation import validate_activity
 from agora_node.protocol.vocab import id_of, types_of
+from agora_node.ratelimit import RATE_LIMITER
 from agora_node.store import accounts as accounts_store
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,10 @@ async def inbox(request: web.Request) -> web.Response:
     activity = parse_json_object(body)
     actor = id_of(activity.get("actor"))
     refuse_blocked_hosts(app[HOST_BLOCKLIST], (parsed.key_id, actor))
+    limiter = app[RATE_LIMITER]
+    if limiter.enabled:
+        # Per sending server, before its key is fetched or its signature checked.
+        limiter.check(limiter.inbox, host_of(parsed.key_id).split(":")[0])
     if (
         "Delete" in types_of(activity)
         and actor is not None

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.processing.policies import Pipeline
 from agora_node.protocol.hosts import host_of
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import as_list
@@ -31,6 +32,8 @@ class InboundContext:
     now: float
     # Documents fetched before the transaction, by id (objects, actors, parents).
     fetched: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    # The admin's inbound policies (processing/policies.py), run before storage.
+    policies: Pipeline | None = None
 
 
 @dataclass

@@ -27,6 +27,7 @@ from agora_node.processing.effects import (
     type_of,
     was_undone,
 )
+from agora_node.processing.policies import PolicyContext
 from agora_node.processing.remote import actor_record
 from agora_node.protocol import builders
 from agora_node.protocol.sanitize import html_to_text, plain_text
@@ -49,6 +50,12 @@ def process_inbound(
     """Apply one verified, validated activity. Idempotent by activity id."""
     effects = Effects()
     actor = str(id_of(activity.get("actor")))
+    if ctx.policies:
+        judged = ctx.policies.run(activity, _policy_context(db, ctx))
+        if judged.rejected is not None:
+            effects.outcome = f"rejected by policy {judged.by}: {judged.rejected.reason}"
+            return effects
+        activity = judged.activity
     act_type = type_of(activity)
     object_uri = id_of(activity.get("object"))
     sender = accounts_store.get_actor_by_uri(db, actor)
@@ -78,6 +85,14 @@ def process_inbound(
         return effects
     handler(db, ctx, activity, effects)
     return effects
+
+
+def _policy_context(db: sqlite_utils.Database, ctx: InboundContext) -> PolicyContext:
+    def published(uri: str) -> float | None:
+        actor = accounts_store.get_actor_by_uri(db, uri)
+        return actor.published if actor is not None else None
+
+    return PolicyContext(ctx.now, ctx.urls.is_local, published, ctx.fetched)
 
 
 # -- follows ----------------------------------------------------------------------

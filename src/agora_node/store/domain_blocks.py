@@ -10,6 +10,8 @@ the block get the mark when they are stored (:func:`mark_for_host`).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +33,8 @@ class DomainBlockRow:
     public_comment: str
     created_at: float
     updated_at: float
+    # The block list subscription that made it (None: an admin's own).
+    subscription_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,24 @@ class FederationRules:
 
 _BLOCK_COLUMNS = (
     "id, domain, severity, reject_media, reject_reports, obfuscate, private_comment, "
-    "public_comment, created_at, updated_at"
+    "public_comment, created_at, updated_at, subscription_id"
 )
 
 
 def _block(row: tuple) -> DomainBlockRow:  # type: ignore[type-arg]
     return DomainBlockRow(
         int(row[0]), row[1], row[2], bool(row[3]), bool(row[4]), bool(row[5]),
-        row[6], row[7], float(row[8]), float(row[9]),
+        row[6], row[7], float(row[8]), float(row[9]), row[10],
     )  # fmt: skip
 
 
-def suffixes(host: str) -> list[str]:
-    """``a.b.example`` → ``a.b.example``, ``b.example``, ``example`` (port dropped)."""
+@functools.lru_cache(maxsize=4096)
+def suffixes(host: str) -> tuple[str, ...]:
+    """``a.b.example`` → ``a.b.example``, ``b.example``, ``example`` (port dropped).
+
+    Remembered: the same few hosts are asked about for every delivery."""
     labels = host.split(":")[0].lower().rstrip(".").split(".")
-    return [".".join(labels[i:]) for i in range(len(labels))]
+    return tuple(".".join(labels[i:]) for i in range(len(labels)))
 
 
 def list_blocks(db: sqlite_utils.Database) -> list[DomainBlockRow]:
@@ -115,7 +122,7 @@ def block_by_id(db: sqlite_utils.Database, block_id: int) -> DomainBlockRow | No
 
 def covering_block(db: sqlite_utils.Database, host: str) -> DomainBlockRow | None:
     """The block that covers ``host`` (itself or a parent domain), most specific first."""
-    names = suffixes(host)
+    names = list(suffixes(host))
     marks = ",".join("?" * len(names))
     rows = db.execute(
         f"SELECT {_BLOCK_COLUMNS} FROM domain_blocks WHERE domain IN ({marks}) "
@@ -136,18 +143,21 @@ def put_block(
     private_comment: str,
     public_comment: str,
     now: float,
+    subscription_id: int | None = None,
 ) -> DomainBlockRow:
-    """Create the block of ``domain`` or change it (its ``created_at`` stays)."""
+    """Create the block of ``domain`` or change it (its ``created_at`` stays); a
+    block an admin changes by hand becomes theirs (no longer the subscription's)."""
     db.execute(
         "INSERT INTO domain_blocks (domain, severity, reject_media, reject_reports, obfuscate, "
-        "private_comment, public_comment, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "private_comment, public_comment, created_at, updated_at, subscription_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(domain) DO UPDATE SET severity = excluded.severity, "
         "reject_media = excluded.reject_media, reject_reports = excluded.reject_reports, "
         "obfuscate = excluded.obfuscate, private_comment = excluded.private_comment, "
-        "public_comment = excluded.public_comment, updated_at = excluded.updated_at",
+        "public_comment = excluded.public_comment, updated_at = excluded.updated_at, "
+        "subscription_id = excluded.subscription_id",
         [domain, severity, int(reject_media), int(reject_reports), int(obfuscate),
-         private_comment, public_comment, now, now],
+         private_comment, public_comment, now, now, subscription_id],
     )  # fmt: skip
     found = block_by_domain(db, domain)
     assert found is not None
@@ -280,3 +290,87 @@ def drop_deliveries(db: sqlite_utils.Database, domains: Iterable[str]) -> int:
         )
         total += cur.rowcount
     return total
+
+
+# -- subscriptions to published block lists ---------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    id: int
+    url: str
+    created_at: float
+    fetched_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class RefreshRow:
+    id: int
+    subscription_id: int
+    at: float
+    changes: tuple[str, ...]
+    error: str | None
+
+
+def add_subscription(db: sqlite_utils.Database, url: str, now: float) -> SubscriptionRow:
+    db.execute(
+        "INSERT INTO blocklist_subscriptions (url, created_at) VALUES (?, ?) "
+        "ON CONFLICT(url) DO NOTHING",
+        [url, now],
+    )
+    row = db.execute(
+        "SELECT id, url, created_at, fetched_at, last_error FROM blocklist_subscriptions "
+        "WHERE url = ?",
+        [url],
+    ).fetchone()
+    return SubscriptionRow(int(row[0]), row[1], float(row[2]), row[3], row[4])
+
+
+def subscriptions(db: sqlite_utils.Database) -> list[SubscriptionRow]:
+    rows = db.execute(
+        "SELECT id, url, created_at, fetched_at, last_error FROM blocklist_subscriptions "
+        "ORDER BY id"
+    )
+    return [SubscriptionRow(int(r[0]), r[1], float(r[2]), r[3], r[4]) for r in rows]
+
+
+def delete_subscription(db: sqlite_utils.Database, subscription_id: int) -> None:
+    db.execute("DELETE FROM blocklist_subscriptions WHERE id = ?", [subscription_id])
+
+
+def blocks_of_subscription(db: sqlite_utils.Database, subscription_id: int) -> list[DomainBlockRow]:
+    rows = db.execute(
+        f"SELECT {_BLOCK_COLUMNS} FROM domain_blocks WHERE subscription_id = ? ORDER BY id",
+        [subscription_id],
+    )
+    return [_block(r) for r in rows]
+
+
+def record_refresh(
+    db: sqlite_utils.Database,
+    subscription_id: int,
+    *,
+    at: float,
+    changes: list[str],
+    error: str | None,
+) -> None:
+    db.execute(
+        "INSERT INTO blocklist_refreshes (subscription_id, at, changes, error) VALUES (?, ?, ?, ?)",
+        [subscription_id, at, json.dumps(changes), error],
+    )
+    db.execute(
+        "UPDATE blocklist_subscriptions SET fetched_at = ?, last_error = ? WHERE id = ?",
+        [at, error, subscription_id],
+    )
+
+
+def refreshes_of(db: sqlite_utils.Database, subscription_id: int, limit: int) -> list[RefreshRow]:
+    rows = db.execute(
+        "SELECT id, subscription_id, at, changes, error FROM blocklist_refreshes "
+        "WHERE subscription_id = ? ORDER BY id DESC LIMIT ?",
+        [subscription_id, limit],
+    )
+    return [
+        RefreshRow(int(r[0]), int(r[1]), float(r[2]), tuple(json.loads(r[3])), r[4]) for r in rows
+    ]

@@ -918,6 +918,30 @@ V29 = [
     """,
 ]
 
+# Block lists an admin subscribes to (fetched on a schedule), the blocks each
+# one made, and a record of what every refresh changed.
+V30 = [
+    """
+    CREATE TABLE blocklist_subscriptions (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        fetched_at REAL,
+        last_error TEXT
+    )
+    """,
+    "ALTER TABLE domain_blocks ADD COLUMN subscription_id INTEGER",
+    """
+    CREATE TABLE blocklist_refreshes (
+        id INTEGER PRIMARY KEY,
+        subscription_id INTEGER NOT NULL REFERENCES blocklist_subscriptions(id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        changes TEXT NOT NULL,
+        error TEXT
+    )
+    """,
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -949,6 +973,7 @@ MIGRATIONS: list[list[str]] = [
     V27,
     V28,
     V29,
+    V30,
 ]
 
 

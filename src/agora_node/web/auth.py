@@ -19,6 +19,7 @@ from agora_node.context import DB, INSTANCE, SETTINGS, URLS
 from agora_node.errors import Forbidden, Unauthorized
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.signups import SignupForm
+from agora_node.ratelimit import client_ip
 from agora_node.web.rendering import page
 from agora_node.web.session import (
     end_session,
@@ -60,7 +61,7 @@ async def sign_in(request: web.Request) -> web.Response:
             request.app[SETTINGS].domain,
             username,
             text_field(body, "password"),
-            ip=request.remote or "unknown",
+            ip=client_ip(request),
             now=time.time(),
         )
     except LoginThrottled as exc:
@@ -147,7 +148,7 @@ async def sign_up_submit(request: web.Request) -> web.Response:
             entry,
             mode=inst.registration,
             has_rules=bool(inst.rules),
-            ip=request.remote or "",
+            ip=client_ip(request),
             now=time.time(),
         )
     except SignupRefused as exc:

@@ -25,6 +25,7 @@ from agora_node.context import DB, INSTANCE, SETTINGS
 from agora_node.errors import BadRequest, Forbidden, Unauthorized
 from agora_node.processing import oauth as rules
 from agora_node.processing.oauth import OAuthError
+from agora_node.ratelimit import client_ip
 from agora_node.store import tokens as tokens_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.tokens import AppRow
@@ -186,7 +187,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
             request.app[SETTINGS].domain,
             params.get("username", ""),
             params.get("password", ""),
-            ip=request.remote or "unknown",
+            ip=client_ip(request),
             now=time.time(),
         )
     except LoginThrottled as exc:

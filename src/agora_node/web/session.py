@@ -30,6 +30,7 @@ from agora_node.actions.media import Incoming, MediaService, receive_form
 from agora_node.context import DB, SETTINGS
 from agora_node.errors import Forbidden
 from agora_node.processing import oauth as secrets
+from agora_node.ratelimit import client_ip
 from agora_node.store import web_sessions as sessions_store
 from agora_node.store.accounts import AccountRow
 from agora_node.store.web_sessions import WebSessionRow
@@ -131,7 +132,7 @@ async def start_session(
         expires_at=_expiry(remember, now),
         remember=remember,
         user_agent=request.headers.get("User-Agent", "")[:300],
-        ip=request.remote or "",
+        ip=client_ip(request),
     )
     await request.app[DB].write(lambda c: sessions_store.insert_session(c, row))
     response.set_cookie(

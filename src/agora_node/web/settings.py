@@ -26,6 +26,7 @@ from agora_node.federation.actor_cache import ACTOR_CACHE
 from agora_node.federation.services import DELIVERY_WAKE
 from agora_node.processing.accounts import MIN_PASSWORD_LENGTH
 from agora_node.processing.profile import MAX_FIELDS, ProfileChange
+from agora_node.ratelimit import client_ip
 from agora_node.store import web_sessions as sessions_store
 from agora_node.web.rendering import page
 from agora_node.web.session import Visitor, form, form_with_files, required_visitor, text_field
@@ -38,7 +39,7 @@ async def password_problem(request: web.Request, who: Visitor, password: str) ->
     try:
         await authenticate_password(
             request.app[DB], request.app[SETTINGS].domain, who.username, password,
-            ip=request.remote or "unknown", now=time.time(),
+            ip=client_ip(request), now=time.time(),
         )  # fmt: skip
     except LoginThrottled:
         return "Too many wrong passwords; try again later.", 429

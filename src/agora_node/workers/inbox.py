@@ -22,6 +22,7 @@ from agora_node.aio import woken
 from agora_node.federation.prefetch import Prefetcher, RetryLater
 from agora_node.processing.effects import InboundContext
 from agora_node.processing.inbound import process_inbound
+from agora_node.processing.policies import Pipeline
 from agora_node.protocol.hosts import host_of
 from agora_node.protocol.urls import LocalUrls
 from agora_node.protocol.vocab import id_of
@@ -71,8 +72,10 @@ class InboxWorker:
         on_deliveries: asyncio.Event | None = None,
         *,
         spool: SpoolReader | None = None,
+        policies: Pipeline | None = None,
     ) -> None:
         self._db = db
+        self._policies = policies
         self._spool = spool
         self._spool_cursors: tuple[dict[str, int], set[str]] | None = None
         self._prefetcher = prefetcher
@@ -162,7 +165,9 @@ class InboxWorker:
         activity: dict[str, Any] = job.payload["activity"]
         try:
             fetched = await self._prefetcher.documents_for(activity)
-            ctx = InboundContext(urls=self._urls, now=time.time(), fetched=fetched)
+            ctx = InboundContext(
+                urls=self._urls, now=time.time(), fetched=fetched, policies=self._policies
+            )
 
             def apply(db: Any) -> Any:
                 effects = process_inbound(db, ctx, activity)
