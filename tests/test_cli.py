@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
 import signal
@@ -7,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -340,3 +343,40 @@ def test_policy_test_shows_each_decision(config: Path, tmp_path: Path) -> None:
         f.write('\n[[policies]]\nname = "no_such_policy"\n')
     broken = cli(config, "check-config")
     assert broken.returncode == 2 and "no policy named 'no_such_policy'" in broken.stderr
+
+
+def test_block_list_subscriptions(tmp_path: Path) -> None:
+    served = tmp_path / "www"
+    served.mkdir()
+    (served / "list.csv").write_text(MASTODON_CSV, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = f"127.0.0.1:{httpd.server_address[1]}"
+        config = tmp_path / "node" / "agora.toml"
+        made = cli(config, "init", "--domain", "node.test", "--base-url", "https://node.test",
+                   "--allow-network", "127.0.0.0/8", "--plain-http-host", host)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        url = f"http://{host}/list.csv"
+        assert f"subscribed to {url}" in cli(config, "domain", "subscribe", url).stdout
+        dry = cli(config, "domain", "refresh", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert dry.stdout.splitlines() == [
+            f"{url}: dry run, nothing changed",
+            "  add spam.example (suspend, reject_media, reject_reports)",
+            "  add loud.example (silence)",
+        ]
+        assert cli(config, "domain", "list").stdout.strip() == "no domain blocks"
+        done = cli(config, "domain", "refresh", "1")
+        assert f"{url}: 2 changes applied" in done.stdout
+        assert "spam.example suspend" in cli(config, "domain", "list").stdout
+        assert "last fetched 20" in cli(config, "domain", "subscriptions").stdout
+        gone = cli(config, "domain", "unsubscribe", url)
+        assert "2 blocks lifted" in gone.stdout
+        assert cli(config, "domain", "list").stdout.strip() == "no domain blocks"
+        bad = cli(config, "domain", "subscribe", "ftp://x.example/list")
+        assert bad.returncode == 2 and "not an http(s) address" in bad.stderr
+    finally:
+        httpd.shutdown()

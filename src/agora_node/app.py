@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
+from agora_node.actions import domains
 from agora_node.actions.imports import Importer
 from agora_node.actions.media import MEDIA, MediaService, remove_unattached
 from agora_node.api import accounts as account_views
@@ -58,7 +59,7 @@ from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.blocklist import HOST_BLOCKLIST
-from agora_node.federation.http import fetch_policy
+from agora_node.federation.http import fetch_bytes, fetch_policy
 from agora_node.federation.media_cache import REMOTE_MEDIA, RemoteMediaCache
 from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import (
@@ -303,7 +304,45 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
         app[IMPORTER] = importer
         if app[WORKER_MODE] != "off":
             await stack.enter_async_context(importer.running())
+            await stack.enter_async_context(_blocklist_refreshes(app, services))
         yield
+
+
+@contextlib.asynccontextmanager
+async def _blocklist_refreshes(app: web.Application, services: Services) -> AsyncIterator[None]:
+    """The block lists subscribed to, fetched again every ``blocklist_refresh_hours``
+    through the guarded client; each refresh is recorded (``domain subscriptions``)."""
+    settings = app[SETTINGS]
+    m = domains.Moderation(app[DB], services.blocklist, settings.domain)
+
+    async def fetch(url: str) -> bytes:
+        return await fetch_bytes(
+            services.session, url, policy=services.policy, max_bytes=domains.MAX_LIST_BYTES,
+            accept="text/csv, application/json;q=0.9, text/plain;q=0.8",
+        )  # fmt: skip
+
+    async def loop() -> None:
+        period = settings.federation.blocklist_refresh_hours * 3600.0
+        while True:
+            for sub in await domains.subscriptions(m):
+                if sub.fetched_at is not None and time.time() - sub.fetched_at < period:
+                    continue
+                try:
+                    changes = await domains.refresh(
+                        m, sub, fetch, by="subscription", now=time.time()
+                    )
+                    log.info("block list refreshed url=%s changes=%d", sub.url, len(changes))
+                except Exception:
+                    log.exception("block list refresh failed url=%s", sub.url)
+            await asyncio.sleep(min(period, 600.0))
+
+    task = asyncio.create_task(loop(), name="blocklist-subscriptions")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @contextlib.asynccontextmanager

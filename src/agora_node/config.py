@@ -81,6 +81,8 @@ class FederationSettings:
     # comments are shown with them.
     show_domain_blocks: str = "off"
     show_domain_block_comments: bool = False
+    # How often the block lists subscribed to are fetched again, in hours.
+    blocklist_refresh_hours: int = 24
     connect_timeout: float = 5.0
     total_timeout: float = 30.0
     max_fetch_bytes: int = 1024 * 1024
@@ -279,6 +281,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"federation.signature_scheme: must be one of {', '.join(SIGNATURE_SCHEMES)}"
         )
+    if fed.blocklist_refresh_hours < 1:
+        raise ConfigError("federation.blocklist_refresh_hours: must be at least 1")
     if fed.show_domain_blocks not in SHOW_DOMAIN_BLOCKS:
         raise ConfigError(
             f"federation.show_domain_blocks: must be one of {', '.join(SHOW_DOMAIN_BLOCKS)}"

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from agora_node.actions import domains
 from agora_node.actions.domains import Moderation
@@ -21,11 +22,12 @@ from agora_node.app import create_app
 from agora_node.context import DB, HTTP, SETTINGS
 from agora_node.errors import FetchError, UnprocessableEntity
 from agora_node.federation.blocklist import HOST_BLOCKLIST
-from agora_node.federation.http import DOMAIN_BLOCKED, post_activity
+from agora_node.federation.http import DOMAIN_BLOCKED, fetch_bytes, post_activity
 from agora_node.federation.services import FETCHER
 from agora_node.processing.domain_lists import BlockSpec
 from agora_node.store import accounts as accounts_store
 from agora_node.store import audit, social
+from agora_node.store import domain_blocks as blocks_store
 from agora_node.store import objects as objects_store
 from agora_node.store import reports as reports_store
 from tests.conftest import add_account
@@ -333,3 +335,86 @@ async def node_idle(client: TestClient) -> bool:  # type: ignore[type-arg]
         ).fetchone()
     )
     return int(rows[0]) == 0
+
+
+class ListServer:
+    """A server on 127.0.0.1 publishing a block list (changed as a test goes)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.status = 200
+        self.server: TestServer | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+
+        async def serve(_: web.Request) -> web.Response:
+            return web.Response(status=self.status, text=self.text, content_type="text/csv")
+
+        app.router.add_get("/blocklist.csv", serve)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return f"http://127.0.0.1:{self.server.port}/blocklist.csv"
+
+
+async def test_a_subscribed_list_is_followed_with_a_record_of_each_refresh(
+    aiohttp_client, tmp_path, remote
+) -> None:  # type: ignore[no-untyped-def]
+    lists = ListServer()
+    url = await lists.start()
+    settings = node_settings(tmp_path, remote, plain_http_hosts=[remote.netloc, url.split("/")[2]])
+    client = await aiohttp_client(create_app(settings))
+    app = client.server.app
+    m = moderation(client)
+
+    async def fetch(address: str) -> bytes:
+        return await fetch_bytes(
+            app[HTTP], address, policy=app[FETCHER].policy, max_bytes=domains.MAX_LIST_BYTES,
+            accept="text/csv",
+        )  # fmt: skip
+
+    header = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
+    lists.text = (
+        header
+        + "spam.example,suspend,false,false,spam,false\nloud.example,silence,false,false,,false\n"
+    )
+    # An admin's own block of a listed domain stays theirs.
+    await domains.block(m, BlockSpec("loud.example", "suspend"), by="mod", now=time.time())
+    sub = await domains.subscribe(m, url, by="mod", now=time.time())
+    planned = await domains.plan_refresh(m, sub, fetch)
+    assert [c.describe() for c in planned] == ["add spam.example (suspend)"]
+    assert len(await domains.blocks(m)) == 1  # a dry run changes nothing
+    await domains.refresh(m, sub, fetch, by="mod", now=time.time())
+    blocks = {b.domain: b for b in await domains.blocks(m)}
+    assert blocks["spam.example"].subscription_id == sub.id
+    assert (
+        blocks["loud.example"].subscription_id is None
+        and blocks["loud.example"].severity == "suspend"
+    )
+    assert app[HOST_BLOCKLIST].is_blocked("spam.example")
+    # The list changes: one gone, one new, one changed; the refresh says so.
+    lists.text = (
+        header + "spam.example,silence,false,false,,false\nnew.example,suspend,true,false,,false\n"
+    )
+    changes = await domains.refresh(m, sub, fetch, by="mod", now=time.time())
+    assert sorted(c.describe() for c in changes) == [
+        "add new.example (suspend, reject_media)",
+        "change spam.example: suspend -> silence",
+    ]
+    lists.text = header + "new.example,suspend,true,false,,false\n"
+    changes = await domains.refresh(m, sub, fetch, by="mod", now=time.time())
+    assert [c.describe() for c in changes] == ["remove spam.example (silence)"]
+    records = await app[DB].read(lambda c: blocks_store.refreshes_of(c, sub.id, 10))
+    assert [len(r.changes) for r in records] == [1, 2, 1]
+    # A failed fetch is recorded and changes nothing.
+    lists.status = 404
+    with pytest.raises(FetchError):
+        await domains.refresh(m, sub, fetch, by="mod", now=time.time())
+    (after,) = await domains.subscriptions(m)
+    assert after.last_error
+    assert {b.domain for b in await domains.blocks(m)} == {"new.example", "loud.example"}
+    # Unsubscribing lifts the list's blocks, not the admin's.
+    assert await domains.unsubscribe(m, after, by="mod", now=time.time()) == 1
+    assert [b.domain for b in await domains.blocks(m)] == ["loud.example"]
+    assert lists.server is not None
+    await lists.server.close()
