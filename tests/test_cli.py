@@ -264,7 +264,7 @@ def test_allowed_domains_and_account_actions_are_logged(config: Path, tmp_path: 
     pw = tmp_path / "pw"
     pw.write_text("a long enough password\n")
     assert cli(config, "account", "create", "erin", "--password-file", str(pw)).returncode == 0
-    assert cli(config, "account", "silence", "erin").returncode == 0
+    assert cli(config, "account", "limit", "erin").returncode == 0
     assert cli(config, "account", "suspend", "erin").returncode == 0
     log = cli(config, "audit", "--limit", "2").stdout.splitlines()
     assert [line.split(" ", 2)[2] for line in log] == [

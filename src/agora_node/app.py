@@ -19,6 +19,7 @@ from agora_node.actions.imports import Importer
 from agora_node.actions.media import MEDIA, MediaService, remove_unattached
 from agora_node.api import accounts as account_views
 from agora_node.api import (
+    admin_accounts,
     admin_domains,
     apps,
     c2s,
@@ -85,7 +86,7 @@ from agora_node.store import media as media_store
 from agora_node.store import polls as polls_store
 from agora_node.store.db import Database
 from agora_node.store.spool import InboxSpool
-from agora_node.web import account_settings, authorize, pages, rendering
+from agora_node.web import account_settings, admin_moderation, authorize, pages, rendering
 from agora_node.web import admin as web_admin
 from agora_node.web import auth as web_auth
 from agora_node.web import explore as web_explore
@@ -431,6 +432,7 @@ def create_app(
     app.add_routes(web_search.routes())
     app.add_routes(web_notifications.routes())
     app.add_routes(web_admin.routes())
+    app.add_routes(admin_moderation.routes())
     app.add_routes(web_remote.routes())
     app.add_routes(web_settings.routes())
     app.add_routes(account_settings.routes())
@@ -439,6 +441,7 @@ def create_app(
     app.add_routes(media_views.routes())
     app.add_routes(domain_block_views.routes())
     app.add_routes(admin_domains.routes())
+    app.add_routes(admin_accounts.routes())
     app.add_routes(report_views.routes())
     app.add_routes(filter_views.routes())
     app.add_routes(apps.routes())

@@ -14,6 +14,7 @@ one's own password does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from typing import Any
 
@@ -27,12 +28,12 @@ from agora_node.processing.accounts import hash_password
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.profile import send_profile
 from agora_node.store import accounts as accounts_store
-from agora_node.store import audit
+from agora_node.store import audit, social
 from agora_node.store import instance as instance_store
 from agora_node.store import moderation as moderation_store
 from agora_node.store import tokens as tokens_store
 from agora_node.store import web_sessions as sessions_store
-from agora_node.store.accounts import AccountRow
+from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.db import Database
 
 
@@ -127,6 +128,100 @@ async def unsilence(node: Node, username: str, *, by: AccountRow | None, now: fl
     def write(c: sqlite_utils.Database) -> None:
         moderation_store.set_actor_silenced(c, uri, None)
         audit.record(c, by=_name(by), action="account_unsilence", target=f"@{username}", now=now)
+
+    await node.db.write(write)
+    return account
+
+
+ACCOUNT_ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
+
+
+async def moderate(
+    node: Node, actor: ActorRow, action: str, *, by: AccountRow | None, now: float
+) -> int:
+    """An admin's action on any account, local or remote (Mastodon's ``type``:
+    ``none``, ``sensitive`` for its media, ``disable`` a local sign-in,
+    ``silence``, ``suspend``); how many deliveries it queued."""
+    if action not in ACCOUNT_ACTIONS:
+        raise UnprocessableEntity(
+            f"Validation failed: type must be one of {', '.join(ACCOUNT_ACTIONS)}"
+        )
+    if action == "none":
+        return 0
+    if actor.local:
+        if action == "suspend":
+            _, sent = await suspend(node, actor.username, by=by, now=now)
+            return sent.deliveries if sent is not None else 0
+        if action == "silence":
+            await silence(node, actor.username, by=by, now=now)
+            return 0
+        if action == "disable":
+            await set_disabled(node, actor.username, True, by=by, now=now)
+            return 0
+    elif action == "disable":
+        raise UnprocessableEntity("Validation failed: only a local account's sign-in is disabled")
+    await node.db.write(
+        functools.partial(_mark_actor, uri=actor.uri, action=action, now=now, by=_name(by))
+    )
+    return 0
+
+
+async def lift(
+    node: Node, actor: ActorRow, action: str, *, by: AccountRow | None, now: float
+) -> int:
+    """Undo one action: ``unsuspend``, ``unsilence``, ``unsensitive``, ``enable``."""
+    if action == "enable":
+        if not actor.local:
+            raise UnprocessableEntity("Validation failed: only a local account is enabled")
+        await set_disabled(node, actor.username, False, by=by, now=now)
+        return 0
+    if actor.local and action == "unsuspend":
+        _, sent = await unsuspend(node, actor.username, by=by, now=now)
+        return sent.deliveries if sent is not None else 0
+    if actor.local and action == "unsilence":
+        await unsilence(node, actor.username, by=by, now=now)
+        return 0
+    if action not in ("unsuspend", "unsilence", "unsensitive"):
+        raise NotFound("Record not found")
+    await node.db.write(
+        functools.partial(_mark_actor, uri=actor.uri, action=action, now=now, by=_name(by))
+    )
+    return 0
+
+
+def _mark_actor(c: sqlite_utils.Database, *, uri: str, action: str, now: float, by: str) -> None:
+    """A mark on an actor (a remote one's suspension or silence, any one's media)."""
+    if action == "suspend":
+        moderation_store.set_actor_suspended(c, uri, now)
+        social.delete_follows_of_actor(c, uri)
+    elif action == "unsuspend":
+        moderation_store.set_actor_suspended(c, uri, None)
+    elif action == "silence":
+        moderation_store.set_actor_silenced(c, uri, now)
+    elif action == "unsilence":
+        moderation_store.set_actor_silenced(c, uri, None)
+    elif action == "sensitive":
+        moderation_store.set_actor_sensitized(c, uri, now)
+    elif action == "unsensitive":
+        moderation_store.set_actor_sensitized(c, uri, None)
+    audit.record(c, by=by, action=f"account_{action}", target=uri, now=now)
+
+
+async def set_disabled(
+    node: Node, username: str, disabled: bool, *, by: AccountRow | None, now: float
+) -> AccountRow:
+    """Refuse (or allow again) a local account's sign-in; its sessions and tokens
+    end, its profile and posts stay as they are."""
+    account = await local_account(node.db, username)
+
+    def write(c: sqlite_utils.Database) -> None:
+        accounts_store.set_account_disabled(c, account.id, now if disabled else None)
+        if disabled:
+            end_sign_ins(c, account.id, now)
+        audit.record(
+            c, by=_name(by), action="account_disable" if disabled else "account_enable",
+            target=f"@{username}", now=now,
+        )  # fmt: skip
 
     await node.db.write(write)
     return account

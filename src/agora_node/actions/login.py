@@ -119,4 +119,6 @@ async def authenticate_password(
     if account.suspended_at is not None:
         # The right password: saying so tells nothing a stranger could use.
         raise Forbidden("this account is suspended; ask the admin of this server")
+    if account.disabled_at is not None:
+        raise Forbidden("sign-in to this account is disabled; ask the admin of this server")
     return account

@@ -4,15 +4,15 @@ admin API, the CLI and the admin pages.
 People file reports (``file``); remote servers' ``Flag`` activities land in
 the same queue (``processing/inbound.py``). Moderators take one (``assign``),
 write notes, and resolve it, optionally acting on the reported account at
-the same time (``resolve`` with ``silence``, ``suspend`` or ``delete``, the
-last for the reported posts); a resolved report can be reopened. Every step
+the same time (``resolve`` with ``sensitive``, ``disable``, ``silence``,
+``suspend``, or ``delete`` for the reported posts); a resolved report can be
+reopened. Every step
 is written to the moderation log. A local reporter is told when their report
 is resolved (a notification, and their own list of reports shows it).
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -28,14 +28,13 @@ from agora_node.processing.outbound import OutboundContext
 from agora_node.processing.outbound_notes import delete as delete_note
 from agora_node.store import accounts as accounts_store
 from agora_node.store import audit, social
-from agora_node.store import moderation as moderation_store
 from agora_node.store import objects as objects_store
 from agora_node.store import reports as store
 from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.objects import ObjectRow
 from agora_node.store.reports import ReportRow
 
-ACTIONS = ("none", "silence", "suspend", "delete")
+ACTIONS = ("none", "sensitive", "disable", "silence", "suspend", "delete")
 REPORT_RESOLVED = "report_resolved"
 
 
@@ -159,8 +158,17 @@ async def resolve(
     report = await find(node, report_id)
     if report.resolved_at is not None:
         raise UnprocessableEntity("Validation failed: this report is already resolved")
-    name = by.username if by is not None else "cli"
     sent = await _act(node, report, action, by, now)
+    return await close(node, report.id, action=action, by=by, comment=comment, now=now), sent
+
+
+async def close(
+    node: Node, report_id: int, *, action: str, by: AccountRow | None, comment: str, now: float
+) -> ReportRow:
+    """Mark a report resolved with ``action`` as its outcome (already taken, by
+    ``resolve`` or by the admin API's account action); the reporter is told."""
+    report = await find(node, report_id)
+    name = by.username if by is not None else "cli"
 
     def write(c: sqlite_utils.Database) -> ReportRow:
         store.resolve(c, report.id, action=action, by=name, comment=comment.strip(), now=now)
@@ -168,7 +176,7 @@ async def resolve(
         _tell_reporter(c, report, by, now)
         return _reread(c, report.id)
 
-    return await node.db.write(write), sent
+    return await node.db.write(write)
 
 
 async def reopen(node: Node, report_id: int, *, by: str, now: float) -> ReportRow:
@@ -214,25 +222,7 @@ async def _act(node: Node, report: ReportRow, action: str, by: AccountRow | None
         raise UnprocessableEntity("Validation failed: the reported account is gone")
     if action == "delete":
         return await _delete_posts(node, report, target, now)
-    if target.local:
-        if action == "suspend":
-            _, sent = await admin.suspend(node, target.username, by=by, now=now)
-            return sent.deliveries if sent is not None else 0
-        await admin.silence(node, target.username, by=by, now=now)
-        return 0
-    await node.db.write(functools.partial(_mark_remote, uri=target.uri, action=action, now=now,
-                                          by=by.username if by else "cli"))  # fmt: skip
-    return 0
-
-
-def _mark_remote(c: sqlite_utils.Database, *, uri: str, action: str, now: float, by: str) -> None:
-    """A remote account suspended here (nothing of it accepted or shown) or silenced."""
-    if action == "suspend":
-        moderation_store.set_actor_suspended(c, uri, now)
-        social.delete_follows_of_actor(c, uri)
-    else:
-        moderation_store.set_actor_silenced(c, uri, now)
-    audit.record(c, by=by, action=f"account_{action}", target=uri, now=now)
+    return await admin.moderate(node, target, action, by=by, now=now)
 
 
 async def _delete_posts(node: Node, report: ReportRow, target: ActorRow, now: float) -> int:

@@ -55,6 +55,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     silence.add_argument("name")
     unsilence = acc_sub.add_parser("unsilence", help="lift an account's silence")
     unsilence.add_argument("name")
+    limit = acc_sub.add_parser("limit", help="the same as silence (Mastodon's name for it)")
+    limit.add_argument("name")
+    unlimit = acc_sub.add_parser("unlimit", help="the same as unsilence")
+    unlimit.add_argument("name")
     reset = acc_sub.add_parser(
         "reset-password", help="give an account a new random password (printed) and sign it out"
     )
@@ -138,10 +142,10 @@ def _run(settings: Settings, db: Database, args: argparse.Namespace) -> str:
     if args.account_cmd == "unsuspend":
         asyncio.run(admin.unsuspend(node, account.username, by=None, now=time.time()))
         return f"lifted the suspension of {handle}"
-    if args.account_cmd == "silence":
+    if args.account_cmd in ("silence", "limit"):
         asyncio.run(admin.silence(node, account.username, by=None, now=time.time()))
         return f"silenced {handle}: its posts stay out of public timelines for non-followers"
-    if args.account_cmd == "unsilence":
+    if args.account_cmd in ("unsilence", "unlimit"):
         asyncio.run(admin.unsilence(node, account.username, by=None, now=time.time()))
         return f"lifted the silence of {handle}"
     if args.account_cmd == "reset-password":

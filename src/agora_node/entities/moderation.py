@@ -64,6 +64,21 @@ def load_reports(
     return ReportRendering(ctx, by_actor, wanted, rules)
 
 
+def load_accounts(
+    db: sqlite_utils.Database, actors: Sequence[ActorRow], base_url: str
+) -> ReportRendering:
+    """What rendering a page of Admin::Accounts needs."""
+    ctx = serialize.accounts_rendering(db, actors, base_url)
+    wanted: dict[int, AccountRow] = {}
+    for actor in actors:
+        if actor.local:
+            found = accounts_store.get_account_by_actor_uri(db, actor.uri)
+            if found is not None:
+                wanted[found.id] = found
+    by_actor = {a.actor.uri: a for a in wanted.values() if a.actor is not None}
+    return ReportRendering(ctx, by_actor, wanted, ())
+
+
 def _account(r: ReportRendering, uri: str) -> dict[str, Any]:
     actor = r.ctx.actors.get(uri)
     if actor is None:
@@ -120,10 +135,10 @@ def admin_account_json(r: ReportRendering, uri: str) -> dict[str, Any]:
         else {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
         "confirmed": True,
         "approved": True,
-        "disabled": False,
+        "disabled": bool(local is not None and local.disabled_at is not None),
         "silenced": bool(actor and actor.silenced_at is not None),
         "suspended": bool(actor and actor.suspended_at is not None),
-        "sensitized": False,
+        "sensitized": bool(actor and actor.sensitized_at is not None),
         "account": _account(r, uri),
     }
 

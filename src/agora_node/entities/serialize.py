@@ -528,7 +528,7 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "account": account_of(ctx, obj.actor_uri),
         "content": obj.content,
         "spoiler_text": obj.summary,
-        "sensitive": obj.sensitive,
+        "sensitive": obj.sensitive or _sensitized(ctx, obj),
         "visibility": obj.visibility,
         "language": _language(obj),
         "in_reply_to_id": reply_to,
@@ -545,6 +545,14 @@ def _post_json(ctx: Rendering, obj: ObjectRow) -> dict[str, Any]:
         "filtered": _filtered(ctx, obj),
         **_viewer_marks(ctx, obj),
     }
+
+
+def _sensitized(ctx: Rendering, obj: ObjectRow) -> bool:
+    """An admin marked the author's media sensitive: a post with media is."""
+    author = ctx.actors.get(obj.actor_uri)
+    if author is None or author.sensitized_at is None:
+        return False
+    return bool(ctx.media.get(obj.uri) or obj.data.get("attachments"))
 
 
 def _filtered(ctx: Rendering, obj: ObjectRow) -> list[dict[str, Any]]:

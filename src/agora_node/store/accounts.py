@@ -48,6 +48,8 @@ class ActorRow:
     # Its profile pictures (an address of ours for a local actor).
     avatar_url: str | None = None
     header_url: str | None = None
+    # An admin marked its media sensitive, since when.
+    sensitized_at: float | None = None
 
     @property
     def acct(self) -> str:
@@ -72,13 +74,15 @@ class AccountRow:
     deleted_at: float | None = None
     actor: ActorRow | None = None
     suspended_at: float | None = None
+    # Sign-in disabled by an admin (the profile and posts stay visible).
+    disabled_at: float | None = None
 
 
 _ACTOR_COLUMNS = (
     "id, uri, local, type, username, host, display_name, summary, url, inbox, outbox, "
     "shared_inbox, followers_uri, following_uri, featured_uri, manually_approves, discoverable, "
     "also_known_as, moved_to, fields, fetched_at, published, deleted_at, last_move_at, emojis, "
-    "suspended_at, silenced_at, avatar_url, header_url"
+    "suspended_at, silenced_at, avatar_url, header_url, sensitized_at"
 )
 
 
@@ -120,6 +124,7 @@ def _actor(row: tuple[Any, ...]) -> ActorRow:
         silenced_at=row[26],
         avatar_url=row[27],
         header_url=row[28],
+        sensitized_at=row[29],
     )
 
 
@@ -246,7 +251,7 @@ def insert_account(
 
 _ACCOUNT_SELECT = (
     "SELECT a.id, a.username, a.is_admin, a.password_hash, a.rsa_private_pem, "
-    "a.ed25519_private_pem, a.created_at, a.deleted_at, a.suspended_at, "
+    "a.ed25519_private_pem, a.created_at, a.deleted_at, a.suspended_at, a.disabled_at, "
     + ", ".join(f"x.{c.strip()}" for c in _ACTOR_COLUMNS.split(","))
     + " FROM accounts a JOIN actors x ON x.id = a.actor_id"
 )
@@ -263,7 +268,8 @@ def _account(row: tuple[Any, ...]) -> AccountRow:
         created_at=row[6],
         deleted_at=row[7],
         suspended_at=row[8],
-        actor=_actor(row[9:]),
+        disabled_at=row[9],
+        actor=_actor(row[10:]),
     )
 
 
@@ -310,6 +316,10 @@ def local_directory(db: sqlite_utils.Database, limit: int, offset: int) -> list[
 
 def list_accounts(db: sqlite_utils.Database) -> list[AccountRow]:
     return [_account(r) for r in db.execute(_ACCOUNT_SELECT + " ORDER BY a.id")]
+
+
+def set_account_disabled(db: sqlite_utils.Database, account_id: int, when: float | None) -> None:
+    db.execute("UPDATE accounts SET disabled_at = ? WHERE id = ?", [when, account_id])
 
 
 def set_account_suspended(db: sqlite_utils.Database, account_id: int, when: float | None) -> None:

@@ -942,6 +942,13 @@ V30 = [
     """,
 ]
 
+# More of what an admin does to an account: its media always shown as
+# sensitive, and a local account's sign-in disabled (its profile stays).
+V31 = [
+    "ALTER TABLE actors ADD COLUMN sensitized_at REAL",
+    "ALTER TABLE accounts ADD COLUMN disabled_at REAL",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -974,6 +981,7 @@ MIGRATIONS: list[list[str]] = [
     V28,
     V29,
     V30,
+    V31,
 ]
 
 

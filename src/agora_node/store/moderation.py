@@ -91,7 +91,63 @@ def set_actor_silenced(db: sqlite_utils.Database, uri: str, when: float | None) 
     db.execute("UPDATE actors SET silenced_at = ? WHERE uri = ?", [when, uri])
 
 
+def set_actor_sensitized(db: sqlite_utils.Database, uri: str, when: float | None) -> None:
+    """Show an actor's media as sensitive from ``when`` on, or no longer (None)."""
+    db.execute("UPDATE actors SET sensitized_at = ? WHERE uri = ?", [when, uri])
+
+
 def moderation_of(db: sqlite_utils.Database, uri: str) -> tuple[float | None, float | None]:
     """(suspended at, silenced at) of an actor."""
     row = db.execute("SELECT suspended_at, silenced_at FROM actors WHERE uri = ?", [uri]).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+ACCOUNT_STATUSES = ("active", "pending", "disabled", "silenced", "suspended")
+
+
+def admin_accounts(
+    db: sqlite_utils.Database,
+    *,
+    origin: str | None,
+    status: str | None,
+    username: str,
+    display_name: str,
+    domain: str,
+    lower: int,
+    upper: int,
+    limit: int,
+    ascending: bool,
+) -> list[int]:
+    """Actor ids for the admin's account list, newest first unless ``ascending``."""
+    where = ["x.deleted_at IS NULL", "x.username <> ''", "x.id > :lower", "x.id < :upper"]
+    params: dict[str, object] = {"lower": lower, "upper": upper, "limit": limit}
+    if origin == "local":
+        where.append("x.local = 1")
+    elif origin == "remote":
+        where.append("x.local = 0")
+    disabled = "EXISTS (SELECT 1 FROM accounts a WHERE a.actor_id = x.id AND a.disabled_at > 0)"
+    if status == "active":
+        where.append(f"x.suspended_at IS NULL AND x.silenced_at IS NULL AND NOT {disabled}")
+    elif status == "pending":
+        where.append("0")  # accounts here exist only once approved (store/signups.py)
+    elif status == "disabled":
+        where.append(disabled)
+    elif status == "silenced":
+        where.append("x.silenced_at IS NOT NULL")
+    elif status == "suspended":
+        where.append("x.suspended_at IS NOT NULL")
+    for column, value in (("username", username), ("display_name", display_name)):
+        if value:
+            where.append(f"x.{column} LIKE :{column} ESCAPE '\\'")
+            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params[column] = f"%{escaped}%"
+    if domain:
+        where.append("(x.host = :domain OR x.host LIKE :domain_port)")
+        params["domain"] = domain
+        params["domain_port"] = f"{domain}:%"
+    rows = db.execute(
+        f"SELECT x.id FROM actors x WHERE {' AND '.join(where)} "
+        f"ORDER BY x.id {'ASC' if ascending else 'DESC'} LIMIT :limit",
+        params,
+    )
+    return [int(r[0]) for r in rows]

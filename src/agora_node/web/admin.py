@@ -36,7 +36,7 @@ _SIGNUP_ACTIONS = ("approve", "reject")
 _LONGEST_INVITE_HOURS = 24 * 365
 
 
-async def _admin(request: web.Request) -> Visitor:
+async def required_admin(request: web.Request) -> Visitor:
     who = await required_visitor(request)
     if not who.account.is_admin:
         raise Forbidden("only the admins of this server may open its admin pages")
@@ -48,7 +48,7 @@ def _node(request: web.Request) -> signups.Node:
 
 
 async def dashboard(request: web.Request) -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     settings = request.app[SETTINGS]
 
     def load(c: sqlite_utils.Database) -> dict[str, Any]:
@@ -85,7 +85,7 @@ async def dashboard(request: web.Request) -> web.Response:
 
 
 async def accounts(request: web.Request, *, notice: str = "", status: int = 200) -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     found = await request.app[DB].read(
         lambda c: (accounts_store.list_accounts(c), signups_store.pending_signups(c))
     )
@@ -104,7 +104,7 @@ async def account_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     if action not in _ACCOUNT_ACTIONS:
         raise NotFound("no such action")
-    who = await _admin(request)
+    who = await required_admin(request)
     await form(request)
     name, db, now = request.match_info["name"], request.app[DB], time.time()
     if action in ("suspend", "unsuspend"):
@@ -132,7 +132,7 @@ async def signup_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
     if action not in _SIGNUP_ACTIONS:
         raise NotFound("no such action")
-    await _admin(request)
+    await required_admin(request)
     await form(request)
     name = request.match_info["name"]
     if action == "approve":
@@ -143,7 +143,7 @@ async def signup_action(request: web.Request) -> web.Response:
 
 
 async def invites(request: web.Request, *, made: str = "") -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     rows = await request.app[DB].read(signups_store.list_invites)
     return await page(
         request,
@@ -169,7 +169,7 @@ def _optional_int(body: Any, name: str, high: int) -> int | None:
 
 
 async def create_invite(request: web.Request) -> web.Response:
-    who = await _admin(request)
+    who = await required_admin(request)
     body = await form(request)
     hours = _optional_int(body, "expires_in_hours", _LONGEST_INVITE_HOURS)
     uses = _optional_int(body, "max_uses", 10_000)
@@ -184,7 +184,7 @@ async def create_invite(request: web.Request) -> web.Response:
 
 
 async def revoke_invite(request: web.Request) -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     await form(request)
     code = request.match_info["code"]
     if not await request.app[DB].write(lambda c: signups_store.revoke_invite(c, code, time.time())):
@@ -212,12 +212,12 @@ async def _settings_page(
 
 
 async def instance_settings(request: web.Request) -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     return await _settings_page(request, saved=request.query.get("saved") == "1")
 
 
 async def save_instance_settings(request: web.Request) -> web.Response:
-    await _admin(request)
+    await required_admin(request)
     body = await form(request)
     rules = [line.strip() for line in text_field(body, "rules").splitlines() if line.strip()]
     changes: dict[str, Any] = {
