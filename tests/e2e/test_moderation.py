@@ -134,3 +134,27 @@ async def test_a_silenced_server_reaches_followers_only(devnet: Devnet, session)
     # Federation itself goes on: erin's reply reaches gus on C.
     reply = await post(erin, "hi gus", to=[gus.actor], inReplyTo=note)
     await eventually(lambda: has_object(c, reply))
+
+
+async def test_a_report_is_forwarded_to_the_reported_accounts_server(
+    devnet: Devnet, session
+) -> None:  # type: ignore[no-untyped-def]
+    a, b = devnet["A"], devnet["B"]
+    ria = await person(session, a, "ria")
+    ben = await person(session, b, "ben")
+    found = await ria.get("/api/v2/search", q=f"@{ben.handle}", resolve="true")
+    (account,) = found["accounts"]
+    resp = await session.post(
+        f"{a.base_url}/api/v1/reports",
+        data={"account_id": account["id"], "comment": "spamming replies", "forward": "true",
+              "category": "spam"},
+        headers=ria.headers,
+    )  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    # B's queue has it, from A's instance actor (ria is not named), about ben.
+    rows = await eventually(
+        lambda: stored(b, "SELECT reporter_uri, target_uri, content, local FROM reports")
+    )
+    assert rows == [(f"{a.base_url}/actor", ben.actor, "spamming replies", 0)]
+    listed = await asyncio.to_thread(run_cli, b.config, "report", "list")
+    assert "[from another server]" in listed and ben.actor in listed
