@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import sqlite_utils
 from aiohttp import web
 
-from agora_node.actions import domains
+from agora_node.actions import admin, domains
 from agora_node.actions.imports import Importer
 from agora_node.actions.media import MEDIA, MediaService, remove_unattached
+from agora_node.actions.signups import Node
 from agora_node.api import accounts as account_views
 from agora_node.api import (
     admin_accounts,
@@ -246,6 +247,36 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.close()
 
 
+# How often accounts suspended past the reversal period are looked for.
+PURGE_SWEEP_SECONDS = 3600.0
+
+
+async def _purge_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Accounts suspended longer than ``moderation.suspension_purge_days``: what
+    they left is deleted (the reversal period is over)."""
+    settings = app[SETTINGS]
+    node = Node(app[DB], app[URLS], settings.domain)
+
+    async def sweep() -> None:
+        while True:
+            try:
+                purged = await admin.purge_suspended(
+                    node, days=settings.moderation.suspension_purge_days, now=time.time()
+                )
+                if purged:
+                    log.info("purged suspended accounts count=%d", purged)
+                    app[DELIVERY_WAKE].set()
+            except Exception:
+                log.exception("purging suspended accounts failed")
+            await asyncio.sleep(PURGE_SWEEP_SECONDS)
+
+    task = asyncio.create_task(sweep(), name="suspension-purge")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 # How often ended polls are looked for (a notification may come this much late).
 POLL_SWEEP_SECONDS = 30.0
 
@@ -416,6 +447,7 @@ def create_app(
     app.cleanup_ctx.append(_media_ctx)
     if mode != "off":
         app.cleanup_ctx.append(_polls_ctx)
+        app.cleanup_ctx.append(_purge_ctx)
     app.cleanup_ctx.append(hub_ctx)
     if settings.server.loop_monitor:  # last: stopped first
         app.cleanup_ctx.append(

@@ -141,6 +141,13 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class ModerationSettings:
+    # What a suspended account leaves is deleted this many days after its
+    # suspension (Mastodon keeps it 30 days, so a mistake can be undone); 0 keeps it.
+    suspension_purge_days: int = 30
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     enabled: bool = True
     # Every limit counts requests in windows of this many seconds.
@@ -164,6 +171,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
     # The inbound policies, in order: each a table with ``name`` (built in) or
     # ``class`` (module:Class) and its options (processing/policies.py).
     policies: tuple[dict[str, Any], ...] = ()
@@ -196,6 +204,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "delivery": DeliverySettings,
     "media": MediaSettings,
     "rate_limits": RateLimitSettings,
+    "moderation": ModerationSettings,
 }
 
 
@@ -294,6 +303,8 @@ def _check(settings: Settings) -> None:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             raise ConfigError(f"federation.allowed_networks: {net!r} is not a network") from None
+    if settings.moderation.suspension_purge_days < 0:
+        raise ConfigError("moderation.suspension_purge_days: must be 0 (keep) or more")
     rl = settings.rate_limits
     if rl.window < 1:
         raise ConfigError("rate_limits.window: must be at least 1 second")

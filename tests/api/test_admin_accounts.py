@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from agora_node.actions import admin as admin_actions
+from agora_node.actions.signups import Node as Site
+from agora_node.protocol.urls import LocalUrls
 from agora_node.store import reports as reports_store
 from tests.api.c2s_rig import (
     Node,
@@ -115,3 +118,49 @@ async def test_an_action_can_resolve_its_report(node: Node, admin: str, bob: Any
     lifted = await answer(await node.client.post(f"{ADMIN}/{bob_id}/unsilence",
                                                  headers=auth(admin)))  # fmt: skip
     assert lifted["silenced"] is False
+
+
+async def test_force_unlisted_keeps_public_posts_out_of_the_public_timelines(
+    node: Node, admin: str, bob: Any
+) -> None:
+    bob_id = _id(node, bob.uri)
+    spam = node.db.write_sync(lambda c: post(c, bob.uri))
+
+    async def public_ids() -> list[str]:
+        resp = await node.client.get("/api/v1/timelines/public", headers=auth(node.token))
+        return [s["id"] for s in await answer(resp)]
+
+    assert str(spam) in await public_ids()
+    unlist = {"type": "force_unlisted"}
+    await answer(
+        await node.client.post(f"{ADMIN}/{bob_id}/action", data=unlist, headers=auth(admin))
+    )
+    assert str(spam) not in await public_ids()
+    # Still on the profile: it is unlisted, not hidden.
+    profile = await answer(await node.client.get(
+        f"/api/v1/accounts/{bob_id}/statuses", headers=auth(node.token)))  # fmt: skip
+    assert str(spam) in [s["id"] for s in profile]
+    await answer(await node.client.post(f"{ADMIN}/{bob_id}/unforce_unlisted", headers=auth(admin)))
+    assert str(spam) in await public_ids()
+
+
+async def test_suspended_accounts_are_purged_after_the_reversal_period(
+    node: Node, bob: Any
+) -> None:
+    carol = add_account(node.db, node.settings, "carol")
+    assert carol.actor is not None
+    now = 2_000_000_000.0
+    day = 86400.0
+    for uri, when in ((carol.actor.uri, now - 31 * day), (bob.uri, now - 10 * day)):
+        node.db.write_sync(lambda c, uri=uri, when=when: c.execute(
+            "UPDATE actors SET suspended_at = ? WHERE uri = ?", [when, uri]))  # fmt: skip
+    site = Site(node.db, LocalUrls(node.settings.base_url), node.settings.domain)
+    assert await admin_actions.purge_suspended(site, days=30, now=now) == 1
+    deleted = "SELECT deleted_at IS NOT NULL FROM accounts WHERE username = 'carol'"
+    gone = node.db.read_sync(lambda c: c.execute(deleted).fetchone()[0])
+    assert gone == 1
+    kept = node.db.read_sync(lambda c: c.execute(
+        "SELECT deleted_at FROM actors WHERE uri = ?", [bob.uri]).fetchone()[0])  # fmt: skip
+    assert kept is None  # within its 30 days: a mistake can still be undone
+    assert await admin_actions.purge_suspended(site, days=30, now=now + 30 * day) == 1
+    assert await admin_actions.purge_suspended(site, days=0, now=now + 90 * day) == 0

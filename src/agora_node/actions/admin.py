@@ -24,11 +24,14 @@ from agora_node.actions.signups import Node
 from agora_node.config import InstanceSettings, instance_with
 from agora_node.context import Instance
 from agora_node.errors import ConfigError, NotFound, UnprocessableEntity
+from agora_node.processing.account_changes import delete_account
 from agora_node.processing.accounts import hash_password
+from agora_node.processing.inbound_notes import forget_actor
 from agora_node.processing.outbound import OutboundContext, Sent
 from agora_node.processing.profile import send_profile
 from agora_node.store import accounts as accounts_store
 from agora_node.store import audit, social
+from agora_node.store import domain_blocks as domain_store
 from agora_node.store import instance as instance_store
 from agora_node.store import moderation as moderation_store
 from agora_node.store import tokens as tokens_store
@@ -133,7 +136,8 @@ async def unsilence(node: Node, username: str, *, by: AccountRow | None, now: fl
     return account
 
 
-ACCOUNT_ACTIONS = ("none", "sensitive", "disable", "silence", "suspend")
+# Mastodon's, and ``force_unlisted`` (public posts kept out of the public timelines).
+ACCOUNT_ACTIONS = ("none", "sensitive", "force_unlisted", "disable", "silence", "suspend")
 
 
 async def moderate(
@@ -169,7 +173,8 @@ async def moderate(
 async def lift(
     node: Node, actor: ActorRow, action: str, *, by: AccountRow | None, now: float
 ) -> int:
-    """Undo one action: ``unsuspend``, ``unsilence``, ``unsensitive``, ``enable``."""
+    """Undo one action: ``unsuspend``, ``unsilence``, ``unsensitive``,
+    ``unforce_unlisted``, ``enable``."""
     if action == "enable":
         if not actor.local:
             raise UnprocessableEntity("Validation failed: only a local account is enabled")
@@ -181,7 +186,7 @@ async def lift(
     if actor.local and action == "unsilence":
         await unsilence(node, actor.username, by=by, now=now)
         return 0
-    if action not in ("unsuspend", "unsilence", "unsensitive"):
+    if action not in ("unsuspend", "unsilence", "unsensitive", "unforce_unlisted"):
         raise NotFound("Record not found")
     await node.db.write(
         functools.partial(_mark_actor, uri=actor.uri, action=action, now=now, by=_name(by))
@@ -204,6 +209,10 @@ def _mark_actor(c: sqlite_utils.Database, *, uri: str, action: str, now: float, 
         moderation_store.set_actor_sensitized(c, uri, now)
     elif action == "unsensitive":
         moderation_store.set_actor_sensitized(c, uri, None)
+    elif action == "force_unlisted":
+        moderation_store.set_actor_unlisted(c, uri, now)
+    elif action == "unforce_unlisted":
+        moderation_store.set_actor_unlisted(c, uri, None)
     audit.record(c, by=by, action=f"account_{action}", target=uri, now=now)
 
 
@@ -225,6 +234,50 @@ async def set_disabled(
 
     await node.db.write(write)
     return account
+
+
+DAY = 86400.0
+
+
+async def purge_suspended(node: Node, *, days: int, now: float) -> int:
+    """Delete what accounts suspended more than ``days`` days ago left: a local
+    one is deleted as if it had closed itself (its followers' servers told), a
+    remote one forgotten. Accounts suspended by a domain block are the block's
+    (``agora-node domain purge``). How many were purged."""
+    if days <= 0:
+        return 0
+
+    def due(c: sqlite_utils.Database) -> list[tuple[str, bool]]:
+        out = []
+        for uri, local in moderation_store.suspended_before(c, now - days * DAY):
+            if not local:
+                actor = accounts_store.get_actor_by_uri(c, uri)
+                block = domain_store.covering_block(c, actor.host) if actor else None
+                if block is not None and block.severity == "suspend":
+                    continue
+            out.append((uri, local))
+        return out
+
+    found = await node.db.read(due)
+    for uri, local in found:
+        await node.db.write(
+            functools.partial(_purge_one, node=node, uri=uri, local=local, now=now, days=days)
+        )
+    return len(found)
+
+
+def _purge_one(
+    c: sqlite_utils.Database, *, node: Node, uri: str, local: bool, now: float, days: int
+) -> None:
+    if local:
+        account = accounts_store.get_account_by_actor_uri(c, uri)
+        if account is None or account.deleted_at is not None:
+            return
+        delete_account(c, node.urls, account, now)
+    else:
+        forget_actor(c, uri, now)
+    audit.record(c, by="schedule", action="account_purge", target=uri, now=now,
+                 detail={"suspended_more_than_days": days})  # fmt: skip
 
 
 async def change_password(

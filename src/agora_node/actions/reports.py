@@ -34,7 +34,7 @@ from agora_node.store.accounts import AccountRow, ActorRow
 from agora_node.store.objects import ObjectRow
 from agora_node.store.reports import ReportRow
 
-ACTIONS = ("none", "sensitive", "disable", "silence", "suspend", "delete")
+ACTIONS = ("none", "sensitive", "force_unlisted", "disable", "silence", "suspend", "delete")
 REPORT_RESOLVED = "report_resolved"
 
 

@@ -162,6 +162,9 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v2/admin/accounts", list_v2),
         web.get("/api/v1/admin/accounts/{id}", show),
         web.post("/api/v1/admin/accounts/{id}/action", action),
-        web.post("/api/v1/admin/accounts/{id}/{step:unsilence|unsuspend|unsensitive|enable}", undo),
+        web.post(
+            "/api/v1/admin/accounts/{id}/{step:unsilence|unsuspend|unsensitive|unforce_unlisted|enable}",
+            undo,
+        ),
         web.get("/api/v1/admin/action_logs", action_logs),
     ]

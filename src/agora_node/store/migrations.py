@@ -949,6 +949,12 @@ V31 = [
     "ALTER TABLE accounts ADD COLUMN disabled_at REAL",
 ]
 
+# Accounts an admin keeps out of the public timelines (force-unlisted).
+V32 = [
+    "ALTER TABLE actors ADD COLUMN unlisted_at REAL",
+    "CREATE INDEX actors_unlisted ON actors(uri) WHERE unlisted_at IS NOT NULL",
+]
+
 # Each entry migrates from version (index) to version (index + 1).
 MIGRATIONS: list[list[str]] = [
     V1,
@@ -982,6 +988,7 @@ MIGRATIONS: list[list[str]] = [
     V29,
     V30,
     V31,
+    V32,
 ]
 
 

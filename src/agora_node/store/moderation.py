@@ -16,6 +16,9 @@ SUSPENDED_ACTORS = "SELECT uri FROM actors WHERE suspended_at IS NOT NULL"
 # The actors an admin silenced: out of what the node recommends to anyone
 # (trends, suggestions, the directory).
 SILENCED_ACTORS = "SELECT uri FROM actors WHERE silenced_at IS NOT NULL"
+# The actors an admin force-unlisted: their public posts stay out of the
+# public and hashtag timelines (as if posted unlisted), for everyone.
+UNLISTED_ACTORS = "SELECT uri FROM actors WHERE unlisted_at IS NOT NULL"
 
 
 def silenced_for(me: str) -> str:
@@ -89,6 +92,20 @@ def set_actor_suspended(db: sqlite_utils.Database, uri: str, when: float | None)
 def set_actor_silenced(db: sqlite_utils.Database, uri: str, when: float | None) -> None:
     """Silence an actor from ``when``, or lift the silence (None)."""
     db.execute("UPDATE actors SET silenced_at = ? WHERE uri = ?", [when, uri])
+
+
+def set_actor_unlisted(db: sqlite_utils.Database, uri: str, when: float | None) -> None:
+    db.execute("UPDATE actors SET unlisted_at = ? WHERE uri = ?", [when, uri])
+
+
+def suspended_before(db: sqlite_utils.Database, when: float) -> list[tuple[str, bool]]:
+    """(uri, local) of the live actors suspended before ``when``."""
+    rows = db.execute(
+        "SELECT uri, local FROM actors WHERE suspended_at IS NOT NULL AND suspended_at < ? "
+        "AND deleted_at IS NULL",
+        [when],
+    )
+    return [(r[0], bool(r[1])) for r in rows]
 
 
 def set_actor_sensitized(db: sqlite_utils.Database, uri: str, when: float | None) -> None:

@@ -20,7 +20,12 @@ from typing import Any
 import sqlite_utils
 
 # The row shape of ``objects`` is owned by store.objects; timelines return the same rows.
-from agora_node.store.moderation import SUSPENDED_ACTORS, domain_blocked_by, silenced_for
+from agora_node.store.moderation import (
+    SUSPENDED_ACTORS,
+    UNLISTED_ACTORS,
+    domain_blocked_by,
+    silenced_for,
+)
 from agora_node.store.mutes import muted_by
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, activities_of_posts
@@ -123,6 +128,7 @@ def public_to_me(o: str) -> str:
       AND {o}.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
       AND {o}.actor_uri NOT IN ({muted_by(":me")})
       AND {o}.actor_uri NOT IN ({SUSPENDED_ACTORS})
+      AND {o}.actor_uri NOT IN ({UNLISTED_ACTORS})
       AND {o}.actor_uri NOT IN ({silenced_for(":me")})
       AND {o}.actor_uri NOT IN ({domain_blocked_by(":me")})
       AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = {o}.actor_uri
@@ -303,6 +309,7 @@ def public_sql(page: Page, local: bool | None) -> str:
           AND o.actor_uri NOT IN (SELECT target_uri FROM blocks WHERE actor_uri = :me)
           AND o.actor_uri NOT IN ({muted_by(":me")})
           AND o.actor_uri NOT IN ({SUSPENDED_ACTORS})
+          AND o.actor_uri NOT IN ({UNLISTED_ACTORS})
           AND o.actor_uri NOT IN ({silenced_for(":me")})
           AND o.actor_uri NOT IN ({domain_blocked_by(":me")})
           AND NOT EXISTS (SELECT 1 FROM blocks k WHERE k.actor_uri = o.actor_uri
