@@ -158,8 +158,10 @@ class RateLimitSettings:
     sign_up_per_ip: int = 25
     discovery_per_ip: int = 300
     inbox_per_host: int = 6000
-    # Proxies whose X-Forwarded-For is believed (networks, e.g. "127.0.0.1/32").
-    trusted_proxies: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For is believed (networks): by default a proxy on
+    # this machine (nginx or Caddy in front, as in examples/), so the limits count
+    # people and not the proxy; [] believes no one.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,16 @@ async def test_a_report_is_forwarded_to_the_reported_accounts_server(
     assert rows == [(f"{a.base_url}/actor", ben.actor, "spamming replies", 0)]
     listed = await asyncio.to_thread(run_cli, b.config, "report", "list")
     assert "[from another server]" in listed and ben.actor in listed
+    # And the other way: ben reports ria, A's queue gets B's Flag.
+    found = await ben.get("/api/v2/search", q=f"@{ria.handle}", resolve="true")
+    (back,) = found["accounts"]
+    resp = await session.post(
+        f"{b.base_url}/api/v1/reports",
+        data={"account_id": back["id"], "comment": "rude", "forward": "true"},
+        headers=ben.headers,
+    )
+    assert resp.status == 200, await resp.text()
+    came = await eventually(
+        lambda: stored(a, "SELECT reporter_uri, target_uri, content FROM reports WHERE local = 0")
+    )
+    assert came == [(f"{b.base_url}/actor", ria.actor, "rude")]

@@ -124,7 +124,7 @@ async def test_sign_in_and_anonymous_api_per_address_behind_a_trusted_proxy(
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    client, _ = await _site(aiohttp_client, tmp_path, api_per_ip=2)
+    client, _ = await _site(aiohttp_client, tmp_path, api_per_ip=2, trusted_proxies=[])
     for n in range(2):
         resp = await client.get("/api/v1/instance", headers={"X-Forwarded-For": f"192.0.2.{n}"})
         assert resp.status == 200
