@@ -61,7 +61,7 @@ from agora_node.federation import actors as actor_views
 from agora_node.federation import discovery, inbox
 from agora_node.federation.actor_cache import ACTOR_CACHE, RenderedCache
 from agora_node.federation.blocklist import HOST_BLOCKLIST
-from agora_node.federation.http import fetch_bytes, fetch_policy
+from agora_node.federation.http import fetch_policy
 from agora_node.federation.media_cache import REMOTE_MEDIA, RemoteMediaCache
 from agora_node.federation.resolve import Resolver
 from agora_node.federation.services import (
@@ -218,14 +218,8 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     await service.run(service.clear_incoming)
 
     async def sweep() -> None:
-        while True:
-            try:
-                await remove_unattached(db, service, time.time())
-            except Exception:
-                log.exception("sweeping unattached uploads failed")
-            await asyncio.sleep(MEDIA_SWEEP_SECONDS)
+        await remove_unattached(db, service, time.time())
 
-    task = asyncio.create_task(sweep(), name="media-sweep")
     cache = RemoteMediaCache(
         db,
         app[HTTP],
@@ -235,15 +229,13 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
         service.run,
     )
     app[REMOTE_MEDIA] = cache
-    async with cache.running():
-        serialize.MEDIA_WANTED[settings.base_url] = cache.want
-        try:
-            yield
-        finally:
-            serialize.MEDIA_WANTED.pop(settings.base_url, None)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with _every(MEDIA_SWEEP_SECONDS, sweep, "sweeping unattached uploads"):
+        async with cache.running():
+            serialize.MEDIA_WANTED[settings.base_url] = cache.want
+            try:
+                yield
+            finally:
+                serialize.MEDIA_WANTED.pop(settings.base_url, None)
     await service.close()
 
 
@@ -258,23 +250,15 @@ async def _purge_ctx(app: web.Application) -> AsyncIterator[None]:
     node = Node(app[DB], app[URLS], settings.domain)
 
     async def sweep() -> None:
-        while True:
-            try:
-                purged = await admin.purge_suspended(
-                    node, days=settings.moderation.suspension_purge_days, now=time.time()
-                )
-                if purged:
-                    log.info("purged suspended accounts count=%d", purged)
-                    app[DELIVERY_WAKE].set()
-            except Exception:
-                log.exception("purging suspended accounts failed")
-            await asyncio.sleep(PURGE_SWEEP_SECONDS)
+        purged = await admin.purge_suspended(
+            node, days=settings.moderation.suspension_purge_days, now=time.time()
+        )
+        if purged:
+            log.info("purged suspended accounts count=%d", purged)
+            app[DELIVERY_WAKE].set()
 
-    task = asyncio.create_task(sweep(), name="suspension-purge")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with _every(PURGE_SWEEP_SECONDS, sweep, "purging suspended accounts"):
+        yield
 
 
 # How often ended polls are looked for (a notification may come this much late).
@@ -286,20 +270,12 @@ async def _polls_ctx(app: web.Application) -> AsyncIterator[None]:
     db = app[DB]
 
     async def sweep() -> None:
-        while True:
-            try:
-                ended = await db.read(lambda c: polls_store.ended_unannounced(c, time.time(), 100))
-                for uri in ended:
-                    await db.write(functools.partial(announce_end, poll_uri=uri, now=time.time()))
-            except Exception:
-                log.exception("announcing ended polls failed")
-            await asyncio.sleep(POLL_SWEEP_SECONDS)
+        ended = await db.read(lambda c: polls_store.ended_unannounced(c, time.time(), 100))
+        for uri in ended:
+            await db.write(functools.partial(announce_end, poll_uri=uri, now=time.time()))
 
-    task = asyncio.create_task(sweep(), name="poll-ends")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with _every(POLL_SWEEP_SECONDS, sweep, "announcing ended polls"):
+        yield
 
 
 def ensure_instance_keys(conn: sqlite_utils.Database) -> None:
@@ -346,29 +322,39 @@ async def _blocklist_refreshes(app: web.Application, services: Services) -> Asyn
     through the guarded client; each refresh is recorded (``domain subscriptions``)."""
     settings = app[SETTINGS]
     m = domains.Moderation(app[DB], services.blocklist, settings.domain)
+    fetch = domains.list_fetcher(services.session, services.policy)
+    period = settings.federation.blocklist_refresh_hours * 3600.0
 
-    async def fetch(url: str) -> bytes:
-        return await fetch_bytes(
-            services.session, url, policy=services.policy, max_bytes=domains.MAX_LIST_BYTES,
-            accept="text/csv, application/json;q=0.9, text/plain;q=0.8",
-        )  # fmt: skip
+    async def due() -> None:
+        for sub in await domains.subscriptions(m):
+            if sub.fetched_at is not None and time.time() - sub.fetched_at < period:
+                continue
+            try:
+                changes = await domains.refresh(m, sub, fetch, by="subscription", now=time.time())
+                log.info("block list refreshed url=%s changes=%d", sub.url, len(changes))
+            except Exception:
+                log.exception("block list refresh failed url=%s", sub.url)
+
+    async with _every(min(period, 600.0), due, "refreshing block lists"):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _every(
+    seconds: float, work: Callable[[], Awaitable[None]], what: str
+) -> AsyncIterator[None]:
+    """Run ``work`` at once, then every ``seconds``, while the app runs (a
+    failure is logged and the next round comes)."""
 
     async def loop() -> None:
-        period = settings.federation.blocklist_refresh_hours * 3600.0
         while True:
-            for sub in await domains.subscriptions(m):
-                if sub.fetched_at is not None and time.time() - sub.fetched_at < period:
-                    continue
-                try:
-                    changes = await domains.refresh(
-                        m, sub, fetch, by="subscription", now=time.time()
-                    )
-                    log.info("block list refreshed url=%s changes=%d", sub.url, len(changes))
-                except Exception:
-                    log.exception("block list refresh failed url=%s", sub.url)
-            await asyncio.sleep(min(period, 600.0))
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", what)
+            await asyncio.sleep(seconds)
 
-    task = asyncio.create_task(loop(), name="blocklist-subscriptions")
+    task = asyncio.create_task(loop(), name=what)
     try:
         yield
     finally:

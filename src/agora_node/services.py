@@ -53,7 +53,7 @@ def build_services(settings: Settings, db: Database) -> Services:
         allowed=fed.allowed_domains,
         own_host=settings.domain,
     )
-    policy = fetch_policy(settings, blocklist.refuses)
+    policy = fetch_policy(settings, blocklist.is_blocked)
     session = make_client_session(policy)
     signers = Signers(db, urls)
     schemes = SchemeMemory(db, settings)

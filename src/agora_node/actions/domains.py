@@ -25,10 +25,12 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import sqlite_utils
 
 from agora_node.errors import AgoraError, NotFound, UnprocessableEntity
 from agora_node.federation.blocklist import HostBlocklist
+from agora_node.federation.http import FetchPolicy, fetch_bytes
 from agora_node.processing.domain_lists import BlockSpec, Change, normal_domain, parse_list, plan
 from agora_node.processing.inbound_notes import forget_actor
 from agora_node.store import audit
@@ -104,7 +106,7 @@ def _apply_block(
     severed = dropped = 0
     if row.severity == "suspend":
         severed = store.sever_follows(c, row.domain)
-        dropped = store.drop_deliveries(c, [row.domain])
+        dropped = store.drop_deliveries(c, row.domain)
     result = BlockResult(row, before is None, marked, severed, dropped)
     audit.record(
         c,
@@ -259,7 +261,19 @@ def _forget_all(c: sqlite_utils.Database, *, uris: list[str], now: float) -> Non
 
 # The largest block list fetched (a list of 100,000 domains is about 5 MB).
 MAX_LIST_BYTES = 8 * 1024 * 1024
+LIST_TYPES = "text/csv, application/json;q=0.9, text/plain;q=0.8"
 Fetch = Callable[[str], Awaitable[bytes]]
+
+
+def list_fetcher(session: aiohttp.ClientSession, policy: FetchPolicy) -> Fetch:
+    """How block lists are fetched: the node's guarded client, its limits."""
+
+    async def fetch(url: str) -> bytes:
+        return await fetch_bytes(
+            session, url, policy=policy, max_bytes=MAX_LIST_BYTES, accept=LIST_TYPES
+        )
+
+    return fetch
 
 
 def checked_url(url: str) -> str:

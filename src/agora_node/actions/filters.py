@@ -125,6 +125,16 @@ async def change(
     return await db.write(write)
 
 
+async def change_keywords(
+    db: Database, account_id: int, filter_id: int, keywords: Sequence[KeywordChange], now: float
+) -> FilterRow:
+    """Change, add or remove some of a filter's keywords; the rest stays."""
+    return await change(
+        db, account_id, filter_id, title=None, contexts=None, action=None,
+        expires_in="keep", keywords=keywords, now=now,
+    )  # fmt: skip
+
+
 async def remove(db: Database, account_id: int, filter_id: int) -> None:
     await own(db, account_id, filter_id)
     await db.write(lambda c: store.delete_filter(c, filter_id))

@@ -204,10 +204,9 @@ async def change_keyword(request: web.Request) -> web.Response:
         text_param(params, "keyword") if "keyword" in params else None,
         None if whole in (None, "") else _truthy(whole, True),
     )
-    updated = await actions.change(
-        request.app[DB], who.account_id, found.id, title=None, contexts=None, action=None,
-        expires_in="keep", keywords=[change], now=time.time(),
-    )  # fmt: skip
+    updated = await actions.change_keywords(
+        request.app[DB], who.account_id, found.id, [change], time.time()
+    )
     _changed(request, who)
     return json_answer(filter_keyword_json(next(k for k in updated.keywords if k.id == keyword.id)))
 
@@ -215,10 +214,9 @@ async def change_keyword(request: web.Request) -> web.Response:
 async def delete_keyword(request: web.Request) -> web.Response:
     who = await signed_in(request, "write:filters")
     found, keyword = await _keyword_of(request, who)
-    await actions.change(
-        request.app[DB], who.account_id, found.id, title=None, contexts=None, action=None,
-        expires_in="keep", keywords=[KeywordChange(keyword.id, None, None, destroy=True)],
-        now=time.time(),
+    await actions.change_keywords(
+        request.app[DB], who.account_id, found.id,
+        [KeywordChange(keyword.id, None, None, destroy=True)], time.time(),
     )  # fmt: skip
     _changed(request, who)
     return json_answer({})
@@ -335,10 +333,9 @@ async def v1_delete(request: web.Request) -> web.Response:
     if len(found.keywords) == 1:
         await actions.remove(request.app[DB], who.account_id, found.id)
     else:
-        await actions.change(
-            request.app[DB], who.account_id, found.id, title=None, contexts=None, action=None,
-            expires_in="keep", keywords=[KeywordChange(keyword.id, None, None, destroy=True)],
-            now=time.time(),
+        await actions.change_keywords(
+            request.app[DB], who.account_id, found.id,
+            [KeywordChange(keyword.id, None, None, destroy=True)], time.time(),
         )  # fmt: skip
     _changed(request, who)
     return json_answer({})

@@ -20,7 +20,6 @@ from agora_node.actions.domains import Moderation
 from agora_node.cli.common import load, open_db
 from agora_node.config import Settings
 from agora_node.errors import CommandError
-from agora_node.federation.http import fetch_bytes
 from agora_node.processing.domain_lists import BlockSpec, to_csv
 from agora_node.services import running_services
 from agora_node.store import audit
@@ -28,7 +27,6 @@ from agora_node.store.db import Database
 from agora_node.store.domain_blocks import DomainBlockRow
 
 BY = "cli"
-LIST_TYPES = "text/csv, application/json;q=0.9, text/plain;q=0.8"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -207,13 +205,7 @@ async def _refresh(settings: Settings, m: Moderation, args: argparse.Namespace) 
         return "no subscriptions"
     lines = []
     async with running_services(settings, m.db) as services:
-
-        async def fetch(url: str) -> bytes:
-            return await fetch_bytes(
-                services.session, url, policy=services.policy, max_bytes=domains.MAX_LIST_BYTES,
-                accept=LIST_TYPES,
-            )  # fmt: skip
-
+        fetch = domains.list_fetcher(services.session, services.policy)
         for row in rows:
             if args.dry_run:
                 changes = await domains.plan_refresh(m, row, fetch)

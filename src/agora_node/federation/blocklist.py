@@ -5,7 +5,7 @@ A host is refused when it is, or is under, a domain the config blocks
 ``suspend`` names; in allowlist mode (``federation.allowlist_mode``), also
 when no allowed domain covers it. Refused means: its inbox deliveries get
 403 before anything is fetched, and no request goes out to it (fetches,
-deliveries, WebFinger, media: the outgoing client asks :meth:`refuses` on
+deliveries, WebFinger, media: the outgoing client asks :meth:`is_blocked` on
 every hop). Media from a ``reject_media`` domain is not copied or shown.
 
 The database half is held in memory and re-read every ``REFRESH_SECONDS``
@@ -81,7 +81,7 @@ class HostBlocklist:
         cost the deliveries made in that moment."""
         if time.monotonic() - self._read_at >= 1.0:
             await self.refresh()
-        return self.refuses(host)
+        return self.is_blocked(host)
 
     @staticmethod
     def _covers(names: frozenset[str], host: str) -> bool:
@@ -95,10 +95,6 @@ class HostBlocklist:
             return False
         bare = host.split(":")[0].lower()
         return bare != self._own and not self._covers(self._allowed, host)
-
-    def refuses(self, host: str) -> bool:
-        """The outgoing client's question (the same answer as :meth:`is_blocked`)."""
-        return self.is_blocked(host)
 
     def rejects_media(self, host: str) -> bool:
         return self.is_blocked(host) or self._covers(self._reject_media, host)

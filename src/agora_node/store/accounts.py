@@ -10,6 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from agora_node.store import domain_blocks
+from agora_node.store.db import like_escaped
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def search_actors(
 ) -> list[ActorRow]:
     """Known live actors whose username starts with ``query`` or whose display
     name contains it, not suspended; ours first, then by name."""
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = like_escaped(query)
     rows = db.execute(
         f"SELECT {_ACTOR_COLUMNS} FROM actors WHERE deleted_at IS NULL AND username <> '' "
         "AND suspended_at IS NULL "

@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.db import like_escaped
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -50,7 +52,7 @@ def entries(
     action_prefix: str = "",
 ) -> list[AuditEntry]:
     """Newest first; ``action_prefix`` ("domain_", "account_") narrows them."""
-    like = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = like_escaped(action_prefix)
     rows = db.execute(
         "SELECT id, created_at, by, action, target, reason, detail FROM moderation_log "
         "WHERE id < ? AND action LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",

@@ -442,3 +442,8 @@ class Database:
 
 def now() -> float:
     return time.time()
+
+
+def like_escaped(text: str) -> str:
+    """``text`` for a ``LIKE ... ESCAPE '\\'`` pattern: its ``%``, ``_`` and ``\\`` literal."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

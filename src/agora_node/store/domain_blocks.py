@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlite_utils
+
+from agora_node.store.db import like_escaped
 
 SEVERITIES = ("suspend", "silence", "noop")
 _MARK_COLUMN = {"suspend": "suspended_at", "silence": "silenced_at"}
@@ -215,15 +216,21 @@ def delete_allow(db: sqlite_utils.Database, allow_id: int) -> None:
 # -- the marks on actors --------------------------------------------------------
 
 
-def _on_domain(domain: str) -> tuple[str, list[str]]:
-    """SQL condition and parameters: an actor's host is ``domain`` or under it
+def _host_under(domain: str) -> tuple[str, list[str]]:
+    """SQL condition and parameters: a row's ``host`` is ``domain`` or under it
     (with or without a port)."""
-    like = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = like_escaped(domain)
     return (
-        "local = 0 AND (host = ? OR host LIKE ? ESCAPE '\\' OR host LIKE ? ESCAPE '\\' "
+        "(host = ? OR host LIKE ? ESCAPE '\\' OR host LIKE ? ESCAPE '\\' "
         "OR host LIKE ? ESCAPE '\\')",
         [domain, f"%.{like}", f"{like}:%", f"%.{like}:%"],
     )
+
+
+def _on_domain(domain: str) -> tuple[str, list[str]]:
+    """SQL condition and parameters: a remote actor of ``domain`` (or under it)."""
+    cond, params = _host_under(domain)
+    return f"local = 0 AND {cond}", params
 
 
 def mark_domain_actors(db: sqlite_utils.Database, block: DomainBlockRow) -> int:
@@ -278,18 +285,13 @@ def sever_follows(db: sqlite_utils.Database, domain: str) -> int:
     return cur.rowcount
 
 
-def drop_deliveries(db: sqlite_utils.Database, domains: Iterable[str]) -> int:
-    """Give up the pending deliveries to these domains (and their subdomains)."""
-    total = 0
-    for domain in domains:
-        like = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        cur = db.execute(
-            "DELETE FROM deliveries WHERE state IN ('pending', 'running') AND (host = ? "
-            "OR host LIKE ? ESCAPE '\\' OR host LIKE ? ESCAPE '\\' OR host LIKE ? ESCAPE '\\')",
-            [domain, f"%.{like}", f"{like}:%", f"%.{like}:%"],
-        )
-        total += cur.rowcount
-    return total
+def drop_deliveries(db: sqlite_utils.Database, domain: str) -> int:
+    """Give up the pending deliveries to a domain (and its subdomains)."""
+    cond, params = _host_under(domain)
+    cur = db.execute(
+        f"DELETE FROM deliveries WHERE state IN ('pending', 'running') AND {cond}", params
+    )
+    return cur.rowcount
 
 
 # -- subscriptions to published block lists ---------------------------------------

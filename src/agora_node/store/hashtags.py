@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from agora_node.store.db import like_escaped
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow
 from agora_node.store.objects import object_from_row as _object_row
@@ -111,7 +112,7 @@ def search_hashtags(
     name = normal_name(prefix)
     if not name:
         return []
-    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = like_escaped(name)
     rows = db.execute(
         "SELECT name FROM tags WHERE kind = 'hashtag' AND name LIKE ? ESCAPE '\\' "
         "GROUP BY name ORDER BY name = ? DESC, count(*) DESC, name LIMIT ? OFFSET ?",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from agora_node.store.db import like_escaped
+
 # The actors an admin suspended: nobody sees their posts.
 SUSPENDED_ACTORS = "SELECT uri FROM actors WHERE suspended_at IS NOT NULL"
 # The actors an admin silenced: out of what the node recommends to anyone
@@ -156,7 +158,7 @@ def admin_accounts(
     for column, value in (("username", username), ("display_name", display_name)):
         if value:
             where.append(f"x.{column} LIKE :{column} ESCAPE '\\'")
-            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = like_escaped(value)
             params[column] = f"%{escaped}%"
     if domain:
         where.append("(x.host = :domain OR x.host LIKE :domain_port)")

@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from agora_node.protocol.vocab import OPEN_VISIBILITIES
+from agora_node.store.db import like_escaped
 from agora_node.store.moderation import SUSPENDED_ACTORS
 from agora_node.store.objects import OBJECT_COLUMNS_OF_O as _O_COLUMNS
 from agora_node.store.objects import ObjectRow, object_from_row
@@ -160,7 +161,7 @@ def search_statuses(
     """Posts containing ``text`` among those the viewer wrote, favourited, boosted,
     bookmarked or was addressed by (what Mastodon searches without a search
     engine), newest first."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = like_escaped(text)
     rows = db.execute(
         f"""SELECT {_O_COLUMNS} FROM objects o WHERE o.id IN (
               SELECT id FROM objects WHERE actor_uri = :me
